@@ -1,0 +1,1 @@
+//! tuoke-analyze (being written).

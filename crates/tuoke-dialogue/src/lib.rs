@@ -1,0 +1,1 @@
+//! tuoke-dialogue (being written).

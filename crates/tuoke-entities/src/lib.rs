@@ -1,0 +1,1 @@
+//! tuoke-entities (being written).

@@ -1,0 +1,1 @@
+//! tuoke-nlu (being written).

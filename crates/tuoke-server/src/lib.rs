@@ -1,0 +1,1 @@
+//! tuoke-server (being written).

@@ -1,0 +1,1 @@
+//! tuoke-store (being written).

@@ -1,0 +1,4 @@
+pub mod analyze;
+pub mod chat;
+pub mod nlu;
+pub mod serve;

@@ -1,0 +1,45 @@
+//! `tuoke` — the AI sales robot in one binary. Each subcommand lives in `cmd/`.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "tuoke", version, about = "tuoke (拓客): an AI sales robot")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train, evaluate, quantize and run intent classifiers.
+    #[command(subcommand)]
+    Nlu(cmd::nlu::NluCommand),
+    /// Analyze customer utterances with the shipped sales models.
+    Analyze(cmd::analyze::AnalyzeArgs),
+    /// Talk with the sales robot in the terminal.
+    Chat(cmd::chat::ChatArgs),
+    /// Run the HTTP API, chat widget and sales dashboard.
+    Serve(cmd::serve::ServeArgs),
+    /// Start the server on embedded defaults with the demo company.
+    Demo(cmd::serve::DemoArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TUOKE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Nlu(c) => cmd::nlu::run(c),
+        Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Chat(a) => cmd::chat::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::Demo(a) => cmd::serve::demo(a),
+    }
+}
