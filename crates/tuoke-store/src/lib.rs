@@ -1,1 +1,1174 @@
-//! tuoke-store (being written).
+//! Persistence for tuoke: customers, conversations (state JSON + optimistic-concurrency version),
+//! messages with a per-conversation sequence number, leads, handoffs, hashed API keys, webhook
+//! subscriptions with a persisted outbox, and audit events.
+//!
+//! Two engines behind one API: SQLite (the embedded default, WAL mode, one writer connection and a
+//! pool of readers) and PostgreSQL (many stateless server processes on one database). Queries are
+//! plain SQL strings (no compile-time checking, so no `DATABASE_URL` at build time); the same SQL
+//! text runs on both engines (`$n` placeholders are understood by both). Migrations are plain SQL
+//! files per engine, embedded and applied at start.
+//!
+//! All times are Unix milliseconds (UTC). JSON columns are TEXT.
+
+mod model;
+pub use model::*;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, PgPool, Row, SqlitePool};
+
+/// Errors of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("unsupported database URL (expected sqlite:… or postgres://…): {0}")]
+    BadUrl(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The conversation changed since it was read (its version moved on); re-read and retry.
+    #[error("conversation was modified concurrently")]
+    Conflict,
+    /// The `client_message_id` was already used in this conversation.
+    #[error("duplicate client_message_id")]
+    Duplicate,
+    #[error("corrupt stored JSON in {what}: {source}")]
+    Json {
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("migration {version} failed: {source}")]
+    Migration {
+        version: i64,
+        source: Box<sqlx::Error>,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which database engine a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "sqlite",
+            Engine::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Db {
+    /// SQLite allows one writer at a time; a single-connection write pool serializes writers in
+    /// the process instead of letting them fight over the file lock (SQLITE_BUSY).
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
+    Pg(PgPool),
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: Db,
+}
+
+/// Runs `$body` with `$p` bound to the read pool of either engine.
+macro_rules! read {
+    ($self:expr, $p:ident => $body:expr) => {
+        match &$self.db {
+            Db::Sqlite { read: $p, .. } => $body,
+            Db::Pg($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$p` bound to the write pool of either engine.
+macro_rules! write {
+    ($self:expr, $p:ident => $body:expr) => {
+        match &$self.db {
+            Db::Sqlite { write: $p, .. } => $body,
+            Db::Pg($p) => $body,
+        }
+    };
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
+const PG_MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Lock id for PostgreSQL advisory locks around migrations (any constant; "tuoke" in ASCII).
+const PG_MIGRATION_LOCK: i64 = 0x74756f6b65;
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// `YYYY-MM-DD` (UTC) of a millisecond timestamp; used for per-day statistics.
+pub fn day_of(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// A new random id (UUID v7: time-ordered, so b-tree inserts stay local).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// SHA-256 of an API key, hex. Keys have 256 bits of entropy, so a plain hash is enough.
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A new random API key: `tk_` + 64 hex chars (32 random bytes).
+pub fn generate_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    format!("tk_{}", hex::encode(bytes))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    // Serializing our own plain data types cannot fail (no maps with non-string keys).
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &'static str, s: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|source| StoreError::Json { what, source })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Inserts one message row; evaluates to `Result<_, sqlx::Error>`.
+macro_rules! insert_message {
+    ($exec:expr, $m:expr, $cmid:expr, $result:expr) => {{
+        let m: &Message = $m;
+        sqlx::query("INSERT INTO messages (id, conversation_id, seq, role, text, analysis, citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
+            .bind(&m.id).bind(&m.conversation_id).bind(m.seq).bind(m.role.as_str()).bind(&m.text)
+            .bind(m.analysis.as_ref().map(to_json)).bind(m.citations.as_ref().map(to_json)).bind(&m.agent)
+            .bind(m.analysis.as_ref().map(|a| a.intent.label.clone()))
+            .bind(m.analysis.as_ref().map(|a| sentiment_str(a)))
+            .bind($cmid).bind($result).bind(day_of(m.created_at)).bind(m.created_at)
+            .execute($exec).await
+    }};
+}
+
+fn sentiment_str(a: &tuoke_core::Analysis) -> &'static str {
+    match a.sentiment.label {
+        tuoke_core::SentimentLabel::Positive => "positive",
+        tuoke_core::SentimentLabel::Neutral => "neutral",
+        tuoke_core::SentimentLabel::Negative => "negative",
+    }
+}
+
+macro_rules! conversation_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        (|| -> Result<Conversation> {
+            let status: String = r.try_get("status")?;
+            let state: String = r.try_get("state")?;
+            Ok(Conversation {
+                id: r.try_get("id")?,
+                customer_id: r.try_get("customer_id")?,
+                channel: r.try_get("channel")?,
+                status: Status::parse(&status).unwrap_or(Status::Bot),
+                stage: r.try_get("stage")?,
+                state: from_json("conversation state", &state)?,
+                version: r.try_get("version")?,
+                last_seq: r.try_get("last_seq")?,
+                created_by_key: r.try_get("created_by_key")?,
+                created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })()
+    }};
+}
+
+macro_rules! message_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        (|| -> Result<Message> {
+            let role: String = r.try_get("role")?;
+            let analysis: Option<String> = r.try_get("analysis")?;
+            let citations: Option<String> = r.try_get("citations")?;
+            Ok(Message {
+                id: r.try_get("id")?,
+                conversation_id: r.try_get("conversation_id")?,
+                seq: r.try_get("seq")?,
+                role: MessageRole::parse(&role).unwrap_or(MessageRole::Bot),
+                text: r.try_get("text")?,
+                analysis: analysis
+                    .map(|a| from_json("message analysis", &a))
+                    .transpose()?,
+                citations: citations
+                    .map(|c| from_json("message citations", &c))
+                    .transpose()?,
+                agent: r.try_get("agent")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })()
+    }};
+}
+
+macro_rules! lead_from_row {
+    ($r:expr) => {{
+        let r = $r;
+        (|| -> Result<LeadRow> {
+            let evidence: String = r.try_get("evidence")?;
+            let status: String = r.try_get("status")?;
+            Ok(LeadRow {
+                conversation_id: r.try_get("conversation_id")?,
+                customer_id: r.try_get("customer_id")?,
+                score: r.try_get("score")?,
+                grade: r.try_get("grade")?,
+                evidence: from_json("lead evidence", &evidence)?,
+                stage: r.try_get("stage")?,
+                status: Status::parse(&status).unwrap_or(Status::Bot),
+                last_activity: r.try_get("last_activity")?,
+                last_message: r.try_get("last_message")?,
+            })
+        })()
+    }};
+}
+
+impl Store {
+    /// Opens a database by URL: `sqlite:PATH` / `sqlite://PATH` (created if missing),
+    /// `sqlite::memory:`, or `postgres://…` / `postgresql://…`. Applies migrations.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            Store { db: Db::Pg(pool) }
+        } else if url.starts_with("sqlite:") {
+            let memory = url.contains(":memory:");
+            let opts = SqliteConnectOptions::from_str(url)
+                .map_err(|_| StoreError::BadUrl(url.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(if memory {
+                    SqliteJournalMode::Memory
+                } else {
+                    SqliteJournalMode::Wal
+                })
+                // In WAL mode NORMAL loses no committed transaction on a process crash
+                // (only on power loss / OS crash), and avoids an fsync per commit.
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            if memory {
+                // One shared connection: every pool sees the same in-memory database.
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(opts)
+                    .await?;
+                Store {
+                    db: Db::Sqlite {
+                        write: pool.clone(),
+                        read: pool,
+                    },
+                }
+            } else {
+                let write = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts.clone())
+                    .await?;
+                let read = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts.read_only(false))
+                    .await?;
+                Store {
+                    db: Db::Sqlite { write, read },
+                }
+            }
+        } else {
+            return Err(StoreError::BadUrl(url.to_string()));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.db {
+            Db::Sqlite { .. } => Engine::Sqlite,
+            Db::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations that are not yet recorded in `schema_migrations`.
+    /// On PostgreSQL an advisory lock makes concurrent starts of several processes safe.
+    async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite { write, .. } => {
+                sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+                    .execute(write)
+                    .await?;
+                for (version, sql) in SQLITE_MIGRATIONS {
+                    let done: Option<i64> = sqlx::query_scalar(
+                        "SELECT version FROM schema_migrations WHERE version = $1",
+                    )
+                    .bind(version)
+                    .fetch_optional(write)
+                    .await?;
+                    if done.is_some() {
+                        continue;
+                    }
+                    let mut tx = write.begin().await?;
+                    sqlx::raw_sql(AssertSqlSafe(*sql))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| StoreError::Migration {
+                            version: *version,
+                            source: Box::new(e),
+                        })?;
+                    sqlx::query(
+                        "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    )
+                    .bind(version)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    tracing::info!(version, "applied sqlite migration");
+                }
+            }
+            Db::Pg(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(PG_MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                let result: Result<()> = async {
+                    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+                        .execute(&mut *conn)
+                        .await?;
+                    for (version, sql) in PG_MIGRATIONS {
+                        let done: Option<i64> = sqlx::query_scalar(
+                            "SELECT version FROM schema_migrations WHERE version = $1",
+                        )
+                        .bind(version)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                        if done.is_some() {
+                            continue;
+                        }
+                        sqlx::raw_sql(AssertSqlSafe(format!(
+                            "BEGIN; {sql}; INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, {}); COMMIT;",
+                            now_ms()
+                        )))
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(|e| StoreError::Migration {
+                            version: *version,
+                            source: Box::new(e),
+                        })?;
+                        tracing::info!(version, "applied postgres migration");
+                    }
+                    Ok(())
+                }
+                .await;
+                if result.is_err() {
+                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                }
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(PG_MIGRATION_LOCK)
+                    .execute(&mut *conn)
+                    .await?;
+                result?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for checkpoint and closes all connections.
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Pg(p) => p.close().await,
+        }
+    }
+
+    /// Cheap liveness probe.
+    pub async fn ping(&self) -> Result<()> {
+        read!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- API keys
+
+    /// Creates a key with a fresh random secret; returns the row and the secret (shown once).
+    pub async fn create_api_key(&self, role: Role, name: &str) -> Result<(ApiKey, String)> {
+        let key = generate_key();
+        let row = self.insert_api_key(&key, role, name).await?;
+        Ok((row, key))
+    }
+
+    /// Stores a key whose secret the caller chose (e.g. a bootstrap admin key from the
+    /// environment). Only the hash is stored.
+    pub async fn insert_api_key(&self, key: &str, role: Role, name: &str) -> Result<ApiKey> {
+        let k = ApiKey {
+            id: new_id(),
+            name: name.to_string(),
+            role,
+            created_at: now_ms(),
+        };
+        write!(self, p => {
+            sqlx::query("INSERT INTO api_keys (id, name, role, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&k.id).bind(&k.name).bind(role.as_str()).bind(hash_key(key)).bind(k.created_at)
+                .execute(p).await.map_err(|e| if is_unique_violation(&e) { StoreError::Duplicate } else { e.into() })?;
+        });
+        Ok(k)
+    }
+
+    /// Looks a key up by its secret. Revoked and unknown keys give `None`.
+    pub async fn find_api_key(&self, key: &str) -> Result<Option<ApiKey>> {
+        let h = hash_key(key);
+        let row: Option<(String, String, String, i64)> = read!(self, p => {
+            sqlx::query_as("SELECT id, name, role, created_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                .bind(&h).fetch_optional(p).await?
+        });
+        Ok(row.and_then(|(id, name, role, created_at)| {
+            Some(ApiKey {
+                id,
+                name,
+                role: Role::parse(&role)?,
+                created_at,
+            })
+        }))
+    }
+
+    pub async fn count_api_keys(&self, role: Option<Role>) -> Result<i64> {
+        let n: i64 = read!(self, p => {
+            match role {
+                Some(r) => sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE role = $1 AND revoked_at IS NULL").bind(r.as_str()).fetch_one(p).await?,
+                None => sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL").fetch_one(p).await?,
+            }
+        });
+        Ok(n)
+    }
+
+    pub async fn revoke_api_key(&self, id: &str) -> Result<bool> {
+        let n = write!(self, p => {
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(now_ms()).bind(id).execute(p).await?.rows_affected()
+        });
+        Ok(n > 0)
+    }
+
+    // ---------------------------------------------------------------- conversations
+
+    /// Creates a customer (unless `customer_id` names an existing one), a conversation, its first
+    /// messages (the greeting) and its lead row, in one transaction.
+    pub async fn create_conversation(&self, new: NewConversation) -> Result<CreatedConversation> {
+        let now = new.now;
+        let day = day_of(now);
+        let conv_id = new_id();
+        let customer_id = new_id();
+        let n_msgs = new.messages.len() as i64;
+        let mut messages = Vec::with_capacity(new.messages.len());
+        for (i, m) in new.messages.into_iter().enumerate() {
+            messages.push(m.into_message(&conv_id, i as i64 + 1, now));
+        }
+        let last_message = messages.last().map(|m| m.text.clone());
+        write!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("INSERT INTO customers (id, name, phone, email, wechat, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(&customer_id).bind(&new.customer.name).bind(&new.customer.phone)
+                .bind(&new.customer.email).bind(&new.customer.wechat).bind(now)
+                .execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO conversations (id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, day, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8, $9, $10, $10)")
+                .bind(&conv_id).bind(&customer_id).bind(&new.channel).bind(new.status.as_str()).bind(&new.stage)
+                .bind(to_json(&new.state)).bind(n_msgs).bind(&new.created_by_key).bind(&day).bind(now)
+                .execute(&mut *tx).await?;
+            for m in &messages {
+                insert_message!(&mut *tx, m, None::<&str>, None::<&str>)?;
+            }
+            sqlx::query("INSERT INTO leads (conversation_id, customer_id, score, grade, evidence, last_activity, last_message) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(&conv_id).bind(&customer_id).bind(new.lead.score).bind(&new.lead.grade)
+                .bind(to_json(&new.lead.evidence)).bind(now).bind(&last_message)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(CreatedConversation {
+            conversation: Conversation {
+                id: conv_id,
+                customer_id,
+                channel: new.channel,
+                status: new.status,
+                stage: new.stage,
+                state: new.state,
+                version: 1,
+                last_seq: n_msgs,
+                created_by_key: new.created_by_key,
+                created_at: now,
+                updated_at: now,
+            },
+            messages,
+        })
+    }
+
+    pub async fn get_conversation(&self, id: &str) -> Result<Option<Conversation>> {
+        let row = read!(self, p => {
+            sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE id = $1")
+                .bind(id).fetch_optional(p).await?.map(|r| conversation_from_row!(r)).transpose()?
+        });
+        Ok(row)
+    }
+
+    /// Like [`get_conversation`](Self::get_conversation) but reads from the primary (the writer
+    /// connection on SQLite), so a retry after a conflict sees the latest version.
+    pub async fn get_conversation_fresh(&self, id: &str) -> Result<Option<Conversation>> {
+        let row = write!(self, p => {
+            sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE id = $1")
+                .bind(id).fetch_optional(p).await?.map(|r| conversation_from_row!(r)).transpose()?
+        });
+        Ok(row)
+    }
+
+    pub async fn list_conversations(
+        &self,
+        status: Option<Status>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Conversation>> {
+        let limit = limit.clamp(1, 500);
+        let offset = offset.max(0);
+        let rows = read!(self, p => {
+            let q = match status {
+                Some(s) => sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3").bind(s.as_str()),
+                None => sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE $1 = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3").bind(""),
+            };
+            q.bind(limit).bind(offset).fetch_all(p).await?.into_iter().map(|r| conversation_from_row!(r)).collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Messages with `seq > after`, in order.
+    pub async fn list_messages(
+        &self,
+        conversation_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Message>> {
+        let limit = limit.clamp(1, 10_000);
+        let rows = read!(self, p => {
+            sqlx::query("SELECT id, conversation_id, seq, role, text, analysis, citations, agent, created_at FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+                .bind(conversation_id).bind(after).bind(limit).fetch_all(p).await?
+                .into_iter().map(|r| message_from_row!(r)).collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// The stored result of an earlier turn with this `client_message_id`, if any.
+    pub async fn turn_result(
+        &self,
+        conversation_id: &str,
+        client_message_id: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        let r: Option<Option<String>> = write!(self, p => {
+            sqlx::query_scalar("SELECT result FROM messages WHERE conversation_id = $1 AND client_message_id = $2")
+                .bind(conversation_id).bind(client_message_id).fetch_optional(p).await?
+        });
+        match r {
+            Some(Some(s)) => Ok(Some(from_json("turn result", &s)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Commits one change to a conversation (a customer turn, an agent message, a takeover, a
+    /// release) in one transaction, if the conversation is still at `expected_version`.
+    /// Returns [`StoreError::Conflict`] when another writer got there first (re-read and retry),
+    /// [`StoreError::Duplicate`] when `client_message_id` was already used.
+    ///
+    /// `result` (if any) is stored with the first new message so a repeated
+    /// `client_message_id` can return it; the closure gets the committed messages (with their
+    /// sequence numbers) to build it.
+    pub async fn commit(
+        &self,
+        c: Commit,
+        result: impl FnOnce(&[Message]) -> Option<serde_json::Value>,
+    ) -> Result<Committed> {
+        let now = c.now;
+        let n = c.messages.len() as i64;
+        let base = c.expected_last_seq;
+        let messages: Vec<Message> = c
+            .messages
+            .into_iter()
+            .enumerate()
+            .map(|(i, m)| m.into_message(&c.conversation_id, base + i as i64 + 1, now))
+            .collect();
+        let result_json = result(&messages).map(|v| to_json(&v));
+        let outbox_events = c.events;
+        write!(self, p => {
+            let mut tx = p.begin().await?;
+            // The write comes first: on SQLite it takes the write lock at once; on PostgreSQL
+            // it locks the row, and the version check makes the lost update impossible.
+            let updated = sqlx::query("UPDATE conversations SET state = $1, status = $2, stage = $3, version = version + 1, last_seq = $4, updated_at = $5 \
+                                       WHERE id = $6 AND version = $7")
+                .bind(to_json(&c.state)).bind(c.status.as_str()).bind(&c.stage).bind(base + n).bind(now)
+                .bind(&c.conversation_id).bind(c.expected_version)
+                .execute(&mut *tx).await?.rows_affected();
+            if updated == 0 {
+                tx.rollback().await?;
+                let exists: Option<i64> = sqlx::query_scalar("SELECT version FROM conversations WHERE id = $1")
+                    .bind(&c.conversation_id).fetch_optional(p).await?;
+                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound("conversation") });
+            }
+            for (i, m) in messages.iter().enumerate() {
+                let (cmid, res) = if i == 0 { (c.client_message_id.as_deref(), result_json.as_deref()) } else { (None, None) };
+                let r = insert_message!(&mut *tx, m, cmid, res);
+                if let Err(e) = r {
+                    if is_unique_violation(&e) {
+                        tx.rollback().await?;
+                        return Err(StoreError::Duplicate);
+                    }
+                    return Err(e.into());
+                }
+            }
+            let last_message = messages.last().map(|m| m.text.clone());
+            if let Some(lead) = &c.lead {
+                sqlx::query("UPDATE leads SET score = $1, grade = $2, evidence = $3, last_activity = $4, last_message = COALESCE($5, last_message) WHERE conversation_id = $6")
+                    .bind(lead.score).bind(&lead.grade).bind(to_json(&lead.evidence)).bind(now).bind(&last_message).bind(&c.conversation_id)
+                    .execute(&mut *tx).await?;
+            } else if !messages.is_empty() {
+                sqlx::query("UPDATE leads SET last_activity = $1, last_message = COALESCE($2, last_message) WHERE conversation_id = $3")
+                    .bind(now).bind(&last_message).bind(&c.conversation_id)
+                    .execute(&mut *tx).await?;
+            }
+            match &c.handoff {
+                Some(HandoffChange::Requested { reason, summary, agent }) => {
+                    let taken = agent.as_ref().map(|_| now);
+                    sqlx::query("INSERT INTO handoffs (id, conversation_id, reason, summary, agent, requested_at, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(new_id()).bind(&c.conversation_id).bind(reason).bind(to_json(summary)).bind(agent).bind(now).bind(taken)
+                        .execute(&mut *tx).await?;
+                }
+                Some(HandoffChange::Released) => {
+                    sqlx::query("UPDATE handoffs SET released_at = $1 WHERE conversation_id = $2 AND released_at IS NULL")
+                        .bind(now).bind(&c.conversation_id).execute(&mut *tx).await?;
+                }
+                None => {}
+            }
+            if !outbox_events.is_empty() {
+                let subs: Vec<(String, String)> = sqlx::query_as("SELECT id, events FROM webhooks WHERE active = 1")
+                    .fetch_all(&mut *tx).await?;
+                for (event, payload) in &outbox_events {
+                    for (wid, events) in &subs {
+                        let wanted: Vec<String> = serde_json::from_str(events).unwrap_or_default();
+                        if !wanted.iter().any(|w| w == event || w == "*") {
+                            continue;
+                        }
+                        sqlx::query("INSERT INTO webhook_outbox (id, webhook_id, event, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)")
+                            .bind(new_id()).bind(wid).bind(event).bind(to_json(payload)).bind(now)
+                            .execute(&mut *tx).await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(Committed {
+            version: c.expected_version + 1,
+            last_seq: base + n,
+            messages,
+        })
+    }
+
+    // ---------------------------------------------------------------- leads, stats
+
+    pub async fn get_lead(&self, conversation_id: &str) -> Result<Option<LeadRow>> {
+        let r = read!(self, p => {
+            sqlx::query("SELECT l.conversation_id, l.customer_id, l.score, l.grade, l.evidence, c.stage, c.status, l.last_activity, l.last_message FROM leads l JOIN conversations c ON c.id = l.conversation_id WHERE l.conversation_id = $1")
+                .bind(conversation_id).fetch_optional(p).await?.map(|r| lead_from_row!(r)).transpose()?
+        });
+        Ok(r)
+    }
+
+    pub async fn list_leads(&self, f: &LeadFilter) -> Result<Vec<LeadRow>> {
+        let mut sql = String::from(
+            "SELECT l.conversation_id, l.customer_id, l.score, l.grade, l.evidence, c.stage, c.status, l.last_activity, l.last_message \
+             FROM leads l JOIN conversations c ON c.id = l.conversation_id WHERE 1 = 1",
+        );
+        let mut args: Vec<String> = Vec::new();
+        if let Some(g) = &f.grade {
+            args.push(g.clone());
+            sql.push_str(&format!(" AND l.grade = ${}", args.len()));
+        }
+        if let Some(s) = &f.stage {
+            args.push(s.clone());
+            sql.push_str(&format!(" AND c.stage = ${}", args.len()));
+        }
+        if let Some(s) = f.status {
+            args.push(s.as_str().to_string());
+            sql.push_str(&format!(" AND c.status = ${}", args.len()));
+        }
+        sql.push_str(match f.sort {
+            LeadSort::ScoreDesc => " ORDER BY l.score DESC, l.last_activity DESC",
+            LeadSort::ScoreAsc => " ORDER BY l.score ASC, l.last_activity DESC",
+            LeadSort::ActivityDesc => " ORDER BY l.last_activity DESC",
+        });
+        sql.push_str(&format!(
+            " LIMIT {} OFFSET {}",
+            f.limit.clamp(1, 1000),
+            f.offset.max(0)
+        ));
+        let rows = read!(self, p => {
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for a in &args { q = q.bind(a.clone()); }
+            q.fetch_all(p).await?.into_iter().map(|r| lead_from_row!(r)).collect::<Result<Vec<_>>>()?
+        });
+        Ok(rows)
+    }
+
+    /// Aggregates for the dashboard.
+    pub async fn stats(&self) -> Result<Stats> {
+        let s = read!(self, p => {
+            let grades: Vec<(String, i64)> = sqlx::query_as("SELECT grade, COUNT(*) FROM leads GROUP BY grade").fetch_all(p).await?;
+            let intents: Vec<(String, i64)> = sqlx::query_as("SELECT intent, COUNT(*) FROM messages WHERE role = 'customer' AND intent IS NOT NULL GROUP BY intent").fetch_all(p).await?;
+            let sent: Vec<(String, String, i64)> = sqlx::query_as("SELECT day, sentiment, COUNT(*) FROM messages WHERE role = 'customer' AND sentiment IS NOT NULL GROUP BY day, sentiment ORDER BY day").fetch_all(p).await?;
+            let funnel: Vec<(String, i64)> = sqlx::query_as("SELECT stage, COUNT(*) FROM conversations GROUP BY stage").fetch_all(p).await?;
+            let per_day: Vec<(String, i64)> = sqlx::query_as("SELECT day, COUNT(*) FROM conversations GROUP BY day ORDER BY day").fetch_all(p).await?;
+            let statuses: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM conversations GROUP BY status").fetch_all(p).await?;
+            Stats::assemble(grades, intents, sent, funnel, per_day, statuses)
+        });
+        Ok(s)
+    }
+
+    /// Number of stored messages (all roles); for tests and the crash check.
+    pub async fn count_messages(&self) -> Result<i64> {
+        Ok(
+            read!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM messages").fetch_one(p).await?),
+        )
+    }
+
+    /// Whether a message with this id exists.
+    pub async fn message_exists(&self, id: &str) -> Result<bool> {
+        let r: Option<i64> = read!(self, p => sqlx::query_scalar("SELECT seq FROM messages WHERE id = $1").bind(id).fetch_optional(p).await?);
+        Ok(r.is_some())
+    }
+
+    pub async fn open_handoff(&self, conversation_id: &str) -> Result<Option<Handoff>> {
+        let r: Option<(
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            i64,
+            Option<i64>,
+        )> = read!(self, p => {
+            sqlx::query_as("SELECT id, conversation_id, reason, summary, agent, requested_at, taken_at FROM handoffs WHERE conversation_id = $1 AND released_at IS NULL ORDER BY requested_at DESC LIMIT 1")
+                .bind(conversation_id).fetch_optional(p).await?
+        });
+        match r {
+            None => Ok(None),
+            Some((id, conversation_id, reason, summary, agent, requested_at, taken_at)) => {
+                Ok(Some(Handoff {
+                    id,
+                    conversation_id,
+                    reason,
+                    summary: from_json("handoff summary", &summary)?,
+                    agent,
+                    requested_at,
+                    taken_at,
+                }))
+            }
+        }
+    }
+
+    /// Marks the open handoff of a conversation as taken by `agent`.
+    pub async fn take_handoff(&self, conversation_id: &str, agent: &str) -> Result<()> {
+        write!(self, p => {
+            sqlx::query("UPDATE handoffs SET agent = $1, taken_at = $2 WHERE conversation_id = $3 AND released_at IS NULL AND taken_at IS NULL")
+                .bind(agent).bind(now_ms()).bind(conversation_id).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- webhooks
+
+    pub async fn create_webhook(
+        &self,
+        url: &str,
+        events: &[String],
+        secret: &str,
+    ) -> Result<Webhook> {
+        let w = Webhook {
+            id: new_id(),
+            url: url.to_string(),
+            events: events.to_vec(),
+            secret: secret.to_string(),
+            active: true,
+            created_at: now_ms(),
+        };
+        write!(self, p => {
+            sqlx::query("INSERT INTO webhooks (id, url, events, secret, active, created_at) VALUES ($1, $2, $3, $4, 1, $5)")
+                .bind(&w.id).bind(&w.url).bind(to_json(&w.events)).bind(&w.secret).bind(w.created_at)
+                .execute(p).await?;
+        });
+        Ok(w)
+    }
+
+    pub async fn list_webhooks(&self) -> Result<Vec<Webhook>> {
+        let rows: Vec<(String, String, String, String, i64, i64)> = read!(self, p => {
+            sqlx::query_as("SELECT id, url, events, secret, active, created_at FROM webhooks ORDER BY created_at").fetch_all(p).await?
+        });
+        rows.into_iter()
+            .map(|(id, url, events, secret, active, created_at)| {
+                Ok(Webhook {
+                    id,
+                    url,
+                    events: from_json("webhook events", &events)?,
+                    secret,
+                    active: active != 0,
+                    created_at,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn delete_webhook(&self, id: &str) -> Result<bool> {
+        let n = write!(self, p => sqlx::query("UPDATE webhooks SET active = 0 WHERE id = $1").bind(id).execute(p).await?.rows_affected());
+        Ok(n > 0)
+    }
+
+    /// Queues an event for every active subscription that wants it (outside a turn).
+    pub async fn enqueue_event(&self, event: &str, payload: &serde_json::Value) -> Result<usize> {
+        let subs = self.list_webhooks().await?;
+        let now = now_ms();
+        let mut n = 0;
+        for w in subs
+            .iter()
+            .filter(|w| w.active && w.events.iter().any(|e| e == event || e == "*"))
+        {
+            write!(self, p => {
+                sqlx::query("INSERT INTO webhook_outbox (id, webhook_id, event, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)")
+                    .bind(new_id()).bind(&w.id).bind(event).bind(to_json(payload)).bind(now)
+                    .execute(p).await?;
+            });
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Claims up to `limit` due deliveries for `lease_ms` (so that other workers, also in other
+    /// processes, skip them) and returns them with their subscription's URL and secret.
+    pub async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Delivery>> {
+        let rows: Vec<(String, String, String, String, i64)> = write!(self, p => {
+            // The outer conditions are re-checked by PostgreSQL on the locked row, so two
+            // processes never claim the same delivery.
+            sqlx::query_as("UPDATE webhook_outbox SET locked_until = $1 \
+                            WHERE id IN (SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
+                                         AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT $3) \
+                              AND delivered_at IS NULL AND failed_at IS NULL AND (locked_until IS NULL OR locked_until < $2) \
+                            RETURNING id, webhook_id, event, payload, attempts")
+                .bind(now + lease_ms).bind(now).bind(limit).fetch_all(p).await?
+        });
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hooks = self.list_webhooks().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, webhook_id, event, payload, attempts) in rows {
+            match hooks.iter().find(|w| w.id == webhook_id) {
+                Some(w) if w.active => out.push(Delivery {
+                    id,
+                    webhook_id,
+                    url: w.url.clone(),
+                    secret: w.secret.clone(),
+                    event,
+                    payload,
+                    attempts,
+                }),
+                _ => {
+                    self.fail_delivery(&id, now, "subscription removed").await?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn mark_delivered(&self, id: &str, now: i64) -> Result<()> {
+        write!(self, p => {
+            sqlx::query("UPDATE webhook_outbox SET delivered_at = $1, attempts = attempts + 1, locked_until = NULL, last_error = NULL WHERE id = $2")
+                .bind(now).bind(id).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Records a failed attempt and schedules the next one at `next_at`.
+    pub async fn retry_delivery(&self, id: &str, next_at: i64, error: &str) -> Result<()> {
+        write!(self, p => {
+            sqlx::query("UPDATE webhook_outbox SET attempts = attempts + 1, next_attempt_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
+                .bind(next_at).bind(error).bind(id).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Gives up on a delivery for good.
+    pub async fn fail_delivery(&self, id: &str, now: i64, error: &str) -> Result<()> {
+        write!(self, p => {
+            sqlx::query("UPDATE webhook_outbox SET attempts = attempts + 1, failed_at = $1, locked_until = NULL, last_error = $2 WHERE id = $3")
+                .bind(now).bind(error).bind(id).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Outbox rows (for the admin view and tests).
+    pub async fn list_outbox(&self, limit: i64) -> Result<Vec<OutboxRow>> {
+        let rows: Vec<(
+            String,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            i64,
+        )> = read!(self, p => {
+            sqlx::query_as("SELECT id, webhook_id, event, attempts, delivered_at, failed_at, last_error, created_at FROM webhook_outbox ORDER BY created_at DESC LIMIT $1")
+                .bind(limit.clamp(1, 1000)).fetch_all(p).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    id,
+                    webhook_id,
+                    event,
+                    attempts,
+                    delivered_at,
+                    failed_at,
+                    last_error,
+                    created_at,
+                )| {
+                    OutboxRow {
+                        id,
+                        webhook_id,
+                        event,
+                        attempts,
+                        delivered_at,
+                        failed_at,
+                        last_error,
+                        created_at,
+                    }
+                },
+            )
+            .collect())
+    }
+
+    // ---------------------------------------------------------------- audit, privacy
+
+    /// Records an audit event. `detail` must not contain PII.
+    pub async fn audit(
+        &self,
+        actor: Option<&str>,
+        action: &str,
+        target: Option<&str>,
+        detail: &serde_json::Value,
+    ) -> Result<()> {
+        write!(self, p => {
+            sqlx::query("INSERT INTO audit_events (id, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(new_id()).bind(now_ms()).bind(actor).bind(action).bind(target).bind(to_json(detail))
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn list_audit(&self, limit: i64) -> Result<Vec<AuditEvent>> {
+        let rows: Vec<(String, i64, Option<String>, String, Option<String>, String)> = read!(self, p => {
+            sqlx::query_as("SELECT id, at, actor, action, target, detail FROM audit_events ORDER BY at DESC, id DESC LIMIT $1")
+                .bind(limit.clamp(1, 1000)).fetch_all(p).await?
+        });
+        rows.into_iter()
+            .map(|(id, at, actor, action, target, detail)| {
+                Ok(AuditEvent {
+                    id,
+                    at,
+                    actor,
+                    action,
+                    target,
+                    detail: from_json("audit detail", &detail)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn get_customer(&self, id: &str) -> Result<Option<Customer>> {
+        let r: Option<(
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            i64,
+        )> = read!(self, p => {
+            sqlx::query_as("SELECT id, name, phone, email, wechat, created_at FROM customers WHERE id = $1").bind(id).fetch_optional(p).await?
+        });
+        Ok(
+            r.map(|(id, name, phone, email, wechat, created_at)| Customer {
+                id,
+                name,
+                phone,
+                email,
+                wechat,
+                created_at,
+            }),
+        )
+    }
+
+    /// Updates contact fields that are `Some` (e.g. a phone number the customer gave in chat).
+    pub async fn update_customer_contact(&self, id: &str, c: &NewCustomer) -> Result<()> {
+        write!(self, p => {
+            sqlx::query("UPDATE customers SET name = COALESCE($1, name), phone = COALESCE($2, phone), email = COALESCE($3, email), wechat = COALESCE($4, wechat) WHERE id = $5")
+                .bind(&c.name).bind(&c.phone).bind(&c.email).bind(&c.wechat).bind(id).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Everything stored about a customer, for a data-subject export.
+    pub async fn export_customer(&self, id: &str) -> Result<Option<CustomerExport>> {
+        let Some(customer) = self.get_customer(id).await? else {
+            return Ok(None);
+        };
+        let conv_ids: Vec<String> = read!(self, p => {
+            sqlx::query_scalar("SELECT id FROM conversations WHERE customer_id = $1 ORDER BY created_at").bind(id).fetch_all(p).await?
+        });
+        let mut conversations = Vec::new();
+        for cid in conv_ids {
+            let Some(conversation) = self.get_conversation(&cid).await? else {
+                continue;
+            };
+            let messages = self.list_messages(&cid, 0, 10_000).await?;
+            let lead = self.get_lead(&cid).await?;
+            let handoffs: Vec<(
+                String,
+                String,
+                Option<String>,
+                i64,
+                Option<i64>,
+                Option<i64>,
+            )> = read!(self, p => {
+                sqlx::query_as("SELECT reason, summary, agent, requested_at, taken_at, released_at FROM handoffs WHERE conversation_id = $1 ORDER BY requested_at")
+                    .bind(&cid).fetch_all(p).await?
+            });
+            let handoffs = handoffs
+                .into_iter()
+                .map(|(reason, summary, agent, requested_at, taken_at, released_at)| {
+                    serde_json::json!({"reason": reason, "summary": serde_json::from_str::<serde_json::Value>(&summary).unwrap_or_default(),
+                                       "agent": agent, "requested_at": requested_at, "taken_at": taken_at, "released_at": released_at})
+                })
+                .collect();
+            conversations.push(ConversationExport {
+                conversation,
+                messages,
+                lead,
+                handoffs,
+            });
+        }
+        Ok(Some(CustomerExport {
+            customer,
+            conversations,
+        }))
+    }
+
+    /// Deletes a customer and everything about them (conversations, messages, leads, handoffs,
+    /// queued webhook payloads that mention their conversations). Returns false if unknown.
+    pub async fn delete_customer(&self, id: &str) -> Result<bool> {
+        let n = write!(self, p => {
+            let mut tx = p.begin().await?;
+            let convs: Vec<String> = sqlx::query_scalar("SELECT id FROM conversations WHERE customer_id = $1").bind(id).fetch_all(&mut *tx).await?;
+            for cid in &convs {
+                sqlx::query("DELETE FROM messages WHERE conversation_id = $1").bind(cid).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM leads WHERE conversation_id = $1").bind(cid).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM handoffs WHERE conversation_id = $1").bind(cid).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM webhook_outbox WHERE delivered_at IS NULL AND payload LIKE $1").bind(format!("%{cid}%")).execute(&mut *tx).await?;
+            }
+            sqlx::query("DELETE FROM conversations WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
+            let n = sqlx::query("DELETE FROM customers WHERE id = $1").bind(id).execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            n
+        });
+        Ok(n > 0)
+    }
+}
+
+// Keep the row types referenced so both engines' `Row` impls are in scope for the macros.
+#[allow(dead_code)]
+fn _row_types(_: Option<SqliteRow>, _: Option<PgRow>) {}
+
+/// Helpers for tests of this crate and the crates above it.
+pub mod testing {
+    use sqlx::{Connection, PgConnection};
+
+    /// Env var naming a PostgreSQL server for tests (`postgres://user@host:port/db`).
+    pub const PG_ENV: &str = "TUOKE_PG_URL";
+
+    /// Whether tests must fail instead of skipping when a resource is missing.
+    pub fn require_all() -> bool {
+        std::env::var("TUOKE_REQUIRE_ALL").is_ok_and(|v| v == "1")
+    }
+
+    /// The PostgreSQL URL for tests, or `None` (after printing why) when it is not set.
+    /// Panics when `TUOKE_REQUIRE_ALL=1` and it is missing.
+    pub fn pg_url_or_skip(test: &str) -> Option<String> {
+        match std::env::var(PG_ENV) {
+            Ok(u) if !u.is_empty() => Some(u),
+            _ => {
+                assert!(
+                    !require_all(),
+                    "{test}: {PG_ENV} is not set but TUOKE_REQUIRE_ALL=1"
+                );
+                eprintln!(
+                    "skipping {test}: {PG_ENV} is not set (scripts/pg-test-cluster.sh starts one)"
+                );
+                None
+            }
+        }
+    }
+
+    /// Creates a fresh, empty database on the server of `base_url` and returns its URL, so each
+    /// test starts from nothing.
+    pub async fn fresh_pg_database(base_url: &str) -> Result<String, sqlx::Error> {
+        let mut conn = PgConnection::connect(base_url).await?;
+        let name = format!("tuoke_t_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let (prefix, rest) = base_url.rsplit_once('/').unwrap_or((base_url, ""));
+        let query = rest
+            .split_once('?')
+            .map(|(_, q)| format!("?{q}"))
+            .unwrap_or_default();
+        Ok(format!("{prefix}/{name}{query}"))
+    }
+}

@@ -1,0 +1,413 @@
+//! One suite, run against real SQLite (a temp file, WAL) and real PostgreSQL (`TUOKE_PG_URL`; a
+//! fresh database per test; skipped with a printed reason when unset unless `TUOKE_REQUIRE_ALL=1`).
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tuoke_core::Analysis;
+use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
+use tuoke_store::*;
+
+async fn sqlite() -> (Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    (Store::connect(&url).await.unwrap(), dir)
+}
+
+async fn pg(test: &str) -> Option<Store> {
+    let base = pg_url_or_skip(test)?;
+    let url = fresh_pg_database(&base).await.unwrap();
+    Some(Store::connect(&url).await.unwrap())
+}
+
+/// Runs `$suite(store)` on SQLite and, when configured, on PostgreSQL.
+macro_rules! both {
+    ($name:ident, $suite:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite_engine() {
+                let (s, _dir) = sqlite().await;
+                assert_eq!(s.engine(), Engine::Sqlite);
+                $suite(s).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_engine() {
+                if let Some(s) = pg(concat!(stringify!($name), "::postgres_engine")).await {
+                    assert_eq!(s.engine(), Engine::Postgres);
+                    $suite(s).await;
+                }
+            }
+        }
+    };
+}
+
+fn new_conv(key: Option<&str>) -> NewConversation {
+    NewConversation {
+        customer: NewCustomer {
+            name: Some("王先生".into()),
+            phone: Some("+8613912345678".into()),
+            email: None,
+            wechat: None,
+        },
+        channel: "web".into(),
+        status: Status::Bot,
+        stage: "greet".into(),
+        state: json!({"schema_version": 1, "stage": "greet"}),
+        created_by_key: key.map(str::to_string),
+        messages: vec![NewMessage::text(MessageRole::Bot, "您好！")],
+        lead: LeadUpdate {
+            score: 0,
+            grade: "D".into(),
+            evidence: json!([]),
+        },
+        now: now_ms(),
+    }
+}
+
+fn turn_commit(c: &Conversation, text: &str, cmid: Option<&str>, score: i64) -> Commit {
+    let mut customer = NewMessage::text(MessageRole::Customer, text);
+    customer.analysis = Some(Analysis::with_intent(text, "ask_price", 0.9));
+    let mut bot = NewMessage::text(MessageRole::Bot, format!("re: {text}"));
+    bot.citations = Some(vec!["faq-price".into()]);
+    Commit {
+        conversation_id: c.id.clone(),
+        expected_version: c.version,
+        expected_last_seq: c.last_seq,
+        state: json!({"schema_version": 1, "stage": "qualify", "turns": c.version}),
+        status: Status::Bot,
+        stage: "qualify".into(),
+        messages: vec![customer, bot],
+        client_message_id: cmid.map(str::to_string),
+        lead: Some(LeadUpdate {
+            score,
+            grade: if score >= 70 { "A".into() } else { "C".into() },
+            evidence: json!([{"turn": 1, "signal": "ask_price", "points": 10, "detail": "x"}]),
+        }),
+        handoff: None,
+        events: Vec::new(),
+        now: now_ms(),
+    }
+}
+
+async fn conversation_lifecycle(s: Store) {
+    let created = s.create_conversation(new_conv(Some("k1"))).await.unwrap();
+    let c = created.conversation.clone();
+    assert_eq!(c.version, 1);
+    assert_eq!(created.messages.len(), 1);
+    assert_eq!(created.messages[0].seq, 1);
+
+    let got = s.get_conversation(&c.id).await.unwrap().unwrap();
+    assert_eq!(got.created_by_key.as_deref(), Some("k1"));
+    assert_eq!(got.state["stage"], "greet");
+
+    let done = s
+        .commit(turn_commit(&got, "多少钱", Some("m1"), 40), |msgs| {
+            Some(json!({"seqs": msgs.iter().map(|m| m.seq).collect::<Vec<_>>()}))
+        })
+        .await
+        .unwrap();
+    assert_eq!(done.version, 2);
+    assert_eq!(done.last_seq, 3);
+    assert_eq!(
+        done.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        [2, 3]
+    );
+
+    // The stored result comes back for the same client_message_id.
+    let r = s.turn_result(&c.id, "m1").await.unwrap().unwrap();
+    assert_eq!(r["seqs"], json!([2, 3]));
+    assert!(s.turn_result(&c.id, "nope").await.unwrap().is_none());
+
+    // A stale version conflicts; a reused client_message_id is a duplicate.
+    let stale = s
+        .commit(turn_commit(&got, "again", None, 1), |_| None)
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict)), "{stale:?}");
+    let fresh = s.get_conversation_fresh(&c.id).await.unwrap().unwrap();
+    let dup = s
+        .commit(turn_commit(&fresh, "多少钱", Some("m1"), 40), |_| None)
+        .await;
+    assert!(matches!(dup, Err(StoreError::Duplicate)), "{dup:?}");
+    // …and the failed commit changed nothing.
+    let after = s.get_conversation_fresh(&c.id).await.unwrap().unwrap();
+    assert_eq!(after.version, 2);
+
+    let msgs = s.list_messages(&c.id, 0, 100).await.unwrap();
+    assert_eq!(msgs.len(), 3);
+    assert_eq!(msgs[1].role, MessageRole::Customer);
+    assert_eq!(msgs[1].analysis.as_ref().unwrap().intent.label, "ask_price");
+    assert_eq!(
+        msgs[2].citations.as_deref(),
+        Some(&["faq-price".to_string()][..])
+    );
+    assert_eq!(s.list_messages(&c.id, 2, 100).await.unwrap().len(), 1);
+
+    let unknown = s
+        .commit(
+            Commit {
+                conversation_id: "nope".into(),
+                ..turn_commit(&after, "x", None, 1)
+            },
+            |_| None,
+        )
+        .await;
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))));
+    assert!(s.get_conversation("nope").await.unwrap().is_none());
+
+    let list = s
+        .list_conversations(Some(Status::Bot), 10, 0)
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+    assert!(
+        s.list_conversations(Some(Status::Closed), 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+both!(lifecycle, conversation_lifecycle);
+
+/// Many tasks race turns on one conversation: every turn is stored exactly once, seqs are
+/// contiguous, and the final version counts every commit (no lost update).
+async fn racing_turns(s: Store) {
+    let c = s
+        .create_conversation(new_conv(None))
+        .await
+        .unwrap()
+        .conversation;
+    let s = Arc::new(s);
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let s = s.clone();
+        let id = c.id.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut conflicts = 0;
+            for i in 0..10 {
+                loop {
+                    let cur = s.get_conversation_fresh(&id).await.unwrap().unwrap();
+                    match s
+                        .commit(turn_commit(&cur, &format!("t{t}-{i}"), None, 10), |_| None)
+                        .await
+                    {
+                        Ok(_) => break,
+                        Err(StoreError::Conflict) => conflicts += 1,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            conflicts
+        }));
+    }
+    let mut conflicts = 0;
+    for t in tasks {
+        conflicts += t.await.unwrap();
+    }
+    let end = s.get_conversation(&c.id).await.unwrap().unwrap();
+    assert_eq!(end.version, 1 + 80, "conflicts retried: {conflicts}");
+    let msgs = s.list_messages(&c.id, 0, 1000).await.unwrap();
+    assert_eq!(msgs.len(), 1 + 160);
+    for (i, m) in msgs.iter().enumerate() {
+        assert_eq!(m.seq, i as i64 + 1);
+    }
+    // Each customer message is followed by its own reply.
+    for pair in msgs[1..].chunks(2) {
+        assert_eq!(pair[1].text, format!("re: {}", pair[0].text));
+    }
+}
+both!(race, racing_turns);
+
+async fn keys_and_leads(s: Store) {
+    let (k, secret) = s.create_api_key(Role::Agent, "alice").await.unwrap();
+    assert!(secret.starts_with("tk_") && secret.len() == 67);
+    let found = s.find_api_key(&secret).await.unwrap().unwrap();
+    assert_eq!(found.id, k.id);
+    assert_eq!(found.role, Role::Agent);
+    assert!(s.find_api_key("tk_wrong").await.unwrap().is_none());
+    assert_eq!(s.count_api_keys(Some(Role::Agent)).await.unwrap(), 1);
+    assert!(s.revoke_api_key(&k.id).await.unwrap());
+    assert!(s.find_api_key(&secret).await.unwrap().is_none());
+
+    for score in [10, 80, 50] {
+        let c = s
+            .create_conversation(new_conv(None))
+            .await
+            .unwrap()
+            .conversation;
+        s.commit(turn_commit(&c, "价格", None, score), |_| None)
+            .await
+            .unwrap();
+    }
+    let all = s
+        .list_leads(&LeadFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|l| l.score).collect::<Vec<_>>(),
+        [80, 50, 10]
+    );
+    assert_eq!(all[0].last_message.as_deref(), Some("re: 价格"));
+    let a = s
+        .list_leads(&LeadFilter {
+            grade: Some("A".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(a.len(), 1);
+    let asc = s
+        .list_leads(&LeadFilter {
+            sort: LeadSort::ScoreAsc,
+            stage: Some("qualify".into()),
+            limit: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(asc.iter().map(|l| l.score).collect::<Vec<_>>(), [10, 50]);
+
+    let st = s.stats().await.unwrap();
+    assert_eq!(st.leads_by_grade["A"], 1);
+    assert_eq!(st.leads_by_grade["C"], 2);
+    assert_eq!(st.leads_by_grade["B"], 0);
+    assert_eq!(st.intents["ask_price"], 3);
+    assert_eq!(st.sentiment_by_day.len(), 1);
+    assert_eq!(st.sentiment_by_day[0].neutral, 3);
+    assert_eq!(st.funnel["qualify"], 3);
+    assert_eq!(st.conversations_per_day[0].n, 3);
+}
+both!(keys, keys_and_leads);
+
+async fn outbox_and_privacy(s: Store) {
+    let w = s
+        .create_webhook(
+            "http://127.0.0.1:9/hook",
+            &["lead.grade_changed".to_string()],
+            "sekrit",
+        )
+        .await
+        .unwrap();
+    let c = s
+        .create_conversation(new_conv(None))
+        .await
+        .unwrap()
+        .conversation;
+    let mut commit = turn_commit(&c, "我要买", None, 90);
+    commit.events = vec![
+        (
+            "lead.grade_changed".into(),
+            json!({"conversation_id": c.id, "to": "A"}),
+        ),
+        ("handoff.requested".into(), json!({"conversation_id": c.id})),
+    ];
+    commit.handoff = Some(HandoffChange::Requested {
+        reason: "customer asked".into(),
+        summary: json!({"text": "wants to buy"}),
+        agent: None,
+    });
+    commit.status = Status::HandedOff;
+    s.commit(commit, |_| None).await.unwrap();
+    assert!(s.open_handoff(&c.id).await.unwrap().is_some());
+
+    // Only the subscribed event is queued; claiming leases it so a second claim gets nothing.
+    let now = now_ms();
+    let d = s.claim_deliveries(now, 30_000, 10).await.unwrap();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].event, "lead.grade_changed");
+    assert_eq!(d[0].secret, "sekrit");
+    assert_eq!(d[0].webhook_id, w.id);
+    assert!(
+        s.claim_deliveries(now, 30_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // After a failed attempt it becomes due again at the scheduled time.
+    s.retry_delivery(&d[0].id, now + 1000, "connection refused")
+        .await
+        .unwrap();
+    assert!(
+        s.claim_deliveries(now + 500, 30_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = s.claim_deliveries(now + 1500, 30_000, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1);
+    s.mark_delivered(&again[0].id, now + 1600).await.unwrap();
+    assert!(
+        s.claim_deliveries(now + 90_000, 30_000, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let rows = s.list_outbox(10).await.unwrap();
+    assert_eq!(rows[0].attempts, 2);
+    assert!(rows[0].delivered_at.is_some());
+
+    s.audit(
+        Some("key1"),
+        "customer.export",
+        Some(&c.customer_id),
+        &json!({}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.list_audit(10).await.unwrap()[0].action, "customer.export");
+
+    let ex = s.export_customer(&c.customer_id).await.unwrap().unwrap();
+    assert_eq!(ex.customer.phone.as_deref(), Some("+8613912345678"));
+    assert_eq!(ex.conversations.len(), 1);
+    assert_eq!(ex.conversations[0].messages.len(), 3);
+    assert_eq!(ex.conversations[0].handoffs.len(), 1);
+    assert!(s.delete_customer(&c.customer_id).await.unwrap());
+    assert!(s.get_customer(&c.customer_id).await.unwrap().is_none());
+    assert!(s.get_conversation(&c.id).await.unwrap().is_none());
+    assert!(s.export_customer(&c.customer_id).await.unwrap().is_none());
+    assert_eq!(s.count_messages().await.unwrap(), 0);
+    assert!(!s.delete_customer(&c.customer_id).await.unwrap());
+}
+both!(outbox, outbox_and_privacy);
+
+#[tokio::test]
+async fn reopening_keeps_data_and_migrations_are_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let s = Store::connect(&url).await.unwrap();
+    let c = s.create_conversation(new_conv(None)).await.unwrap();
+    s.close().await;
+    let s = Store::connect(&url).await.unwrap();
+    assert!(
+        s.get_conversation(&c.conversation.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let mode: String = {
+        // WAL is on for file databases.
+        let p = std::fs::read_dir(dir.path()).unwrap();
+        let names: Vec<String> = p
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        if names.iter().any(|n| n.ends_with("-wal")) {
+            "wal".into()
+        } else {
+            names.join(",")
+        }
+    };
+    assert_eq!(mode, "wal");
+}
+
+#[tokio::test]
+async fn bad_urls_are_errors() {
+    assert!(matches!(
+        Store::connect("mysql://x").await,
+        Err(StoreError::BadUrl(_))
+    ));
+}
