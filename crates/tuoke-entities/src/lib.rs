@@ -1,1 +1,287 @@
-//! tuoke-entities (being written).
+//! Entity extraction for tuoke: money, quantities with units, phone numbers, e-mail addresses,
+//! WeChat ids, dates/times resolved against a reference time, and product / competitor names from
+//! a gazetteer the caller supplies. Pure: no IO, no clock ("now" is a parameter), no panics.
+//!
+//! ```
+//! use tuoke_entities::{Extractor, Gazetteer, GazetteerEntry};
+//! let gaz = Gazetteer {
+//!     products: vec![GazetteerEntry { id: "crm-pro".into(), names: vec!["CRM Pro".into(), "专业版".into()] }],
+//!     competitors: vec![GazetteerEntry { id: "huawei".into(), names: vec!["华为".into(), "Huawei".into()] }],
+//! };
+//! let ex = Extractor::new(&gaz).unwrap();
+//! let now = chrono::DateTime::parse_from_rfc3339("2026-11-25T10:00:00+08:00").unwrap();
+//! let ents = ex.extract("专业版两台三千五块，明天下午三点打我电话139 1234 5678", now);
+//! let kinds: Vec<String> = ents.iter().map(|e| format!("{:?} {}", e.kind, e.value)).collect();
+//! assert_eq!(kinds, [
+//!     r#"Product "crm-pro""#,
+//!     r#"Quantity {"amount":2.0,"unit":"台"}"#,
+//!     r#"Money {"amount":3500.0,"currency":"CNY"}"#,
+//!     r#"Datetime {"datetime":"2026-11-26T15:00:00+08:00","grain":"hour"}"#,
+//!     r#"Phone "+8613912345678""#,
+//! ]);
+//! ```
+//!
+//! # How it works
+//! The text is folded char by char (full width → half width, ASCII lower case, a small
+//! Traditional → Simplified table), keeping exactly one normalized char per original char, so every
+//! span found in the folded text is the same char span in the original. Rules (regexes compiled once
+//! per process) find candidates; a gazetteer automaton (Aho-Corasick, leftmost-longest) finds
+//! products and competitors. Overlapping candidates are resolved: phones, e-mails and WeChat ids
+//! first, then the longest candidate, then the earliest.
+//!
+//! # Values
+//! - money: `{"amount", "currency": "CNY"|"USD"|"HKD"}`; a range ("2000-3000元", "3-5万") also has
+//!   `"min"` and `"max"`, and `amount` = `min` (the lower bound, the figure the customer said first).
+//!   No currency word → CNY; `蚊` → HKD; `$` → USD; `HK$` → HKD. A bare number is money only after a
+//!   price word (预算, 价, budget, price …).
+//! - quantity: `{"amount", "unit"}`; Chinese units are kept in Simplified (`台`, `套`, `个`, `账号`,
+//!   `用户`, `席位`, `人` for 人/位), English units singular (`seat`, `license`, `user`, `unit`,
+//!   `account`, `person`); ranges have `min`/`max` like money.
+//! - phone: E.164 (`+8613912345678`, `+85291234567`). Mainland mobiles 1[3-9]xxxxxxxxx with spaces,
+//!   dashes, `+86`/`0086`, or typed as Chinese digits (一三九…, 幺 = 1). A Hong Kong 8-digit number
+//!   needs `+852`, a phone word before it, or the `XXXX XXXX` form. Digits right after `¥`/`$`,
+//!   before `元`/`块`, or after 订单/单号/order are not phones.
+//! - e-mail: lower-cased address. WeChat: the id after a WeChat cue (微信, vx, wx, wechat …),
+//!   6–20 chars, starting with a letter, lower-cased.
+//! - datetime: `{"datetime": RFC 3339 in now's offset, "grain"}`; conventions in [`datetime`](self)
+//!   module docs (weeks start on Monday, 下周五 = Friday of next week, bare 1–7 o'clock = p.m., …).
+//! - product / competitor: the gazetteer entry id. Matching is case-, width- and (for the chars in
+//!   the built-in table) Traditional/Simplified-insensitive; names that begin or end with an ASCII
+//!   letter or digit match only on ASCII word boundaries. For Traditional chars outside the small
+//!   built-in table, give both scripts as names.
+
+mod datetime;
+pub mod eval;
+mod normalize;
+mod numbers;
+mod rules;
+
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use tuoke_core::{Entity, EntityType};
+
+use normalize::{Normalized, fold_str};
+
+/// Names of products and competitors to find in the text (from the company catalog).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Gazetteer {
+    pub products: Vec<GazetteerEntry>,
+    pub competitors: Vec<GazetteerEntry>,
+}
+
+/// One product or competitor: its canonical id and every name it goes by (aliases, any script).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GazetteerEntry {
+    pub id: String,
+    pub names: Vec<String>,
+}
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum EntitiesError {
+    /// A built-in pattern failed to compile (a bug in this crate, reported instead of panicking).
+    #[error("built-in entity pattern failed to compile: {0}")]
+    Pattern(String),
+    /// The gazetteer could not be compiled into an automaton (e.g. far too large).
+    #[error("gazetteer could not be compiled: {0}")]
+    Gazetteer(String),
+}
+
+/// How specific a candidate is; more specific candidates win overlaps regardless of length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Tier {
+    Specific,
+    General,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    kind: EntityType,
+    start: usize,
+    end: usize,
+    value: serde_json::Value,
+    tier: Tier,
+}
+
+impl Candidate {
+    pub(crate) fn new(
+        kind: EntityType,
+        start: usize,
+        end: usize,
+        value: serde_json::Value,
+        tier: Tier,
+    ) -> Candidate {
+        Candidate {
+            kind,
+            start,
+            end,
+            value,
+            tier,
+        }
+    }
+}
+
+struct Builtin {
+    rules: rules::Rules,
+    dates: datetime::DateRules,
+}
+
+fn builtin() -> Result<&'static Builtin, EntitiesError> {
+    static B: OnceLock<Result<Builtin, String>> = OnceLock::new();
+    let b = B.get_or_init(|| {
+        Ok(Builtin {
+            rules: rules::Rules::new().map_err(|e| e.to_string())?,
+            dates: datetime::DateRules::new().map_err(|e| e.to_string())?,
+        })
+    });
+    b.as_ref().map_err(|e| EntitiesError::Pattern(e.clone()))
+}
+
+/// Compiled gazetteer: one automaton over every folded name.
+struct GazMatcher {
+    ac: AhoCorasick,
+    /// Per pattern: (kind, entry id, needs ASCII boundary at start, at end).
+    meta: Vec<(EntityType, String, bool, bool)>,
+}
+
+impl GazMatcher {
+    fn new(g: &Gazetteer) -> Result<Option<GazMatcher>, EntitiesError> {
+        let mut pats = Vec::new();
+        let mut meta = Vec::new();
+        let lists = [
+            (EntityType::Product, &g.products),
+            (EntityType::Competitor, &g.competitors),
+        ];
+        for (kind, list) in lists {
+            for e in list.iter() {
+                for name in &e.names {
+                    let f = fold_str(name.trim());
+                    if f.chars().all(char::is_whitespace) {
+                        continue;
+                    }
+                    let bs = f.starts_with(|c: char| c.is_ascii_alphanumeric());
+                    let be = f.ends_with(|c: char| c.is_ascii_alphanumeric());
+                    pats.push(f);
+                    meta.push((kind, e.id.clone(), bs, be));
+                }
+            }
+        }
+        if pats.is_empty() {
+            return Ok(None);
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&pats)
+            .map_err(|e| EntitiesError::Gazetteer(e.to_string()))?;
+        Ok(Some(GazMatcher { ac, meta }))
+    }
+
+    fn run(&self, n: &Normalized, out: &mut Vec<Candidate>) {
+        for m in self.ac.find_iter(&n.text) {
+            let Some((kind, id, bs, be)) = self.meta.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            let (s, e) = (n.char_at(m.start()), n.char_at(m.end()));
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+            if (*bs && word(n.at(s.wrapping_sub(1)))) || (*be && word(n.at(e))) {
+                continue;
+            }
+            out.push(Candidate::new(
+                *kind,
+                s,
+                e,
+                serde_json::Value::String(id.clone()),
+                Tier::General,
+            ));
+        }
+    }
+}
+
+/// An entity extractor: build once (compiles the gazetteer), then call [`Extractor::extract`] for
+/// every utterance. `Send + Sync`; share it behind an `Arc`.
+pub struct Extractor {
+    builtin: &'static Builtin,
+    gaz: Option<GazMatcher>,
+}
+
+impl std::fmt::Debug for Extractor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Extractor")
+            .field(
+                "gazetteer_names",
+                &self.gaz.as_ref().map_or(0, |g| g.meta.len()),
+            )
+            .finish()
+    }
+}
+
+impl Extractor {
+    /// Compile the rules (once per process) and the gazetteer.
+    pub fn new(gazetteer: &Gazetteer) -> Result<Extractor, EntitiesError> {
+        Ok(Extractor {
+            builtin: builtin()?,
+            gaz: GazMatcher::new(gazetteer)?,
+        })
+    }
+
+    /// All entities in `text`, in text order, with char spans into `text` and normalized values.
+    /// Dates and times are resolved against `now` (its offset is the time zone of the result).
+    pub fn extract(&self, text: &str, now: DateTime<FixedOffset>) -> Vec<Entity> {
+        if text.is_empty() {
+            return Vec::new();
+        }
+        let n = Normalized::new(text);
+        let mut cands = Vec::new();
+        self.builtin.rules.run(&n, &mut cands);
+        self.builtin.dates.run(&n, now, &mut cands);
+        if let Some(g) = &self.gaz {
+            g.run(&n, &mut cands);
+        }
+        resolve_overlaps(&mut cands);
+        cands
+            .into_iter()
+            .filter(|c| c.start < c.end && c.end <= n.len())
+            .map(|c| Entity {
+                kind: c.kind,
+                text: n.original(text, c.start, c.end).to_string(),
+                start: c.start,
+                end: c.end,
+                value: c.value,
+            })
+            .collect()
+    }
+}
+
+/// One-off extraction: compiles the gazetteer on every call, so use [`Extractor`] for more than a
+/// few texts. Returns no entities (and logs a warning) if the gazetteer cannot be compiled.
+pub fn extract(text: &str, now: DateTime<FixedOffset>, gazetteer: &Gazetteer) -> Vec<Entity> {
+    match Extractor::new(gazetteer) {
+        Ok(x) => x.extract(text, now),
+        Err(e) => {
+            tracing::warn!(error = %e, "entity extractor could not be built");
+            Vec::new()
+        }
+    }
+}
+
+/// Keep a non-overlapping subset: specific kinds (phone, e-mail, WeChat) first, then longer spans,
+/// then earlier ones; the result is sorted by start.
+fn resolve_overlaps(c: &mut Vec<Candidate>) {
+    c.sort_by(|a, b| {
+        a.tier
+            .cmp(&b.tier)
+            .then((b.end.saturating_sub(b.start)).cmp(&a.end.saturating_sub(a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Candidate> = Vec::with_capacity(c.len());
+    for x in c.drain(..) {
+        if kept.iter().all(|k| x.end <= k.start || k.end <= x.start) {
+            kept.push(x);
+        }
+    }
+    kept.sort_by_key(|k| k.start);
+    *c = kept;
+}
