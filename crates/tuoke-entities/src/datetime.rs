@@ -139,12 +139,12 @@ impl DateRules {
 |(?P<weekend>(?P<wepre>下个?|这个?|本)?周末|(?:(?P<enwepre>this|next)\s+)?weekend)
 |(?P<week>(?P<weekpre>下下个?|下个?|这个?|本|上个?)(?:周|星期|礼拜)|(?P<enweekpre>next|this)\s+week)
 |(?P<month>(?P<mpre>下个?月|本月|这个?月|next\ month|this\ month)(?P<mpart>底|初|中)?|(?P<mpart2>月底|月初|月中)|end\ of\ (?:the\ |this\ )?month)
-|(?P<date>(?:(?P<y>\d{{4}})年)?(?P<m>\d{{1,2}}|{CN})月(?P<d>\d{{1,2}}|{CN})(?:日|号)?)
+|(?P<date>(?:(?P<y>\d{{4}})\s?年\s?)?(?P<m>\d{{1,2}}|{CN})\s?月\s?(?P<d>\d{{1,2}}|{CN})\s?(?:日|号)?)
 |(?P<iso>(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}}))
 |(?P<slash>(?P<sm>\d{{1,2}})/(?P<sd>\d{{1,2}}))
 |(?P<endate>(?P<emon>january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?\s+(?P<eday>\d{{1,2}})(?:st|nd|rd|th)?)
 |(?P<rel>(?P<rn>\d+|{CN}|半)\s*个?\s*(?P<ru>小时|钟头|钟|分钟|天|日|周|星期|礼拜|月)(?:之后|以后|后))
-|(?P<dom>(?P<dd>\d{{1,2}}|{CN})(?:号|日))
+|(?P<dom>(?P<dd>\d{{1,2}}|{CN})\s?(?:号|日))
 |(?P<enrel>in\s+(?P<ern>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|half\ an?)\s+(?P<eru>hours?|hrs?|minutes?|mins?|days?|weeks?|months?))
 |(?P<ampm>(?:at\s+)?(?P<ah>\d{{1,2}})(?::(?P<amin>\d{{2}}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.))
 |(?P<clock>(?:at\s+)?(?P<ch>\d{{1,2}}):(?P<cm>\d{{2}}))
@@ -474,7 +474,14 @@ fn component(
             };
             (add, c.name("mpart").and_then(|x| x.as_str().chars().next()))
         } else if let Some(p2) = c.name("mpart2") {
-            (0, p2.as_str().chars().last())
+            // 月初/月中 that have passed mean next month's (said on the 27th, 月初 = the 1st of next month).
+            let part = p2.as_str().chars().last();
+            let passed = match part {
+                Some('初') => today.day() > 10,
+                Some('中') => today.day() > 15,
+                _ => false,
+            };
+            (u32::from(passed), part)
         } else {
             (0, Some('底'))
         };

@@ -34,7 +34,7 @@ impl Rules {
         );
         let en_num = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred";
         let quantity = format!(
-            r"(?P<a>{NUM}|{en_num})(?:\s*(?:-|~|到|至|to)\s*(?P<b>{NUM}|{en_num}))?\s*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|台|套|个|件|张|部|人|位|家|seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|sets?|pcs)"
+            r"(?P<a>{NUM}|{en_num})(?:\s*(?:-|~|到|至|to)\s*(?P<b>{NUM}|{en_num}))?\s*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|(?:个\s*)?(?:seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|sets?|pcs)|台|套|个|件|张|部|人|位|家)"
         );
         Ok(Rules {
             money: re(&money)?,
@@ -231,13 +231,44 @@ impl Rules {
             let marked = pre.is_some() || suf.is_some() || ak.is_some() || bk.is_some();
             if !marked {
                 // A bare number is money after a price word ("预算3000") or when it is counted in
-                // 万 ("1.5万", "3-5万"), and never before a unit ("5万用户", "8折", "2026年").
-                let wan = a_str.ends_with(['万', '亿'])
-                    || c.name("b")
-                        .is_some_and(|x| x.as_str().ends_with(['万', '亿']));
+                // 千/万 ("三千五", "1.5万", "3-5万"), and never before a unit ("5万用户", "8折",
+                // "2026年", "三千多人").
+                // ... but a run that starts with a unit (万一 = "in case") is a word, not a number.
+                let big = |x: &str| {
+                    x.contains(['千', '万', '亿'])
+                        && x.starts_with(|c: char| {
+                            c.is_ascii_digit()
+                                || c == '十'
+                                || crate::numbers::cn_digit_value(c).is_some()
+                        })
+                };
+                let wan = big(a_str) || c.name("b").is_some_and(|x| big(x.as_str()));
                 if !(price_cue(n, s) || wan) || unit_follows(n, e) {
                     continue;
                 }
+            }
+            let mult = |k: Option<&str>| match k {
+                Some("k") => 1000.0,
+                Some("w") => 10_000.0,
+                _ => 1.0,
+            };
+            // "八九千", "三四百", "七八万": two neighbouring digits before a unit are a range.
+            if c.name("b").is_none()
+                && let Some((lo, hi)) = approx_range(a_str)
+            {
+                let m = mult(ak);
+                let currency = currency_of(pre)
+                    .or_else(|| currency_of(suf))
+                    .unwrap_or("CNY");
+                let (lo, hi) = (lo * m, hi * m);
+                out.push(Candidate::new(
+                    EntityType::Money,
+                    s,
+                    e,
+                    json!({"amount": lo, "currency": currency, "min": lo, "max": hi}),
+                    Tier::General,
+                ));
+                continue;
             }
             let Some(mut a) = parse_number(a_str) else {
                 continue;
@@ -248,11 +279,6 @@ impl Rules {
                     None => continue,
                 },
                 None => None,
-            };
-            let mult = |k: Option<&str>| match k {
-                Some("k") => 1000.0,
-                Some("w") => 10_000.0,
-                _ => 1.0,
             };
             a *= mult(ak);
             if let (Some(bv), Some(bs)) = (b.as_mut(), c.name("b").map(|x| x.as_str())) {
@@ -427,10 +453,24 @@ fn price_cue(n: &Normalized, s: usize) -> bool {
     .any(|c| before.contains(c))
 }
 
-/// A counting unit or a non-money word right after a number: "5万用户", "8折", "2026年".
+/// "八九千" → (8000, 9000): two neighbouring Chinese digits followed by unit chars.
+fn approx_range(s: &str) -> Option<(f64, f64)> {
+    let mut it = s.chars();
+    let d1 = crate::numbers::cn_digit_value(it.next()?)?;
+    let d2 = crate::numbers::cn_digit_value(it.next()?)?;
+    let rest: String = it.collect();
+    if d2 != d1 + 1.0 || rest.is_empty() {
+        return None;
+    }
+    let m = parse_number(&format!("一{rest}"))?;
+    Some((d1 * m, d2 * m))
+}
+
+/// A counting unit or a non-money word right after a number: "5万用户", "8折", "2026年",
+/// also after 多/余/来 ("三千多人").
 fn unit_follows(n: &Normalized, e: usize) -> bool {
     let mut i = e;
-    while n.at(i) == Some(' ') {
+    while matches!(n.at(i), Some(' ' | '多' | '余' | '来')) {
         i += 1;
     }
     match n.at(i) {
@@ -443,7 +483,7 @@ fn unit_follows(n: &Normalized, e: usize) -> bool {
 }
 
 fn canonical_unit(u: &str) -> &'static str {
-    match u.trim_start_matches('个') {
+    match u.trim_start_matches('个').trim_start() {
         "子账号" | "账号" => "账号",
         "用户" => "用户",
         "席位" | "坐席" => "席位",
