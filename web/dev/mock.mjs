@@ -67,7 +67,7 @@ http.createServer(async (req, res) => {
   if (m && !c) return err(res, 404, 'not_found', 'no such conversation');
   if (req.method === 'GET' && (p === '/v1/events' || (m && m[2] === '/events'))) {
     if (!m && role === 'widget') return err(res, 403, 'forbidden', 'agent only');
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }); res.flushHeaders();
     const after = Number(req.headers['last-event-id'] || u.searchParams.get('after') || 0);
     if (c) for (const x of msgs.get(c.id)) if (x.seq > after) res.write(`id: ${x.seq}\nevent: message\ndata: ${JSON.stringify(x)}\n\n`);
     const s = { res, conv: c && c.id, role }; subs.add(s); req.on('close', () => subs.delete(s)); return;

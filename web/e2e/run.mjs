@@ -1,8 +1,8 @@
 // End-to-end browser test of the tuoke widget and dashboard in Debian's headless Chromium.
 // Driven by crates/tuoke/tests/e2e_browser.rs, which starts `tuoke serve` and passes:
 //   TUOKE_BASE_URL      http://127.0.0.1:PORT of the running server
-//   TUOKE_WIDGET_KEY    a widget-role API key
-//   TUOKE_AGENT_KEY     an agent-role API key
+//   TUOKE_WIDGET_KEY    a widget-role API key   } or TUOKE_ADMIN_KEY: then this script creates both
+//   TUOKE_AGENT_KEY     an agent-role API key   } with POST /v1/api_keys
 //   TUOKE_OUT_DIR       where screenshots go (default: <repo>/test-output/e2e)
 //   TUOKE_DOCS_SCREENSHOT  optional: copy the dashboard screenshot there (docs/screenshots/dashboard.png)
 //   CHROMIUM_PATH       default /usr/bin/chromium (never downloads a browser)
@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const BASE = (process.env.TUOKE_BASE_URL || '').replace(/\/$/, '');
-const WIDGET_KEY = process.env.TUOKE_WIDGET_KEY || '';
-const AGENT_KEY = process.env.TUOKE_AGENT_KEY || '';
+let WIDGET_KEY = process.env.TUOKE_WIDGET_KEY || '';
+let AGENT_KEY = process.env.TUOKE_AGENT_KEY || '';
+const ADMIN_KEY = process.env.TUOKE_ADMIN_KEY || '';
 const OUT = process.env.TUOKE_OUT_DIR || path.join(here, '..', '..', 'test-output', 'e2e');
 const DOCS_SHOT = process.env.TUOKE_DOCS_SCREENSHOT || '';
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -26,8 +27,19 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 let HOST = '';
 const T = 20000; // per-step timeout, ms
 
+async function createKey(role) {
+  const res = await fetch(`${BASE}/v1/api_keys`, {
+    method: 'POST', headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ role, name: `e2e ${role}` }),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok || !body.key) throw new Error(`POST /v1/api_keys ${role}: HTTP ${res.status} ${JSON.stringify(body)}`);
+  return body.key;
+}
+if (BASE && ADMIN_KEY && !WIDGET_KEY) WIDGET_KEY = await createKey('widget');
+if (BASE && ADMIN_KEY && !AGENT_KEY) AGENT_KEY = await createKey('agent');
 if (!BASE || !WIDGET_KEY || !AGENT_KEY) {
-  console.error('run.mjs needs TUOKE_BASE_URL, TUOKE_WIDGET_KEY and TUOKE_AGENT_KEY');
+  console.error('run.mjs needs TUOKE_BASE_URL and TUOKE_WIDGET_KEY + TUOKE_AGENT_KEY (or TUOKE_ADMIN_KEY)');
   process.exit(2);
 }
 fs.mkdirSync(OUT, { recursive: true });
@@ -38,7 +50,7 @@ let failed = 0;
 const log = (...a) => console.log('[e2e]', ...a);
 
 function watch(page, name) {
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${name}: console.error: ${m.text()} @ ${JSON.stringify(m.location())}`); });
+  page.on('console', (m) => { if (process.env.E2E_DEBUG) log(name, m.type(), m.text()); if (m.type() === 'error') consoleErrors.push(`${name}: console.error: ${m.text()} @ ${JSON.stringify(m.location())}`); });
   page.on('pageerror', (e) => consoleErrors.push(`${name}: pageerror: ${e.message}`));
 }
 
@@ -107,6 +119,7 @@ try {
   const agent = await browser.newPage();
   watch(agent, 'agent');
   const chat = customer.frameLocator('#tuoke-w-frame');
+  if (process.env.E2E_DEBUG) customer.on('framenavigated', (f) => log('framenavigated', f.url().slice(0, 80)));
 
   const counts = async (sel) => chat.locator(sel).count();
   // Send one customer message and wait until the server acknowledged it (it gets a seq/id) and a
@@ -114,8 +127,14 @@ try {
   async function say(text) {
     const before = await counts('li.msg.bot, li.msg.agent');
     await chat.locator('#msg').fill(text);
-    await chat.locator('#send').click();
-    await chat.locator('li.msg.customer[data-id]', { hasText: text }).first().waitFor();
+    // Enter sends (the keyboard path). Keyboard input goes to the focused frame; a mouse click
+    // right after a cross-site iframe appears can be dropped by Chromium's hit testing.
+    await chat.locator('#msg').press('Enter');
+    try {
+      await chat.locator('li.msg.customer[data-id]', { hasText: text }).first().waitFor();
+    } catch (e) {
+      throw new Error(`message not acknowledged: ${text}; widget error: ${await chat.locator('#error').innerText().catch(() => '?')}; input: ${await chat.locator('#msg').inputValue().catch(() => '?')}; conn: ${await chat.locator('#conn').innerText().catch(() => '?')}; log: ${await chat.locator('#log').innerHTML().catch(() => '?')}`);
+    }
     const deadline = Date.now() + T;
     while (Date.now() < deadline) {
       if (await counts('li.msg.bot, li.msg.agent') > before) return;
@@ -307,6 +326,11 @@ try {
     await shot(agent, 'dashboard-charts-phone');
     await customer.setViewportSize({ width: 390, height: 844 });
     await chat.locator('li.msg').first().waitFor();
+    // The widget goes full screen on a phone; the cross-site iframe resizes asynchronously.
+    await customer.waitForFunction(() => document.getElementById('tuoke-w-frame').getBoundingClientRect().height > 800);
+    const frame = customer.frames().find((f) => f.url().includes('/chat'));
+    await frame.waitForFunction(() => window.innerHeight > 800);
+    await customer.waitForTimeout(300);
     await shot(customer, 'widget-phone');
   });
 

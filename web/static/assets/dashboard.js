@@ -30,6 +30,8 @@ const S = {
 };
 
 const view = () => document.getElementById('view');
+// replaceChildren() would print null/false as text: drop them (and flatten arrays) first.
+const put = (el, ...kids) => el.replaceChildren(...kids.flat(Infinity).filter((k) => k !== null && k !== undefined && k !== false));
 const $ = (id) => document.getElementById(id);
 
 // ------------------------------------------------------------------ helpers
@@ -42,7 +44,7 @@ function toast(node, ms = 6000) {
 function handleError(e, where) {
   if (e && (e.status === 401 || e.status === 403) && where !== 'inline') { logout(t('login_failed') + e.message); return; }
   const target = where && where.nodeType ? where : view();
-  target.replaceChildren(h('p', { class: 'error', role: 'alert' }, t('load_failed') + (e && e.message ? e.message : e)));
+  put(target, h('p', { class: 'error', role: 'alert' }, t('load_failed') + (e && e.message ? e.message : e)));
 }
 
 function gradeBadge(g, big) {
@@ -74,7 +76,7 @@ async function ensureCompany() {
 // ------------------------------------------------------------------ auth
 function showLogin(msg) {
   $('nav').hidden = true; $('logout').hidden = true; $('live').hidden = true;
-  view().replaceChildren();
+  put(view(), );
   $('login').hidden = false;
   const err = $('login-error');
   err.hidden = !msg; err.textContent = msg || '';
@@ -117,8 +119,9 @@ function setLive(s) {
   const el = $('live');
   el.hidden = false;
   const ok = s === 'open';
-  el.textContent = ok ? `● ${t('live')}` : t('live_off');
-  el.classList.toggle('off', !ok);
+  el.textContent = ok ? `● ${t('live')}` : s === 'connecting' ? t('connecting') : t('live_off');
+  el.classList.toggle('off', !ok && s !== 'connecting');
+  el.classList.toggle('wait', s === 'connecting');
 }
 
 function startEvents() {
@@ -220,7 +223,7 @@ function showLeads() {
   };
   [gradeSel, stageSel].forEach((x) => x.addEventListener('change', onF));
   [minScore, search].forEach((x) => x.addEventListener('input', onF));
-  view().replaceChildren(
+  put(view(), 
     h('section', { 'aria-labelledby': 'leads-title' },
       h('h2', { id: 'leads-title' }, t('leads_title')),
       h('form', { class: 'filters', role: 'search', onsubmit: (e) => e.preventDefault() },
@@ -259,7 +262,7 @@ function renderLeadsTable() {
   (S.company?.playbook?.stages || []).forEach((s) => stages.add(s.id));
   const opts = ['', ...stages];
   if (stageSel && stageSel.options.length !== opts.length) {
-    stageSel.replaceChildren(...opts.map((s) => h('option', { value: s, selected: f.stage === s }, s ? stageName(s) : t('all'))));
+    put(stageSel, ...opts.map((s) => h('option', { value: s, selected: f.stage === s }, s ? stageName(s) : t('all'))));
   }
   let rows = [...S.leads.values()];
   if (f.grade) rows = rows.filter((l) => l.grade === f.grade);
@@ -273,7 +276,7 @@ function renderLeadsTable() {
     return dir === 'asc' ? c : -c;
   });
   const thead = table.tHead;
-  thead.replaceChildren(h('tr', null, COLS.map(([k, label, cls]) => {
+  put(thead, h('tr', null, COLS.map(([k, label, cls]) => {
     const sortable = k !== 'last_message';
     const aria = key === k ? (dir === 'asc' ? 'ascending' : 'descending') : (sortable ? 'none' : undefined);
     return h('th', { scope: 'col', class: cls || undefined, 'aria-sort': aria },
@@ -285,9 +288,9 @@ function renderLeadsTable() {
   }), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, t('open')))));
   const tbody = table.tBodies[0];
   if (!rows.length) {
-    tbody.replaceChildren(h('tr', null, h('td', { colspan: COLS.length + 1, class: 'muted' }, S.leadsLoaded ? t('no_leads') : t('loading'))));
+    put(tbody, h('tr', null, h('td', { colspan: COLS.length + 1, class: 'muted' }, S.leadsLoaded ? t('no_leads') : t('loading'))));
   } else {
-    tbody.replaceChildren(...rows.map((l) => {
+    put(tbody, ...rows.map((l) => {
       const tr = h('tr', { dataset: { conversation: l.conversation_id, grade: l.grade }, class: l._flash ? 'flash' : undefined },
         h('td', null, gradeBadge(l.grade)),
         h('td', { class: 'score' }, l.score ?? ''),
@@ -306,7 +309,7 @@ function renderLeadsTable() {
 
 // ------------------------------------------------------------------ conversation
 async function showConversation(id) {
-  view().replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  put(view(), h('p', { class: 'muted' }, t('loading')));
   await ensureCompany();
   try {
     const [data, msgs] = await Promise.all([
@@ -314,7 +317,7 @@ async function showConversation(id) {
       api.get(`/v1/conversations/${encodeURIComponent(id)}/messages?after=0`),
     ]);
     S.conv = { id, data, messages: new Map(), lastSeq: 0 };
-    view().replaceChildren(
+    put(view(), 
       h('p', null, h('a', { href: '#/leads' }, t('back_to_leads'))),
       h('div', { class: 'conv' },
         h('section', { class: 'card', 'aria-labelledby': 'tr-title' },
@@ -387,7 +390,7 @@ function renderLeadCard() {
   if (!el || !S.conv) return;
   const lead = S.conv.data.lead || {};
   const ev = lead.evidence || [];
-  el.replaceChildren(
+  put(el, 
     h('h2', { id: 'lead-title' }, t('lead')),
     h('div', { class: 'lead-head' }, gradeBadge(lead.grade, true),
       h('div', null, h('div', { id: 'lead-score' }, t('score_label', { s: lead.score ?? 0 })),
@@ -443,7 +446,7 @@ function renderControls() {
     } catch (err) { toast(t('error_prefix') + err.message); } finally { btn.disabled = false; text.focus(); }
   });
   const taken = status === 'handed_off' && (d._mine || (d.state && d.state.agent));
-  el.replaceChildren(
+  put(el, 
     h('h2', null, h('span', null, `${t('col_status')}: `), statusBadge(status)),
     status === 'closed' ? null : h('div', { class: 'actions' }, taken ? null : takeBtn, status === 'handed_off' ? releaseBtn : null),
     taken ? h('p', { class: 'muted' }, t('you_took_over')) : null,
@@ -459,7 +462,7 @@ function renderSummary() {
   if (!s) return;
   const slots = s.slots && typeof s.slots === 'object' ? Object.entries(s.slots) : [];
   const turns = Array.isArray(s.last_turns) ? s.last_turns : [];
-  el.replaceChildren(
+  put(el, 
     h('h2', { id: 'sum-title' }, t('handoff_summary')),
     h('dl', null,
       h('dt', null, t('reason')), h('dd', null, s.reason || ''),
@@ -486,7 +489,7 @@ function chartCard(id, titleKey, rows, header) {
 }
 
 async function showCharts() {
-  view().replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  put(view(), h('p', { class: 'muted' }, t('loading')));
   let st;
   try { [st] = await Promise.all([api.get('/v1/stats'), ensureCompany()]); } catch (e) { handleError(e); return; }
   if (currentRoute().name !== 'charts') return;
@@ -500,7 +503,7 @@ async function showCharts() {
     return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
   });
   const perDay = st.conversations_per_day || [];
-  view().replaceChildren(h('h2', null, t('charts_title')), h('div', { class: 'charts' },
+  put(view(), h('h2', null, t('charts_title')), h('div', { class: 'charts' },
     chartCard('chart-grade', 'chart_grade', grades.map((g, i) => [g, byGrade[i]]), [t('col_grade'), t('count')]),
     chartCard('chart-intents', 'chart_intents', intents.map(([k, v]) => [intentName(k), v]), [t('intent'), t('count')]),
     chartCard('chart-sentiment', 'chart_sentiment', sent.map((d) => [d.day, d.positive, d.neutral, d.negative]), ['', t('positive'), t('neutral'), t('negative')]),
@@ -545,14 +548,14 @@ function replyText(r) {
 }
 
 async function showPlaybook() {
-  view().replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  put(view(), h('p', { class: 'muted' }, t('loading')));
   S.company = null;
   const c = await ensureCompany();
   if (currentRoute().name !== 'playbook') return;
   const pb = c.playbook || {};
   const nodes = Array.isArray(pb.nodes) ? pb.nodes : [];
   const rulesList = (items) => h('ul', null, (items || []).map((r) => h('li', { class: 'when' }, h('code', null, whenText(r.when)), ' → ', h('code', null, r.goto ?? ''))));
-  view().replaceChildren(
+  put(view(), 
     h('h2', null, t('playbook_title')),
     h('div', { class: 'kb-grid' },
       h('section', { class: 'card', 'aria-labelledby': 'pb-st' }, h('h3', { id: 'pb-st' }, t('stages')),
@@ -576,15 +579,15 @@ function money(p) {
 }
 
 async function showKb() {
-  view().replaceChildren(h('p', { class: 'muted' }, t('loading')));
+  put(view(), h('p', { class: 'muted' }, t('loading')));
   S.company = null;
   const c = await ensureCompany();
   if (currentRoute().name !== 'kb') return;
   const co = c.company || {};
-  view().replaceChildren(
+  put(view(), 
     h('h2', null, t('kb_title')),
     h('section', { class: 'card', 'aria-labelledby': 'kb-co' }, h('h3', { id: 'kb-co' }, `${t('company')}: ${loc(co.name)}`),
-      kv([[t('company'), loc(co.tagline)], [t('hours'), loc(co.hours)],
+      kv([[t('tagline'), loc(co.tagline)], [t('hours'), loc(co.hours)],
         [t('contact'), co.contact ? [co.contact.phone, co.contact.email].filter(Boolean).join(' · ') : '']])),
     h('h3', { style: 'margin:1rem 0 .5rem' }, `${t('products')} (${(c.products || []).length})`),
     h('div', { class: 'kb-grid' }, (c.products || []).map((p) => h('section', { class: 'card', 'aria-label': loc(p.name) },

@@ -29,7 +29,7 @@ const STRINGS = {
     load_failed: '加载失败：', agent_name: '坐席', you_took_over: '您已接管，机器人暂停回复。', not_found: '未找到',
     customer: '客户', error_prefix: '错误：', handoff_alert: '会话 {id} 请求转人工', updated: '已更新',
     grade_label: '等级 {g}', score_label: '{s} 分', stock: '库存', discount: '优惠', answer: '回答', weaknesses: '劣势',
-    switching_offer: '转换优惠', hours: '营业时间', contact: '联系方式', replies: '回复', transitions: '跳转',
+    switching_offer: '转换优惠', hours: '营业时间', tagline: '简介', contact: '联系方式', replies: '回复', transitions: '跳转',
   },
   en: {
     lang_toggle: '中文', lang_toggle_label: 'Switch to Chinese', skip: 'Skip to main content',
@@ -59,7 +59,7 @@ const STRINGS = {
     load_failed: 'Could not load: ', agent_name: 'Agent', you_took_over: 'You took over; the bot is paused.', not_found: 'Not found',
     customer: 'Customer', error_prefix: 'Error: ', handoff_alert: 'Conversation {id} asks for a human', updated: 'updated',
     grade_label: 'Grade {g}', score_label: '{s} pts', stock: 'Stock', discount: 'Discount', answer: 'Answer', weaknesses: 'Weaknesses',
-    switching_offer: 'Switching offer', hours: 'Hours', contact: 'Contact', replies: 'Replies', transitions: 'Transitions',
+    switching_offer: 'Switching offer', hours: 'Hours', tagline: 'About', contact: 'Contact', replies: 'Replies', transitions: 'Transitions',
   },
 };
 
