@@ -12,7 +12,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let gaz: Gazetteer =
         serde_json::from_str(&std::fs::read_to_string(dir.join("gazetteer.json"))?)?;
     let ex = Extractor::new(&gaz)?;
-    for file in ["entities.jsonl", "entities_holdout.jsonl"] {
+    for file in [
+        "entities.jsonl",
+        "entities_holdout.jsonl",
+        "entities_blind2.jsonl",
+    ] {
         let table = std::fs::read_to_string(dir.join(file))?;
         let report = eval::evaluate(&ex, &table)?;
         println!("## {file}\n");

@@ -1,6 +1,7 @@
 //! Dates and times, resolved against a reference time ("now").
 //!
-//! The text is cut into components by one regex (a day word, a weekday, a date, a part of the day,
+//! The text is cut into components by one regex (alternatives that share a start are tried in
+//! order, so "next month" comes before the weekday "next mon…") (a day word, a weekday, a date, a part of the day,
 //! a clock time, a relative duration); components next to each other (only spaces or 的 between)
 //! form one expression, which is resolved to one datetime with a grain. No maintained Rust crate
 //! resolves colloquial Chinese/Cantonese expressions (听日, 礼拜三, 下个月底, 三点半), so this is
@@ -132,13 +133,14 @@ impl DateRules {
     pub fn new() -> Result<DateRules, EntitiesError> {
         let p = format!(
             r"(?x)
-(?P<relday>大后天|后天|后日|明天|明日|明儿|听日|今天|今日|今儿|day\ after\ tomorrow|tomorrow|tmrw|tmr|today)
-|(?P<dayper>今晚|今夜|明晚|明早|今早|听朝|今朝|tonight)
+(?P<relday>大后天|后天|后日|明天|明日|明儿|听日|今天|今日|今儿|昨天|昨日|寻日|琴日|前天|前日|day\ after\ tomorrow|tomorrow|tmrw|tmr|today|yesterday)
+|(?P<dayper>今晚|今夜|明晚|听晚|明早|今早|听朝|今朝|tonight)
 |(?P<wk>(?P<wkpre>下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<wkd>[一二三四五六日天1-7]))
-|(?P<enwk>(?:(?P<enpre>next|this|coming|on)\s+)?(?P<enday>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thur|thu|fri))
 |(?P<weekend>(?P<wepre>下个?|这个?|本)?周末|(?:(?P<enwepre>this|next)\s+)?weekend)
 |(?P<week>(?P<weekpre>下下个?|下个?|这个?|本|上个?)(?:周|星期|礼拜)|(?P<enweekpre>next|this)\s+week)
 |(?P<month>(?P<mpre>下个?月|本月|这个?月|next\ month|this\ month)(?P<mpart>底|初|中)?|(?P<mpart2>月底|月初|月中)|end\ of\ (?:the\ |this\ )?month)
+|(?P<enwk>(?:(?P<enpre>next|this|coming|on)\s+)?(?P<enday>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thur|thu|fri))
+|(?P<holiday>元旦|国庆节|国庆|圣诞节|圣诞|平安夜|christmas\ eve|christmas|情人节|劳动节|双十一|双11|双十二|双12|new\ year'?s\ day)
 |(?P<date>(?:(?P<y>\d{{4}})\s?年\s?)?(?P<m>\d{{1,2}}|{CN})\s?月\s?(?P<d>\d{{1,2}}|{CN})\s?(?:日|号)?)
 |(?P<iso>(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}}))
 |(?P<slash>(?P<sm>\d{{1,2}})/(?P<sd>\d{{1,2}}))
@@ -148,7 +150,7 @@ impl DateRules {
 |(?P<enrel>in\s+(?P<ern>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|half\ an?)\s+(?P<eru>hours?|hrs?|minutes?|mins?|days?|weeks?|months?))
 |(?P<ampm>(?:at\s+)?(?P<ah>\d{{1,2}})(?::(?P<amin>\d{{2}}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.))
 |(?P<clock>(?:at\s+)?(?P<ch>\d{{1,2}}):(?P<cm>\d{{2}}))
-|(?P<time>(?P<h>\d{{1,2}}|{CN})(?P<hu>点钟|点|时)(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?P<mi>\d{{1,2}}|[一二三四五]?十[一二三四五六七八九]?|零[一二三四五六七八九])分?)?)
+|(?P<time>(?P<h>\d{{1,2}}|{CN})(?P<hu>点钟|点|时)(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?P<mi>\d{{1,2}}|[一二三四五]?十[一二三四五六七八九]?|零[一二三四五六七八九])分?|(?P<m5>[一二三四五六七八九])(?P<fen>分)?)?)
 |(?P<at>at\s+(?P<ath>\d{{1,2}}))
 |(?P<period>上午|早上|早晨|清早|中午|下午|下昼|傍晚|晚上|夜里|夜晚|凌晨|半夜|晏昼|朝早|in\ the\ morning|in\ the\ afternoon|in\ the\ evening|this\ morning|this\ afternoon|this\ evening|morning|afternoon|evening|noon|night)
 "
@@ -203,6 +205,10 @@ impl DateRules {
             groups.push(g);
         }
         for g in groups {
+            // "每天下午", "每周五": a recurring time, not a point in time.
+            if n.before(g.start, 2).contains('每') {
+                continue;
+            }
             if let Some((dt, grain)) = resolve(&g, today, now)
                 && let Some(v) = rfc3339(dt, now)
             {
@@ -374,6 +380,8 @@ fn component(
             "明天" | "明日" | "明儿" | "听日" | "tomorrow" | "tmrw" | "tmr" => 1,
             "后天" | "后日" | "day after tomorrow" => 2,
             "大后天" => 3,
+            "昨天" | "昨日" | "寻日" | "琴日" | "yesterday" => -1,
+            "前天" | "前日" => -2,
             _ => return None,
         };
         return Some(Comp::Day(Day::Date {
@@ -384,7 +392,7 @@ fn component(
     if c.name("dayper").is_some() {
         let (off, p) = match text {
             "今晚" | "今夜" | "tonight" => (0, Period::Evening),
-            "明晚" => (1, Period::Evening),
+            "明晚" | "听晚" => (1, Period::Evening),
             "明早" | "听朝" => (1, Period::Morning),
             "今早" | "今朝" => (0, Period::Morning),
             _ => return None,
@@ -502,6 +510,24 @@ fn component(
             _ => Day::Month { first, part: None },
         }));
     }
+    if c.name("holiday").is_some() {
+        // Fixed-date holidays only; lunar ones (春节, 中秋) would need a lunar calendar.
+        let (m, d) = match text {
+            "元旦" | "new year's day" | "new years day" => (1, 1),
+            "情人节" => (2, 14),
+            "劳动节" => (5, 1),
+            "国庆节" | "国庆" => (10, 1),
+            "双十一" | "双11" => (11, 11),
+            "双十二" | "双12" => (12, 12),
+            "平安夜" | "christmas eve" => (12, 24),
+            "圣诞节" | "圣诞" | "christmas" => (12, 25),
+            _ => return None,
+        };
+        return Some(Comp::Day(Day::Date {
+            date: upcoming_date(today, m, d)?,
+            grain: Grain::Day,
+        }));
+    }
     if c.name("date").is_some() {
         let (m, d) = (num(c, "m")?, num(c, "d")?);
         let date = match num(c, "y") {
@@ -617,6 +643,10 @@ fn component(
             (45, true)
         } else if c.name("mi").is_some() {
             (num(c, "mi")?, true)
+        } else if c.name("m5").is_some() {
+            // "三点五分" = 3:05; Cantonese "三點三" (no 分) counts 5-minute marks = 3:15.
+            let k = num(c, "m5")?;
+            (if c.name("fen").is_some() { k } else { k * 5 }, true)
         } else {
             (0, false)
         };

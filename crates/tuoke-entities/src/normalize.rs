@@ -46,6 +46,7 @@ pub(crate) fn cn_digit(c: char) -> Option<char> {
 fn t2s(c: char) -> char {
     match c {
         '個' => '个',
+        '尋' => '寻',
         '帳' | '帐' => '账',
         '號' => '号',
         '臺' | '檯' => '台',

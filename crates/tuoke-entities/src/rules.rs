@@ -34,7 +34,7 @@ impl Rules {
         );
         let en_num = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred";
         let quantity = format!(
-            r"(?P<a>{NUM}|{en_num})(?:\s*(?:-|~|到|至|to)\s*(?P<b>{NUM}|{en_num}))?\s*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|(?:个\s*)?(?:seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|sets?|pcs)|台|套|个|件|张|部|人|位|家)"
+            r"(?P<a>{NUM}|{en_num})(?:\s*(?:-|~|到|至|to)\s*(?P<b>{NUM}|{en_num}))?\s*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|口人|(?:个\s*)?(?:seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|employees?|staff|members?|agents?|sets?|pcs)|台|套|个|件|张|部|人|位|名|家)"
         );
         Ok(Rules {
             money: re(&money)?,
@@ -87,9 +87,10 @@ impl Rules {
             // Skip separators and filler between the cue and the id: "微信: ", "wechat id is ", "微信就是".
             loop {
                 match n.at(i) {
-                    Some(' ' | ':' | '=' | '是' | '为' | '号' | '叫' | '：' | '-' | '>') => {
-                        i += 1
-                    }
+                    Some(
+                        ' ' | ':' | '=' | '是' | '为' | '号' | '叫' | '：' | '-' | '>' | '搜'
+                        | '加',
+                    ) => i += 1,
                     // "id" / "is" as words ("wechat id: x", "my wechat is x"), not the start of an id.
                     Some('i')
                         if matches!(n.at(i + 1), Some('d' | 's'))
@@ -243,7 +244,7 @@ impl Rules {
                         })
                 };
                 let wan = big(a_str) || c.name("b").is_some_and(|x| big(x.as_str()));
-                if !(price_cue(n, s) || wan) || unit_follows(n, e) {
+                if !(price_cue(n, s) || price_follows(n, e) || wan) || unit_follows(n, e) {
                     continue;
                 }
             }
@@ -356,6 +357,7 @@ impl Rules {
                 "部" => matches!(next, Some('分' | '门')),
                 "人" | "个人" => matches!(next, Some('民' | '版')),
                 "位" => matches!(next, Some('置' | '数' | '于')),
+                "名" => matches!(next, Some('字' | '称' | '片' | '额' | '单' | '义' | '牌')),
                 "家" => !matches!(
                     next,
                     None | Some(' ' | '，' | ',' | '。' | '门' | '店' | '公' | '企')
@@ -446,11 +448,31 @@ fn price_cue(n: &Normalized, s: usize) -> bool {
         "便宜",
         "贵",
         "出到",
+        "我出",
         "接受",
         "钱",
     ]
     .iter()
     .any(|c| before.contains(c))
+}
+
+/// Bargaining words right after a bare number ("3999能不能少点", "299包邮吗") or 出 right before
+/// it ("我出2500").
+fn price_follows(n: &Normalized, e: usize) -> bool {
+    let after = n.after(e, 4);
+    [
+        "包邮",
+        "能不能少",
+        "能少",
+        "少点",
+        "卖吗",
+        "卖不卖",
+        "能卖",
+        "行不行",
+        "肯卖",
+    ]
+    .iter()
+    .any(|c| after.trim_start().starts_with(c))
 }
 
 /// "八九千" → (8000, 9000): two neighbouring Chinese digits followed by unit chars.
@@ -496,14 +518,15 @@ fn canonical_unit(u: &str) -> &'static str {
         "件" => "件",
         "张" => "张",
         "部" => "部",
-        "人" | "位" => "人",
+        "人" | "位" | "名" | "口人" => "人",
         "家" => "家",
         "seat" | "seats" => "seat",
         "license" | "licenses" | "licence" | "licences" => "license",
         "user" | "users" => "user",
         "unit" | "units" => "unit",
         "account" | "accounts" => "account",
-        "people" | "person" | "persons" => "person",
+        "people" | "person" | "persons" | "employee" | "employees" | "staff" | "member"
+        | "members" | "agent" | "agents" => "person",
         "set" | "sets" => "set",
         "pcs" => "piece",
         _ => "个",
