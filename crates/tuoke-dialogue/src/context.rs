@@ -1,0 +1,346 @@
+//! Context carry-over: fill slots from one turn's analysis, resolve references to products in
+//! context ("那这个多少钱", "另一款呢", "还是要第一个"), and apply corrections ("不是A，是B").
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use tuoke_core::{Analysis, EntityType};
+
+use crate::company::Company;
+use crate::state::ConversationState;
+
+/// What one turn contributed, for conditions and grading.
+#[derive(Debug, Default)]
+pub struct TurnFacts {
+    /// Entity kinds present (incl. `product` / `competitor` found by name, `contact`, `reference`).
+    pub entities: BTreeSet<&'static str>,
+    /// Slots whose value changed this turn.
+    pub filled: BTreeSet<String>,
+    /// A reference to a product in context ("另一款", "the first one") was resolved.
+    pub reference: bool,
+    /// The customer corrected something ("不是…是…", "I mean").
+    pub correction: bool,
+}
+
+const FIRST: &[&str] = &[
+    "第一个",
+    "第一款",
+    "第一個",
+    "第一种",
+    "第一種",
+    "頭一個",
+    "头一个",
+    "first one",
+    "the first",
+];
+const SECOND: &[&str] = &[
+    "第二个",
+    "第二款",
+    "第二個",
+    "第二种",
+    "第二種",
+    "second one",
+    "the second",
+];
+const OTHER: &[&str] = &[
+    "另一款",
+    "另一个",
+    "另外一款",
+    "另外那款",
+    "另外一个",
+    "另一個",
+    "另外嗰",
+    "另一部",
+    "其他款",
+    "其它款",
+    "the other one",
+    "the other",
+    "another one",
+    "other model",
+];
+const PREVIOUS: &[&str] = &[
+    "刚才那",
+    "剛才",
+    "头先",
+    "頭先",
+    "上一个",
+    "上一款",
+    "上一個",
+    "previous one",
+    "the previous",
+    "earlier one",
+];
+const NEGATIONS: &[&str] = &["不是", "不要", "唔係", "唔要", "并非", "not ", "no "];
+const CORRECTIONS: &[&str] = &[
+    "不是",
+    "唔係",
+    "我是说",
+    "我意思是",
+    "我嘅意思",
+    "应该是",
+    "應該係",
+    "改成",
+    "更正",
+    "i mean",
+    "not ",
+    "actually",
+    "sorry,",
+];
+
+fn contains_any(hay: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| hay.contains(n))
+}
+
+/// Is the word starting at char offset `start` preceded, in the same clause and within a few
+/// chars, by a negation ("不是A，是B" → A negated, B not)?
+fn negated_at(lower_chars: &[char], start: usize) -> bool {
+    let end = start.min(lower_chars.len());
+    let from = end.saturating_sub(8);
+    let window = lower_chars.get(from..end).unwrap_or(&[]);
+    let clause_start = window
+        .iter()
+        .rposition(|c| {
+            matches!(
+                c,
+                ',' | '，' | '。' | ';' | '；' | '!' | '！' | '?' | '？' | '、'
+            )
+        })
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let clause: String = window.get(clause_start..).unwrap_or(&[]).iter().collect();
+    NEGATIONS.iter().any(|n| clause.contains(n))
+}
+
+fn set_slot(st: &mut ConversationState, facts: &mut TurnFacts, name: &str, v: Value) {
+    if st.slots.get(name) != Some(&v) {
+        st.slots.insert(name.to_string(), v);
+        facts.filled.insert(name.to_string());
+    }
+}
+
+/// Apply one customer turn to the slots.
+pub fn apply(
+    company: &Company,
+    st: &mut ConversationState,
+    a: &Analysis,
+    intent: Option<&str>,
+) -> TurnFacts {
+    let mut facts = TurnFacts::default();
+    let lower = a.text.to_lowercase();
+    let chars: Vec<char> = lower.chars().collect();
+    facts.correction = contains_any(&lower, CORRECTIONS);
+
+    // Products and competitors: the analyzer's gazetteer entities first, our own name scan otherwise.
+    let mut products: Vec<(usize, String)> = Vec::new();
+    let mut competitors: Vec<(usize, String)> = Vec::new();
+    for e in &a.entities {
+        let Some(id) = e.value.as_str() else { continue };
+        match e.kind {
+            EntityType::Product if company.product(id).is_some() => {
+                products.push((e.start, id.to_string()))
+            }
+            EntityType::Competitor if company.competitor(id).is_some() => {
+                competitors.push((e.start, id.to_string()))
+            }
+            _ => {}
+        }
+    }
+    if products.is_empty() && competitors.is_empty() {
+        for (byte_start, is_product, id) in company.find_names(&a.text) {
+            let start = lower
+                .get(..byte_start)
+                .map(|s| s.chars().count())
+                .unwrap_or(0);
+            if is_product {
+                products.push((start, id));
+            } else {
+                competitors.push((start, id));
+            }
+        }
+    }
+    products.sort();
+    competitors.sort();
+
+    let mut mentioned = st.products_mentioned();
+    let current = st.product().map(str::to_string);
+    let mut chosen: Option<String> = None;
+    if !products.is_empty() {
+        facts.entities.insert("product");
+        // The last product that is not negated ("不是A，是B" → B; "要B，不要A" → B).
+        chosen = products
+            .iter()
+            .rev()
+            .find(|(s, _)| !negated_at(&chars, *s))
+            .or(products.last())
+            .map(|(_, id)| id.clone());
+        for (_, id) in &products {
+            if !mentioned.contains(id) {
+                mentioned.push(id.clone());
+            }
+        }
+    } else {
+        // References to products in context.
+        let pick = if contains_any(&lower, FIRST) {
+            mentioned.first().cloned()
+        } else if contains_any(&lower, SECOND) {
+            mentioned.get(1).cloned()
+        } else if contains_any(&lower, OTHER) {
+            other_product(company, &mentioned, current.as_deref())
+        } else if contains_any(&lower, PREVIOUS) {
+            mentioned
+                .iter()
+                .rev()
+                .find(|p| Some(p.as_str()) != current.as_deref())
+                .cloned()
+        } else {
+            None
+        };
+        if let Some(p) = pick {
+            facts.reference = true;
+            facts.entities.insert("reference");
+            facts.entities.insert("product");
+            if !mentioned.contains(&p) {
+                mentioned.push(p.clone());
+            }
+            chosen = Some(p);
+        }
+    }
+    if let Some(p) = chosen {
+        set_slot(st, &mut facts, "product", Value::String(p));
+    }
+    if !mentioned.is_empty() {
+        let v = Value::Array(mentioned.into_iter().map(Value::String).collect());
+        if st.slots.get("products_mentioned") != Some(&v) {
+            st.slots.insert("products_mentioned".into(), v);
+        }
+    }
+    if let Some((_, c)) = competitors
+        .iter()
+        .rev()
+        .find(|(s, _)| !negated_at(&chars, *s))
+        .or(competitors.last())
+    {
+        facts.entities.insert("competitor");
+        set_slot(st, &mut facts, "competitor", Value::String(c.clone()));
+    }
+
+    // Other entities: the last non-negated one of each kind wins (a correction overrides).
+    let last = |kind: EntityType| {
+        let all: Vec<_> = a.entities_of(kind).collect();
+        all.iter()
+            .rev()
+            .find(|e| !negated_at(&chars, e.start))
+            .or(all.last())
+            .copied()
+    };
+    for e in &a.entities {
+        let k = match e.kind {
+            EntityType::Money => "money",
+            EntityType::Quantity => "quantity",
+            EntityType::Phone => "phone",
+            EntityType::Email => "email",
+            EntityType::Wechat => "wechat",
+            EntityType::Datetime => "datetime",
+            EntityType::Product | EntityType::Competitor => continue,
+        };
+        facts.entities.insert(k);
+        if matches!(k, "phone" | "email" | "wechat") {
+            facts.entities.insert("contact");
+        }
+    }
+    if let Some(e) = last(EntityType::Quantity)
+        && let Some(n) = e
+            .value
+            .get("amount")
+            .and_then(Value::as_f64)
+            .filter(|n| n.is_finite() && *n > 0.0)
+    {
+        set_slot(st, &mut facts, "quantity", json!(n));
+    }
+    if let Some(e) = last(EntityType::Money)
+        && let Some(n) = e
+            .value
+            .get("amount")
+            .and_then(Value::as_f64)
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    {
+        let cur = e
+            .value
+            .get("currency")
+            .and_then(Value::as_str)
+            .unwrap_or("CNY");
+        set_slot(
+            st,
+            &mut facts,
+            "budget",
+            json!({"amount": n, "currency": cur}),
+        );
+    }
+    for (kind, slot) in [
+        (EntityType::Phone, "phone"),
+        (EntityType::Email, "email"),
+        (EntityType::Wechat, "wechat"),
+    ] {
+        if let Some(e) = last(kind) {
+            let v = e
+                .value
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| e.text.clone());
+            if !v.trim().is_empty() {
+                set_slot(st, &mut facts, slot, Value::String(v));
+            }
+        }
+    }
+    if let Some(e) = last(EntityType::Datetime)
+        && let Some(dt) = e
+            .value
+            .get("datetime")
+            .and_then(Value::as_str)
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    {
+        let slot = if intent == Some("busy_later") || st.stage == "follow_up" {
+            "callback_time"
+        } else {
+            "timeline"
+        };
+        set_slot(st, &mut facts, slot, Value::String(dt.to_rfc3339()));
+    }
+    facts
+}
+
+/// "另一款": the most recently mentioned other product, else the next product of the same category.
+fn other_product(company: &Company, mentioned: &[String], current: Option<&str>) -> Option<String> {
+    if let Some(p) = mentioned.iter().rev().find(|p| Some(p.as_str()) != current) {
+        return Some(p.clone());
+    }
+    let cur = current.and_then(|c| company.product(c));
+    let same_cat = company
+        .products()
+        .iter()
+        .find(|p| Some(p.id.as_str()) != current && cur.is_some_and(|c| c.category == p.category));
+    same_cat
+        .or_else(|| {
+            company
+                .products()
+                .iter()
+                .find(|p| Some(p.id.as_str()) != current)
+        })
+        .map(|p| p.id.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negation_is_detected_before_a_word() {
+        let c: Vec<char> = "不是a1，是b2".chars().collect();
+        assert!(negated_at(&c, 2));
+        assert!(!negated_at(&c, 6));
+        let c: Vec<char> = "not the x1, the x2".chars().collect();
+        assert!(negated_at(&c, 8));
+        assert!(!negated_at(&c, 0));
+        assert!(!negated_at(&[], 5));
+    }
+}

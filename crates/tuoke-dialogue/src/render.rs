@@ -1,0 +1,277 @@
+//! Reply rendering: fills `{placeholder}`s from the knowledge base and the slots, collecting the
+//! ids of the KB entries quoted. A placeholder that cannot be filled makes the whole template fail
+//! (the engine then takes the node's `otherwise`), so nothing is ever made up.
+
+use serde_json::Value;
+
+use crate::company::{Company, Price, Product};
+use crate::kb::DocKind;
+use crate::playbook::placeholders;
+use crate::state::ConversationState;
+use crate::text::{Text, Variety};
+
+/// Minimum BM25 score for a FAQ answer to count as relevant.
+pub const FAQ_MIN_SCORE: f32 = 1.0;
+
+pub struct RenderCtx<'a> {
+    pub company: &'a Company,
+    pub state: &'a ConversationState,
+    pub variety: Variety,
+    /// The customer's words this turn (for `{faq}`).
+    pub text: &'a str,
+    pub intent: Option<&'a str>,
+}
+
+/// Format a number without a useless fraction: 2999.0 → "2999", 9.5 → "9.5".
+pub fn fmt_num(n: f64) -> String {
+    if !n.is_finite() {
+        return String::new();
+    }
+    if (n.fract()).abs() < 1e-9 {
+        format!("{}", n.round() as i64)
+    } else {
+        let s = format!("{n:.2}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+pub fn fmt_price(amount: f64, currency: &str) -> String {
+    let sym = match currency {
+        "CNY" | "RMB" => "¥",
+        "USD" => "US$",
+        "HKD" => "HK$",
+        "EUR" => "€",
+        _ => "",
+    };
+    if sym.is_empty() {
+        format!("{} {}", currency, fmt_num(amount))
+    } else {
+        format!("{sym}{}", fmt_num(amount))
+    }
+}
+
+fn price(p: &Price) -> String {
+    fmt_price(p.amount, &p.currency)
+}
+
+fn join(v: Variety, items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.filter(|s| !s.trim().is_empty()).collect();
+    items.join(if v.is_chinese() { "；" } else { "; " })
+}
+
+fn list(v: Variety, items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    items.join(if v.is_chinese() { "、" } else { ", " })
+}
+
+fn fmt_time(s: &str, v: Variety) -> Option<String> {
+    let dt = chrono::DateTime::parse_from_rfc3339(s).ok()?;
+    Some(if v.is_chinese() {
+        dt.format("%-m月%-d日 %H:%M").to_string()
+    } else {
+        dt.format("%b %-d, %H:%M").to_string()
+    })
+}
+
+impl RenderCtx<'_> {
+    fn product(&self) -> Option<&Product> {
+        self.state.product().and_then(|id| self.company.product(id))
+    }
+
+    fn text(&self, t: &Text) -> String {
+        t.get(self.variety).to_string()
+    }
+
+    /// Value of one placeholder and the citations it adds; `None` when it cannot be filled.
+    fn value(&self, name: &str, cites: &mut Vec<String>) -> Option<String> {
+        let v = self.variety;
+        let c = self.company;
+        let cite_product =
+            |p: &Product, cites: &mut Vec<String>| cites.push(format!("product:{}", p.id));
+        let out = match name {
+            "company" => self.text(&c.info.name),
+            "hours" => {
+                cites.push("company".into());
+                Some(self.text(&c.info.hours)).filter(|s| !s.is_empty())?
+            }
+            "company_phone" => {
+                cites.push("company".into());
+                Some(c.info.contact.phone.clone()).filter(|s| !s.is_empty())?
+            }
+            "company_email" => {
+                cites.push("company".into());
+                Some(c.info.contact.email.clone()).filter(|s| !s.is_empty())?
+            }
+            "product_list" => {
+                for p in &c.products {
+                    cite_product(p, cites);
+                }
+                list(v, c.products.iter().map(|p| self.text(&p.name)))
+            }
+            "product" | "price" | "features" | "specs" | "delivery" | "warranty" | "stock"
+            | "trial" | "discount" | "max_discount" | "discount_note" => {
+                let p = self.product()?;
+                let s = match name {
+                    "product" => self.text(&p.name),
+                    "price" => price(&p.price),
+                    "features" => join(v, p.features.iter().take(3).map(|f| self.text(f))),
+                    "specs" => join(
+                        v,
+                        p.specs.iter().take(4).map(|s| {
+                            format!(
+                                "{}{}{}",
+                                self.text(&s.key),
+                                if v.is_chinese() { "：" } else { ": " },
+                                self.text(&s.value)
+                            )
+                        }),
+                    ),
+                    "delivery" => self.text(p.delivery.as_ref()?),
+                    "warranty" => self.text(p.warranty.as_ref()?),
+                    "trial" => self.text(p.trial.as_ref()?),
+                    "stock" => p.stock?.to_string(),
+                    "discount" => {
+                        if p.discount.bulk.is_empty() {
+                            return None;
+                        }
+                        join(
+                            v,
+                            p.discount.bulk.iter().map(|t| match v {
+                                Variety::En => format!(
+                                    "{}% off from {} units",
+                                    fmt_num(t.pct),
+                                    fmt_num(t.min_qty)
+                                ),
+                                Variety::Yue => {
+                                    format!("{}件或以上減{}%", fmt_num(t.min_qty), fmt_num(t.pct))
+                                }
+                                Variety::Cmn => {
+                                    format!("{}件及以上优惠{}%", fmt_num(t.min_qty), fmt_num(t.pct))
+                                }
+                            }),
+                        )
+                    }
+                    "max_discount" => {
+                        if p.discount.max_pct <= 0.0 {
+                            return None;
+                        }
+                        format!("{}%", fmt_num(p.discount.max_pct))
+                    }
+                    _ => self.text(p.discount.note.as_ref()?),
+                };
+                if s.trim().is_empty() {
+                    return None;
+                }
+                cite_product(p, cites);
+                s
+            }
+            "quantity" => fmt_num(self.state.slots.get("quantity")?.as_f64()?),
+            "budget" => {
+                let b = self.state.slots.get("budget")?;
+                fmt_price(
+                    b.get("amount")?.as_f64()?,
+                    b.get("currency").and_then(Value::as_str).unwrap_or("CNY"),
+                )
+            }
+            "callback_time" | "timeline" => fmt_time(self.state.slots.get(name)?.as_str()?, v)?,
+            "competitor" | "competitor_facts" | "switching_offer" | "our_match" => {
+                let comp = self
+                    .state
+                    .slots
+                    .get("competitor")
+                    .and_then(Value::as_str)
+                    .and_then(|id| c.competitor(id))?;
+                let cite = format!("competitor:{}", comp.id);
+                // The competitor product to compare: the one matching our product in context, else the first.
+                let cp = self
+                    .state
+                    .product()
+                    .and_then(|our| {
+                        comp.products
+                            .iter()
+                            .find(|cp| cp.our_match.as_deref() == Some(our))
+                    })
+                    .or(comp.products.first());
+                let s = match name {
+                    "competitor" => self.text(&comp.name),
+                    "competitor_facts" => {
+                        let mut facts: Vec<String> = Vec::new();
+                        if let Some(cp) = cp {
+                            facts.extend(cp.facts.iter().map(|f| self.text(f)));
+                        }
+                        facts.extend(comp.weaknesses.iter().take(2).map(|f| self.text(f)));
+                        let s = join(v, facts.into_iter());
+                        if s.is_empty() {
+                            return None;
+                        }
+                        s
+                    }
+                    "switching_offer" => self.text(comp.switching_offer.as_ref()?),
+                    _ => {
+                        let ours = cp
+                            .and_then(|cp| cp.our_match.as_deref())
+                            .and_then(|id| c.product(id))?;
+                        cite_product(ours, cites);
+                        self.text(&ours.name)
+                    }
+                };
+                if s.trim().is_empty() {
+                    return None;
+                }
+                cites.push(cite);
+                s
+            }
+            "faq" => {
+                let extra: Vec<&str> = self.intent.into_iter().collect();
+                let hit =
+                    c.kb.search(self.text, &extra, Some(DocKind::Faq), 1)
+                        .into_iter()
+                        .next()
+                        .filter(|h| h.score >= FAQ_MIN_SCORE)?;
+                let f = c.faq(&hit.id)?;
+                cites.push(format!("faq:{}", f.id));
+                self.text(&f.answer)
+            }
+            _ => return None,
+        };
+        Some(out)
+    }
+
+    /// Render a template. `Err(name)` names the first placeholder that could not be filled.
+    pub fn render(&self, template: &str) -> Result<(String, Vec<String>), String> {
+        let mut cites = Vec::new();
+        let mut out = String::with_capacity(template.len() + 64);
+        let mut rest = template;
+        let names = placeholders(template).map_err(|e| e.to_string())?;
+        for name in names {
+            let pat = format!("{{{name}}}");
+            let Some(pos) = rest.find(&pat) else { break };
+            out.push_str(rest.get(..pos).unwrap_or(""));
+            let val = self
+                .value(name, &mut cites)
+                .ok_or_else(|| name.to_string())?;
+            out.push_str(&val);
+            rest = rest.get(pos + pat.len()..).unwrap_or("");
+        }
+        out.push_str(rest);
+        let mut seen = std::collections::BTreeSet::new();
+        cites.retain(|c| seen.insert(c.clone()));
+        Ok((out, cites))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_formatted_without_noise() {
+        assert_eq!(fmt_num(2999.0), "2999");
+        assert_eq!(fmt_num(9.5), "9.5");
+        assert_eq!(fmt_num(2.345678), "2.35");
+        assert_eq!(fmt_num(f64::NAN), "");
+        assert_eq!(fmt_price(1299.0, "CNY"), "¥1299");
+        assert_eq!(fmt_price(99.0, "USD"), "US$99");
+        assert_eq!(fmt_price(5.0, "JPY"), "JPY 5");
+    }
+}

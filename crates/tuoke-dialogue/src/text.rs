@@ -1,0 +1,86 @@
+//! Localized text and the three language varieties replies are written in.
+
+use serde::{Deserialize, Serialize};
+use tuoke_core::{Dialect, Language};
+
+/// A text a customer reads, in Mandarin (written Chinese), English and optionally Cantonese.
+/// Cantonese falls back to `zh`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub zh: String,
+    pub en: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yue: Option<String>,
+}
+
+impl Text {
+    /// The text for a variety (`yue` falls back to `zh`).
+    pub fn get(&self, v: Variety) -> &str {
+        match v {
+            Variety::Cmn => &self.zh,
+            Variety::En => &self.en,
+            Variety::Yue => self.yue.as_deref().unwrap_or(&self.zh),
+        }
+    }
+
+    /// All variants, for indexing and for checking facts.
+    pub fn all(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(self.zh.as_str()),
+            Some(self.en.as_str()),
+            self.yue.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// The language variety a reply is written in.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Variety {
+    /// Mandarin / standard written Chinese.
+    #[default]
+    Cmn,
+    /// Cantonese (written Cantonese).
+    Yue,
+    /// English.
+    En,
+}
+
+impl Variety {
+    pub const ALL: [Variety; 3] = [Variety::Cmn, Variety::Yue, Variety::En];
+
+    /// Chosen from the analysis: English text → `en`; otherwise the dialect decides.
+    pub fn from_analysis(language: Language, dialect: Dialect) -> Variety {
+        match (language, dialect) {
+            (Language::En, _) => Variety::En,
+            (_, Dialect::Yue) => Variety::Yue,
+            _ => Variety::Cmn,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Variety::Cmn => "cmn",
+            Variety::Yue => "yue",
+            Variety::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Variety> {
+        match s {
+            "cmn" => Some(Variety::Cmn),
+            "yue" => Some(Variety::Yue),
+            "en" => Some(Variety::En),
+            _ => None,
+        }
+    }
+
+    pub fn is_chinese(self) -> bool {
+        !matches!(self, Variety::En)
+    }
+}
