@@ -441,7 +441,11 @@ fn collect_strings(v: &Value, out: &mut String) {
             out.push('\n');
         }
         Value::Number(n) => {
-            out.push_str(&n.to_string());
+            out.push_str(
+                &n.as_f64()
+                    .map(crate::render::fmt_num)
+                    .unwrap_or_else(|| n.to_string()),
+            );
             out.push('\n');
         }
         Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),

@@ -222,6 +222,23 @@ pub fn apply(
     {
         facts.entities.insert("competitor");
         set_slot(st, &mut facts, "competitor", Value::String(c.clone()));
+        // Winning the competitor's customer: our matching product becomes the one in context.
+        if st.product().is_none()
+            && let Some(m) = company
+                .competitor(c)
+                .and_then(|comp| comp.products.iter().find_map(|cp| cp.our_match.clone()))
+                .filter(|m| company.product(m).is_some())
+        {
+            set_slot(st, &mut facts, "product", Value::String(m.clone()));
+            let mut mentioned = st.products_mentioned();
+            if !mentioned.contains(&m) {
+                mentioned.push(m);
+                st.slots.insert(
+                    "products_mentioned".into(),
+                    Value::Array(mentioned.into_iter().map(Value::String).collect()),
+                );
+            }
+        }
     }
 
     // Other entities: the last non-negated one of each kind wins (a correction overrides).
