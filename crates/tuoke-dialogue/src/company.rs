@@ -38,9 +38,9 @@ impl CompanySources {
     pub fn demo() -> CompanySources {
         CompanySources {
             company: include_str!("../../../companies/demo/company.yaml").to_string(),
-            products: include_str!("../tests/fixtures/products.yaml") /* TODO(demo KB landing): ../../../companies/demo/products.yaml */.to_string(),
-            faq: include_str!("../tests/fixtures/faq.yaml") /* TODO(demo KB landing): ../../../companies/demo/faq.yaml */.to_string(),
-            competitors: include_str!("../tests/fixtures/competitors.yaml") /* TODO(demo KB landing): ../../../companies/demo/competitors.yaml */.to_string(),
+            products: include_str!("../../../companies/demo/products.yaml").to_string(),
+            faq: include_str!("../../../companies/demo/faq.yaml").to_string(),
+            competitors: include_str!("../../../companies/demo/competitors.yaml").to_string(),
             playbook: include_str!("../../../companies/demo/playbook.yaml").to_string(),
             grading: include_str!("../../../companies/demo/grading.yaml").to_string(),
         }

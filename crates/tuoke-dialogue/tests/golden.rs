@@ -214,12 +214,19 @@ fn g07_price_haggler_hears_only_kb_discounts() {
     );
     assert_eq!(c.stage(), "objection");
     let r = c.turn(say("再便宜点嘛", "ask_discount"));
-    assert!(r.contains("最多能优惠10%"), "{r}");
+    assert!(r.contains("单台最多优惠5%，批量最多优惠10%"), "{r}");
     let r = c.turn(say("打个八折吧", "ask_discount").negative());
-    assert!(r.contains("最大优惠就是10%"), "{r}");
+    assert!(
+        r.contains("没法再低") && r.contains("单台最多优惠5%"),
+        "{r}"
+    );
     // Third ask: still the KB limit, never a new number.
     assert!(!r.contains('8'));
     assert_eq!(c.score(), 10 + 10 + 5 - 5);
+    // A product without a discount note: its maximum from the KB.
+    let r = c.turn(say("X2 Pro呢，能便宜吗", "ask_discount").product("X2 Pro", "lock-x2"));
+    assert_eq!(c.node(), "discount_max");
+    assert!(r.contains("最多能优惠8%"), "{r}");
     // A product without any discount.
     let r = c.turn(say("那C1能打折吗", "ask_discount").product("C1", "cam-c1"));
     assert_eq!(c.node(), "discount_none");
