@@ -270,7 +270,7 @@ pub fn apply(
             .value
             .get("amount")
             .and_then(Value::as_f64)
-            .filter(|n| n.is_finite() && *n > 0.0)
+            .filter(|n| n.is_finite() && (0.01..=1e7).contains(n))
     {
         set_slot(st, &mut facts, "quantity", json!(n));
     }
@@ -279,7 +279,7 @@ pub fn apply(
             .value
             .get("amount")
             .and_then(Value::as_f64)
-            .filter(|n| n.is_finite() && *n >= 0.0)
+            .filter(|n| n.is_finite() && (0.0..=1e12).contains(n))
     {
         let cur = e
             .value
