@@ -226,8 +226,7 @@ pub fn apply(
         if st.product().is_none()
             && let Some(m) = company
                 .competitor(c)
-                .and_then(|comp| comp.products.iter().find_map(|cp| cp.our_match.clone()))
-                .filter(|m| company.product(m).is_some())
+                .and_then(|comp| matching_product(company, comp, &a.text))
         {
             set_slot(st, &mut facts, "product", Value::String(m.clone()));
             let mut mentioned = st.products_mentioned();
@@ -324,6 +323,34 @@ pub fn apply(
         set_slot(st, &mut facts, slot, Value::String(dt.to_rfc3339()));
     }
     facts
+}
+
+/// Our product matching what the customer says about a competitor ("小米的门锁" → our lock): the
+/// competitor product whose name or whose match's category shares most words with the text;
+/// the first one with a match otherwise.
+fn matching_product(
+    company: &Company,
+    comp: &crate::company::Competitor,
+    text: &str,
+) -> Option<String> {
+    let words: BTreeSet<String> = crate::kb::tokenize(text).into_iter().collect();
+    let mut best: Option<(usize, String)> = None;
+    for cp in &comp.products {
+        let Some(ours) = cp.our_match.as_deref().and_then(|m| company.product(m)) else {
+            continue;
+        };
+        let mut about = cp.name.clone();
+        for t in ours.category.all().chain(ours.name.all()) {
+            about.push(' ');
+            about.push_str(t);
+        }
+        let about: BTreeSet<String> = crate::kb::tokenize(&about).into_iter().collect();
+        let n = words.intersection(&about).count();
+        if best.as_ref().is_none_or(|(b, _)| n > *b) {
+            best = Some((n, ours.id.clone()));
+        }
+    }
+    best.map(|(_, id)| id)
 }
 
 /// "另一款": the most recently mentioned other product, else the next product of the same category.

@@ -1,0 +1,135 @@
+//! The shipped demo company: every product question in every variety quotes only KB facts, and
+//! a few golden conversations on the real demo data.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+use tuoke_core::{Dialect, Language};
+use tuoke_dialogue::{Action, Engine, Grade, Variety};
+
+#[test]
+fn every_product_question_in_every_variety_quotes_only_kb_facts() {
+    let company = demo();
+    let engine = Engine::new(company.clone());
+    let mut replies = 0;
+    for p in company.products() {
+        for v in Variety::ALL {
+            let (lang, dialect) = match v {
+                Variety::Cmn => (Language::Zh, Dialect::Cmn),
+                Variety::Yue => (Language::Zh, Dialect::Yue),
+                Variety::En => (Language::En, Dialect::Cmn),
+            };
+            let mut c = Convo {
+                engine: engine.clone(),
+                out: engine.start(t0(), lang, dialect),
+                now: t0(),
+                all_actions: vec![],
+            };
+            let name = p.name.get(v).to_string();
+            for intent in [
+                "ask_price",
+                "ask_feature",
+                "ask_delivery",
+                "ask_after_sales",
+                "ask_trial",
+                "ask_payment",
+                "ask_discount",
+                "ask_discount",
+                "ask_discount",
+                "hesitate",
+            ] {
+                let mut a = say(&format!("{name}?"), intent).product(&name, &p.id);
+                a.language = lang;
+                a.dialect = dialect;
+                let r = c.turn(a); // checks KB facts, state validity, JSON round trip
+                assert!(!r.is_empty(), "{} {intent} {v:?}: no reply", p.id);
+                assert!(
+                    !r.contains('{') && !r.contains('}'),
+                    "unrendered placeholder: {r}"
+                );
+                replies += 1;
+            }
+            // Price replies cite the product and state its KB price.
+            let mut a = say(&name, "ask_price").product(&name, &p.id);
+            a.language = lang;
+            a.dialect = dialect;
+            let r = c.turn(a);
+            assert!(c.cites().contains(&format!("product:{}", p.id)), "{r}");
+            assert!(
+                r.contains(&tuoke_dialogue::render::fmt_num(p.price.amount)),
+                "{r}"
+            );
+        }
+    }
+    assert_eq!(replies, company.products().len() * 3 * 10);
+}
+
+#[test]
+fn every_competitor_comparison_quotes_only_kb_facts() {
+    let company = demo();
+    for comp in company.competitors() {
+        for (lang, dialect) in [
+            (Language::Zh, Dialect::Cmn),
+            (Language::Zh, Dialect::Yue),
+            (Language::En, Dialect::Cmn),
+        ] {
+            let mut c = Convo::new(company.clone(), lang, dialect);
+            let name = comp.name.zh.clone();
+            let mut a =
+                say(&format!("我在用{name}"), "compare_competitor").competitor(&name, &comp.id);
+            a.language = lang;
+            a.dialect = dialect;
+            let r = c.turn(a);
+            assert_eq!(c.node(), "competitor_compare", "{r}");
+            assert!(
+                c.cites().contains(&format!("competitor:{}", comp.id)),
+                "{r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn demo_mandarin_lock_buyer_from_xiaomi() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    let r = c.turn(
+        say(
+            "我家现在用的是小米的门锁，你们的门锁怎么样",
+            "compare_competitor",
+        )
+        .competitor("小米", "xiaomi"),
+    );
+    assert_eq!(
+        c.slot("product"),
+        Some(&json!("yq-lock-l5")),
+        "the lock, not the vacuum: {r}"
+    );
+    assert!(r.contains("¥150"), "switching offer from the KB: {r}");
+    let r = c.turn(say("那这个多少钱", "ask_price"));
+    let l5 = demo().product("yq-lock-l5").unwrap().price.amount;
+    assert!(
+        r.contains(&format!("¥{}", tuoke_dialogue::render::fmt_num(l5))),
+        "{r}"
+    );
+    c.turn(say("行，我换你们的", "purchase_intent"));
+    c.turn(say("电话13912345678", "provide_contact").phone("13912345678", "+8613912345678"));
+    assert_eq!(c.grade(), Grade::A);
+    assert!(
+        c.all_actions
+            .iter()
+            .any(|a| matches!(a, Action::Handoff { reason, .. } if reason == "grade_A"))
+    );
+}
+
+#[test]
+fn demo_faq_questions_find_the_right_entry() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    for (text, intent, faq) in [
+        ("可以开发票吗", "ask_payment", "faq:faq-invoice"),
+        ("能分期付款吗", "ask_payment", "faq:faq-installments"),
+    ] {
+        let r = c.turn(say(text, intent));
+        assert_eq!(c.cites(), vec![faq.to_string()], "{text} → {r}");
+    }
+}
