@@ -1,0 +1,644 @@
+//! Training: mini-batch SGD on softmax cross-entropy with a linearly decaying learning rate (as fastText),
+//! class weights, early stopping on a dev set, temperature scaling and a dev-chosen OOS threshold.
+//!
+//! Determinism: the per-example forward/backward passes of a mini-batch run in parallel (rayon) against
+//! the same parameters; their gradients are then applied in example order on one thread. The result
+//! depends only on the data, the config and the seed, never on the thread count or scheduling.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::NluError;
+use crate::features::{FeatureConfig, Featurizer};
+use crate::model::{Embedding, Model, OosThreshold, TrainInfo, softmax_in_place};
+
+/// One labelled text. JSONL lines `{"text": .., "label": ..}` deserialize into it (other keys ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Example {
+    pub text: String,
+    pub label: String,
+}
+
+impl Example {
+    pub fn new(text: impl Into<String>, label: impl Into<String>) -> Self {
+        Example {
+            text: text.into(),
+            label: label.into(),
+        }
+    }
+}
+
+/// How to weight the loss of each class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassWeighting {
+    /// Every example counts the same.
+    None,
+    /// Weight ∝ 1/count (sklearn's "balanced").
+    Balanced,
+    /// Weight ∝ 1/sqrt(count): a milder correction.
+    SqrtBalanced,
+}
+
+/// Training hyper-parameters. `Default` is what the CLI uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub seed: u64,
+    /// Maximum number of passes over the training data.
+    pub epochs: usize,
+    /// Embedding width.
+    pub dim: usize,
+    /// Initial learning rate (decays linearly to 0 over `epochs`).
+    pub lr: f32,
+    pub batch_size: usize,
+    /// Drop feature buckets seen in fewer training texts.
+    pub min_count: u32,
+    /// Keep at most this many buckets (most frequent first).
+    pub max_features: usize,
+    pub class_weighting: ClassWeighting,
+    /// Stop when dev accuracy has not improved for this many epochs (only with a dev set).
+    pub patience: usize,
+    /// Fit a softmax temperature on the dev set.
+    pub calibrate: bool,
+    /// Label reported when the confidence is below the threshold (chosen on dev, or `oos_threshold`).
+    pub fallback_label: Option<String>,
+    /// Fixed threshold; when `None` and a fallback label is set, it is chosen on the dev set.
+    pub oos_threshold: Option<f32>,
+    pub features: FeatureConfig,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            seed: 42,
+            epochs: 30,
+            dim: 64,
+            lr: 0.5,
+            batch_size: 16,
+            min_count: 1,
+            max_features: 400_000,
+            class_weighting: ClassWeighting::SqrtBalanced,
+            patience: 5,
+            calibrate: true,
+            fallback_label: None,
+            oos_threshold: None,
+            features: FeatureConfig::default(),
+        }
+    }
+}
+
+/// Reported after every epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainProgress {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub train_loss: f32,
+    pub dev_accuracy: Option<f32>,
+}
+
+struct Params {
+    e: Vec<f32>,
+    o: Vec<f32>,
+    b: Vec<f32>,
+}
+
+/// (dev accuracy, dev NLL, epoch, E, O, b) of the best epoch so far.
+type Snapshot = (f32, f32, usize, Vec<f32>, Vec<f32>, Vec<f32>);
+/// (h, dlogits, dh, loss) of one example.
+type Grad = (Vec<f32>, Vec<f32>, Vec<f32>, f32);
+
+struct Doc {
+    rows: Vec<u32>,
+    label: usize,
+}
+
+fn forward(p: &Params, d: usize, rows: &[u32]) -> Vec<f32> {
+    let mut h = vec![0f32; d];
+    for &r in rows {
+        let r = r as usize * d;
+        for (x, w) in h.iter_mut().zip(&p.e[r..r + d]) {
+            *x += w;
+        }
+    }
+    if !rows.is_empty() {
+        let inv = 1.0 / rows.len() as f32;
+        h.iter_mut().for_each(|x| *x *= inv);
+    }
+    h
+}
+
+fn logits(p: &Params, d: usize, h: &[f32]) -> Vec<f32> {
+    p.o.chunks_exact(d)
+        .zip(&p.b)
+        .map(|(row, b)| b + row.iter().zip(h).map(|(a, x)| a * x).sum::<f32>())
+        .collect()
+}
+
+/// Train a classifier. `dev` enables early stopping, temperature scaling and threshold selection.
+pub fn train(
+    train: &[Example],
+    dev: Option<&[Example]>,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&TrainProgress),
+) -> Result<Model, NluError> {
+    if train.is_empty() {
+        return Err(NluError::NoExamples);
+    }
+    if cfg.dim == 0
+        || cfg.dim > 1024
+        || cfg.epochs == 0
+        || cfg.batch_size == 0
+        || cfg.lr.is_nan()
+        || cfg.lr <= 0.0
+    {
+        return Err(NluError::InvalidConfig(
+            "dim must be 1..=1024, epochs, batch_size and lr must be positive".into(),
+        ));
+    }
+    let featurizer = Featurizer::new(&cfg.features)?;
+    let d = cfg.dim;
+
+    // Labels, sorted for a stable order.
+    let mut labels: Vec<String> = train.iter().map(|e| e.label.clone()).collect();
+    labels.sort();
+    labels.dedup();
+    if labels.len() < 2 {
+        return Err(NluError::SingleLabel(
+            labels.first().cloned().unwrap_or_default(),
+        ));
+    }
+    let label_idx: FxHashMap<&str, usize> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i))
+        .collect();
+
+    let feats: Vec<Vec<u32>> = train
+        .par_iter()
+        .map(|e| featurizer.featurize(&e.text).buckets)
+        .collect();
+    if let Some(i) = feats.iter().position(|f| f.is_empty()) {
+        return Err(NluError::EmptyText { index: i });
+    }
+
+    // Vocabulary of buckets by document frequency.
+    let mut df: FxHashMap<u32, u32> = FxHashMap::default();
+    for f in &feats {
+        for &b in f {
+            *df.entry(b).or_insert(0) += 1;
+        }
+    }
+    let mut kept: Vec<(u32, u32)> = df
+        .into_iter()
+        .filter(|&(_, c)| c >= cfg.min_count)
+        .collect();
+    if kept.len() > cfg.max_features {
+        kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        kept.truncate(cfg.max_features);
+    }
+    let mut row_buckets: Vec<u32> = kept.into_iter().map(|(b, _)| b).collect();
+    row_buckets.sort_unstable();
+    let row_of: FxHashMap<u32, u32> = row_buckets
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| (b, i as u32))
+        .collect();
+    let to_rows = |buckets: &[u32]| -> Vec<u32> {
+        buckets
+            .iter()
+            .filter_map(|b| row_of.get(b).copied())
+            .collect()
+    };
+
+    let docs: Vec<Doc> = feats
+        .iter()
+        .zip(train)
+        .map(|(f, e)| Doc {
+            rows: to_rows(f),
+            label: label_idx.get(e.label.as_str()).copied().unwrap_or(0),
+        })
+        .collect();
+    drop(feats);
+
+    let dev_docs: Option<Vec<(Vec<u32>, Option<usize>)>> =
+        dev.filter(|d| !d.is_empty()).map(|dev| {
+            dev.par_iter()
+                .map(|e| {
+                    let f = featurizer.featurize(&e.text).buckets;
+                    (to_rows(&f), label_idx.get(e.label.as_str()).copied())
+                })
+                .collect()
+        });
+
+    // Class weights, normalized to mean 1 over the training examples.
+    let nl = labels.len();
+    let mut counts = vec![0usize; nl];
+    for doc in &docs {
+        counts[doc.label] += 1;
+    }
+    let raw: Vec<f32> = counts
+        .iter()
+        .map(|&c| match cfg.class_weighting {
+            ClassWeighting::None => 1.0,
+            ClassWeighting::Balanced => 1.0 / c.max(1) as f32,
+            ClassWeighting::SqrtBalanced => 1.0 / (c.max(1) as f32).sqrt(),
+        })
+        .collect();
+    let mean: f32 = docs.iter().map(|doc| raw[doc.label]).sum::<f32>() / docs.len() as f32;
+    let class_w: Vec<f32> = raw.iter().map(|w| w / mean).collect();
+
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let bound = 1.0 / d as f32;
+    let mut p = Params {
+        e: (0..row_buckets.len() * d)
+            .map(|_| rng.random_range(-bound..bound))
+            .collect(),
+        o: vec![0f32; nl * d],
+        b: vec![0f32; nl],
+    };
+
+    let total_steps = (cfg.epochs * docs.len()) as f32;
+    let mut seen = 0usize;
+    let mut order: Vec<usize> = (0..docs.len()).collect();
+    let mut best: Option<Snapshot> = None;
+    let mut since_best = 0usize;
+    let mut epochs_run = 0usize;
+
+    for epoch in 1..=cfg.epochs {
+        order.shuffle(&mut rng);
+        let mut loss_sum = 0f64;
+        for batch in order.chunks(cfg.batch_size) {
+            let lr = cfg.lr * (1.0 - seen as f32 / total_steps).max(0.0);
+            seen += batch.len();
+            let grads: Vec<Grad> = batch
+                .par_iter()
+                .map(|&i| {
+                    let doc = &docs[i];
+                    let h = forward(&p, d, &doc.rows);
+                    let mut z = logits(&p, d, &h);
+                    softmax_in_place(&mut z, 1.0);
+                    let w = class_w[doc.label];
+                    let loss = -z[doc.label].max(1e-12).ln() * w;
+                    z[doc.label] -= 1.0;
+                    z.iter_mut().for_each(|g| *g *= w);
+                    // gradient w.r.t. h
+                    let mut gh = vec![0f32; d];
+                    for (row, g) in p.o.chunks_exact(d).zip(&z) {
+                        for (x, o) in gh.iter_mut().zip(row) {
+                            *x += g * o;
+                        }
+                    }
+                    (h, z, gh, loss)
+                })
+                .collect();
+            for (&i, (h, gz, gh, loss)) in batch.iter().zip(grads) {
+                loss_sum += f64::from(loss);
+                for ((row, g), b) in p.o.chunks_exact_mut(d).zip(&gz).zip(p.b.iter_mut()) {
+                    let s = lr * g;
+                    for (o, x) in row.iter_mut().zip(&h) {
+                        *o -= s * x;
+                    }
+                    *b -= s;
+                }
+                let rows = &docs[i].rows;
+                if rows.is_empty() {
+                    continue;
+                }
+                let s = lr / rows.len() as f32;
+                for &r in rows {
+                    let r = r as usize * d;
+                    for (e, g) in p.e[r..r + d].iter_mut().zip(&gh) {
+                        *e -= s * g;
+                    }
+                }
+            }
+        }
+        epochs_run = epoch;
+        let train_loss = (loss_sum / docs.len() as f64) as f32;
+        let dev_acc = dev_docs.as_ref().map(|dd| {
+            let (acc, nll) = dev_score(&p, d, dd);
+            let better = match &best {
+                None => true,
+                Some((ba, bl, ..)) => acc > *ba || (acc == *ba && nll < *bl),
+            };
+            if better {
+                best = Some((acc, nll, epoch, p.e.clone(), p.o.clone(), p.b.clone()));
+                since_best = 0;
+            } else {
+                since_best += 1;
+            }
+            acc
+        });
+        tracing::debug!(epoch, train_loss, ?dev_acc, "epoch done");
+        progress(&TrainProgress {
+            epoch,
+            epochs: cfg.epochs,
+            train_loss,
+            dev_accuracy: dev_acc,
+        });
+        if dev_docs.is_some() && since_best >= cfg.patience {
+            break;
+        }
+    }
+
+    let (best_epoch, dev_accuracy) = match best {
+        Some((acc, _, ep, e, o, b)) => {
+            p = Params { e, o, b };
+            (ep, Some(acc))
+        }
+        None => (epochs_run, None),
+    };
+
+    // Calibration and threshold on dev.
+    let mut temperature = 1.0f32;
+    let mut oos = None;
+    if let Some(dd) = &dev_docs {
+        let dev_logits: Vec<Vec<f32>> = dd
+            .par_iter()
+            .map(|(rows, _)| logits(&p, d, &forward(&p, d, rows)))
+            .collect();
+        if cfg.calibrate {
+            temperature = fit_temperature(&dev_logits, dd);
+        }
+        if let Some(fb) = &cfg.fallback_label {
+            let threshold = match cfg.oos_threshold {
+                Some(t) => t,
+                None => {
+                    let dev_ex = dev.unwrap_or(&[]);
+                    choose_threshold(&dev_logits, dev_ex, &labels, fb, temperature)
+                }
+            };
+            oos = Some(OosThreshold {
+                fallback_label: fb.clone(),
+                threshold,
+            });
+        }
+    } else if let (Some(fb), Some(t)) = (&cfg.fallback_label, cfg.oos_threshold) {
+        oos = Some(OosThreshold {
+            fallback_label: fb.clone(),
+            threshold: t,
+        });
+    } else if cfg.fallback_label.is_some() {
+        tracing::warn!(
+            "fallback label given but no dev set and no fixed threshold: no threshold set"
+        );
+    }
+
+    Model::from_parts(
+        labels,
+        &cfg.features,
+        d,
+        row_buckets,
+        Embedding::F32(p.e),
+        p.o,
+        p.b,
+        temperature,
+        oos,
+        TrainInfo {
+            seed: cfg.seed,
+            epochs_run,
+            best_epoch,
+            train_examples: train.len(),
+            dev_examples: dev.map_or(0, <[Example]>::len),
+            dev_accuracy,
+        },
+    )
+}
+
+fn dev_score(p: &Params, d: usize, dd: &[(Vec<u32>, Option<usize>)]) -> (f32, f32) {
+    let r: Vec<(bool, f32)> = dd
+        .par_iter()
+        .map(|(rows, gold)| {
+            let mut z = logits(p, d, &forward(p, d, rows));
+            softmax_in_place(&mut z, 1.0);
+            let arg = argmax(&z);
+            match gold {
+                Some(g) => (arg == *g, -z[*g].max(1e-12).ln()),
+                None => (false, 0.0),
+            }
+        })
+        .collect();
+    let acc = r.iter().filter(|x| x.0).count() as f32 / dd.len().max(1) as f32;
+    let nll = r.iter().map(|x| x.1).sum::<f32>() / dd.len().max(1) as f32;
+    (acc, nll)
+}
+
+fn argmax(z: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in z.iter().enumerate() {
+        if *v > z[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+fn nll_at(logits: &[Vec<f32>], dd: &[(Vec<u32>, Option<usize>)], t: f32) -> f32 {
+    let mut s = 0f32;
+    for (z, (_, g)) in logits.iter().zip(dd) {
+        if let Some(g) = g {
+            let mut z = z.clone();
+            softmax_in_place(&mut z, t);
+            s -= z[*g].max(1e-12).ln();
+        }
+    }
+    s
+}
+
+/// Golden-section search of the temperature minimizing dev NLL, over log T in [ln 0.05, ln 20].
+fn fit_temperature(logits: &[Vec<f32>], dd: &[(Vec<u32>, Option<usize>)]) -> f32 {
+    if dd.iter().all(|(_, g)| g.is_none()) {
+        return 1.0;
+    }
+    let (mut a, mut b) = (0.05f32.ln(), 20f32.ln());
+    let phi = 0.618_034f32;
+    let f = |x: f32| nll_at(logits, dd, x.exp());
+    let mut c = b - phi * (b - a);
+    let mut e = a + phi * (b - a);
+    let (mut fc, mut fe) = (f(c), f(e));
+    for _ in 0..40 {
+        if fc < fe {
+            b = e;
+            e = c;
+            fe = fc;
+            c = b - phi * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            c = e;
+            fc = fe;
+            e = a + phi * (b - a);
+            fe = f(e);
+        }
+    }
+    ((a + b) / 2.0).exp()
+}
+
+/// Pick the confidence threshold on dev. If dev has examples of the fallback label, maximize the dev
+/// accuracy where "below threshold ⇒ fallback"; otherwise reject at most 1% of the correctly
+/// classified dev examples.
+fn choose_threshold(
+    logits: &[Vec<f32>],
+    dev: &[Example],
+    labels: &[String],
+    fallback: &str,
+    t: f32,
+) -> f32 {
+    let rows: Vec<(f32, bool, bool)> = logits
+        .iter()
+        .zip(dev)
+        .map(|(z, ex)| {
+            let mut z = z.clone();
+            softmax_in_place(&mut z, t);
+            let a = argmax(&z);
+            let pred = labels.get(a).map(String::as_str).unwrap_or("");
+            (z[a], pred == ex.label, ex.label == fallback)
+        })
+        .collect();
+    let has_fallback = rows.iter().any(|r| r.2);
+    if has_fallback {
+        let mut confs: Vec<f32> = rows.iter().map(|r| r.0).collect();
+        confs.sort_by(f32::total_cmp);
+        confs.dedup();
+        let mut best = (0usize, 0f32);
+        let mut cands = vec![0f32];
+        cands.extend(confs.windows(2).map(|w| (w[0] + w[1]) / 2.0));
+        for th in cands {
+            let correct = rows
+                .iter()
+                .filter(|(c, ok, is_fb)| if *c < th { *is_fb } else { *ok })
+                .count();
+            if correct > best.0 {
+                best = (correct, th);
+            }
+        }
+        best.1
+    } else {
+        let mut ok: Vec<f32> = rows.iter().filter(|r| r.1).map(|r| r.0).collect();
+        if ok.is_empty() {
+            return 0.0;
+        }
+        ok.sort_by(f32::total_cmp);
+        let k = ok.len() / 100;
+        ok.get(k).copied().unwrap_or(0.0) * 0.999
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy() -> Vec<Example> {
+        let mut v = Vec::new();
+        for t in [
+            "多少钱",
+            "价格多少",
+            "这个多少钱啊",
+            "报价",
+            "怎么卖",
+            "how much",
+            "price please",
+        ] {
+            v.push(Example::new(t, "ask_price"));
+        }
+        for t in [
+            "你好",
+            "您好",
+            "hello",
+            "hi there",
+            "早上好",
+            "在吗",
+            "哈喽",
+        ] {
+            v.push(Example::new(t, "greeting"));
+        }
+        for t in [
+            "今天天气",
+            "讲个笑话",
+            "weather today",
+            "放首歌",
+            "你是谁",
+            "吃了吗",
+            "几点了",
+        ] {
+            v.push(Example::new(t, "oos"));
+        }
+        v
+    }
+
+    #[test]
+    fn trains_deterministically_and_predicts() {
+        let data = toy();
+        let cfg = TrainConfig {
+            epochs: 60,
+            batch_size: 2,
+            ..TrainConfig::default()
+        };
+        let m1 = train(&data, Some(&data), &cfg, &mut |_| {}).unwrap();
+        let m2 = train(&data, Some(&data), &cfg, &mut |_| {}).unwrap();
+        assert_eq!(m1.to_bytes(), m2.to_bytes());
+        let p = m1.predict("多少钱一个");
+        assert_eq!(p.label, "ask_price");
+        assert!(p.confidence > 0.3);
+        assert_eq!(p.top_k[0].label, "ask_price");
+        assert!(!p.explanation.is_empty());
+        assert_eq!(m1.predict("hello!").label, "greeting");
+    }
+
+    #[test]
+    fn rejects_bad_training_sets() {
+        let cfg = TrainConfig::default();
+        assert!(matches!(
+            train(&[], None, &cfg, &mut |_| {}),
+            Err(NluError::NoExamples)
+        ));
+        let one = vec![Example::new("a", "x"), Example::new("b", "x")];
+        assert!(matches!(
+            train(&one, None, &cfg, &mut |_| {}),
+            Err(NluError::SingleLabel(_))
+        ));
+        let empty = vec![Example::new("a", "x"), Example::new("  ", "y")];
+        assert!(matches!(
+            train(&empty, None, &cfg, &mut |_| {}),
+            Err(NluError::EmptyText { index: 1 })
+        ));
+    }
+
+    #[test]
+    fn threshold_maps_to_fallback() {
+        let data = toy();
+        let cfg = TrainConfig {
+            fallback_label: Some("fallback".into()),
+            oos_threshold: Some(0.99),
+            ..TrainConfig::default()
+        };
+        let m = train(&data, None, &cfg, &mut |_| {}).unwrap();
+        let p = m.predict("完全无关的一句话");
+        assert_eq!(p.label, "fallback");
+        assert!(p.below_threshold);
+    }
+
+    #[test]
+    fn threshold_choice_on_dev() {
+        // two labels; the fallback examples get low confidence
+        let labels = vec!["a".to_string(), "b".to_string()];
+        let logits = vec![
+            vec![5.0, 0.0],
+            vec![0.0, 5.0],
+            vec![0.1, 0.0],
+            vec![0.0, 0.2],
+        ];
+        let dev = vec![
+            Example::new("1", "a"),
+            Example::new("2", "b"),
+            Example::new("3", "oos"),
+            Example::new("4", "oos"),
+        ];
+        let t = choose_threshold(&logits, &dev, &labels, "oos", 1.0);
+        assert!(t > 0.56 && t < 0.99, "{t}");
+    }
+}
