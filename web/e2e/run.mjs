@@ -324,12 +324,14 @@ try {
     await agent.goto(`${BASE}/dashboard#/charts`);
     await agent.locator('#chart-per-day').waitFor();
     await shot(agent, 'dashboard-charts-phone');
+    // Reload the customer's page at phone width: the widget restores the same conversation
+    // (id kept by the host page) and goes full screen.
     await customer.setViewportSize({ width: 390, height: 844 });
-    await chat.locator('li.msg').first().waitFor();
-    // The widget goes full screen on a phone; the cross-site iframe resizes asynchronously.
-    await customer.waitForFunction(() => document.getElementById('tuoke-w-frame').getBoundingClientRect().height > 800);
-    const frame = customer.frames().find((f) => f.url().includes('/chat'));
-    await frame.waitForFunction(() => window.innerHeight > 800);
+    const before = await chat.locator('li.msg[data-id]').count();
+    await customer.goto(`${HOST}/`);
+    await customer.getByRole('button', { name: '在线咨询' }).click();
+    await chat.locator('li.msg[data-id]').nth(before - 1).waitFor();
+    assert(await chat.locator('li.msg[data-id]').count() === before, 'same conversation restored after reload');
     await customer.waitForTimeout(300);
     await shot(customer, 'widget-phone');
   });

@@ -115,7 +115,9 @@ function startApp() {
 }
 
 // ------------------------------------------------------------------ live events
+let liveStatus = 'connecting';
 function setLive(s) {
+  liveStatus = s;
   const el = $('live');
   el.hidden = false;
   const ok = s === 'open';
@@ -427,7 +429,8 @@ function renderControls() {
     const res = await api.post(`/v1/conversations/${id}/release`, {});
     if (res.conversation) Object.assign(d, res.conversation);
     d.status = res.conversation?.status || 'bot'; d._mine = false;
-    renderControls();
+    S.summaries.delete(S.conv.id);
+    renderControls(); renderSummary();
   }));
   const text = h('textarea', { id: 'reply-text', required: true, maxlength: 2000 });
   const form = h('form', { class: 'reply-form', id: 'reply-form' },
@@ -610,7 +613,7 @@ async function showKb() {
 function init() {
   applyI18n();
   $('lang-toggle').addEventListener('click', () => setLang(getLang() === 'zh' ? 'en' : 'zh'));
-  onLangChange(() => { applyI18n(); if (session.key) route(); });
+  onLangChange(() => { applyI18n(); if (session.key) { setLive(liveStatus); route(); } });
   $('logout').addEventListener('click', () => logout());
   $('login-form').addEventListener('submit', login);
   window.addEventListener('hashchange', route);
