@@ -34,7 +34,13 @@ use crate::{Candidate, EntitiesError, Tier};
 const CN: &str = "[零〇一二两三四五六七八九十]{1,3}";
 
 pub(crate) struct DateRules {
-    re: Regex,
+    /// All alternatives as one multi-pattern regex (leftmost-first, earlier pattern wins at the
+    /// same start): finds the spans and which alternative matched, with the lazy DFA.
+    re: regex_automata::meta::Regex,
+    /// Each alternative alone, anchored at both ends, with its capture groups: capture groups on
+    /// the combined pattern cost ~13k instructions per match (bounded backtracker over a large
+    /// NFA); on one small alternative they are cheap.
+    alts: Vec<(String, Regex)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,38 +142,63 @@ impl DateRules {
 (?P<relday>大后天|后天|后日|明天|明日|明儿|听日|今天|今日|今儿|昨天|昨日|寻日|琴日|前天|前日|day\ after\ tomorrow|tomorrow|tmrw|tmr|today|yesterday)
 |(?P<dayper>今晚|今夜|明晚|听晚|明早|今早|听朝|今朝|tonight)
 |(?P<wk>(?P<wkpre>下下个?|下个?|这个?|本|上个?)?(?:周|星期|礼拜)(?P<wkd>[一二三四五六日天1-7]))
-|(?P<weekend>(?P<wepre>下个?|这个?|本)?周末|(?:(?P<enwepre>this|next)\s+)?weekend)
-|(?P<week>(?P<weekpre>下下个?|下个?|这个?|本|上个?)(?:周|星期|礼拜)|(?P<enweekpre>next|this)\s+week)
+|(?P<weekend>(?P<wepre>下个?|这个?|本)?周末|(?:(?P<enwepre>this|next)[\ \t\n]+)?weekend)
+|(?P<week>(?P<weekpre>下下个?|下个?|这个?|本|上个?)(?:周|星期|礼拜)|(?P<enweekpre>next|this)[\ \t\n]+week)
 |(?P<month>(?P<mpre>下个?月|本月|这个?月|next\ month|this\ month)(?P<mpart>底|初|中)?|(?P<mpart2>月底|月初|月中)|end\ of\ (?:the\ |this\ )?month)
-|(?P<enwk>(?:(?P<enpre>next|this|coming|on)\s+)?(?P<enday>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thur|thu|fri))
+|(?P<enwk>(?:(?P<enpre>next|this|coming|on)[\ \t\n]+)?(?P<enday>monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues|tue|wed|thurs|thur|thu|fri))
 |(?P<holiday>元旦|国庆节|国庆|圣诞节|圣诞|平安夜|christmas\ eve|christmas|情人节|劳动节|双十一|双11|双十二|双12|new\ year'?s\ day)
-|(?P<date>(?:(?P<y>\d{{4}})\s?年\s?)?(?P<m>\d{{1,2}}|{CN})\s?月\s?(?P<d>\d{{1,2}}|{CN})\s?(?:日|号)?)
-|(?P<iso>(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}}))
-|(?P<slash>(?P<sm>\d{{1,2}})/(?P<sd>\d{{1,2}}))
-|(?P<endate>(?P<emon>january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?\s+(?P<eday>\d{{1,2}})(?:st|nd|rd|th)?)
-|(?P<rel>(?P<rn>\d+|{CN}|半)\s*个?\s*(?P<ru>小时|钟头|钟|分钟|天|日|周|星期|礼拜|月)(?:之后|以后|后))
-|(?P<dom>(?P<dd>\d{{1,2}}|{CN})\s?(?:号|日))
-|(?P<enrel>in\s+(?P<ern>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|half\ an?)\s+(?P<eru>hours?|hrs?|minutes?|mins?|days?|weeks?|months?))
-|(?P<ampm>(?:at\s+)?(?P<ah>\d{{1,2}})(?::(?P<amin>\d{{2}}))?\s*(?P<ap>am|pm|a\.m\.|p\.m\.))
-|(?P<clock>(?:at\s+)?(?P<ch>\d{{1,2}}):(?P<cm>\d{{2}}))
-|(?P<time>(?P<h>\d{{1,2}}|{CN})(?P<hu>点钟|点|时)(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?P<mi>\d{{1,2}}|[一二三四五]?十[一二三四五六七八九]?|零[一二三四五六七八九])分?|(?P<m5>[一二三四五六七八九])(?P<fen>分)?)?)
-|(?P<at>at\s+(?P<ath>\d{{1,2}}))
+|(?P<date>(?:(?P<y>[0-9]{{4}})[\ \t\n]?年[\ \t\n]?)?(?P<m>[0-9]{{1,2}}|{CN})[\ \t\n]?月[\ \t\n]?(?P<d>[0-9]{{1,2}}|{CN})[\ \t\n]?(?:日|号)?)
+|(?P<iso>(?P<iy>[0-9]{{4}})[-/.](?P<im>[0-9]{{1,2}})[-/.](?P<id>[0-9]{{1,2}}))
+|(?P<slash>(?P<sm>[0-9]{{1,2}})/(?P<sd>[0-9]{{1,2}}))
+|(?P<endate>(?P<emon>january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?[\ \t\n]+(?P<eday>[0-9]{{1,2}})(?:st|nd|rd|th)?)
+|(?P<rel>(?P<rn>[0-9]+|{CN}|半)[\ \t\n]*个?[\ \t\n]*(?P<ru>小时|钟头|钟|分钟|天|日|周|星期|礼拜|月)(?:之后|以后|后))
+|(?P<dom>(?P<dd>[0-9]{{1,2}}|{CN})[\ \t\n]?(?:号|日))
+|(?P<enrel>in[\ \t\n]+(?P<ern>[0-9]+|an?|one|two|three|four|five|six|seven|eight|nine|ten|half\ an?)[\ \t\n]+(?P<eru>hours?|hrs?|minutes?|mins?|days?|weeks?|months?))
+|(?P<ampm>(?:at[\ \t\n]+)?(?P<ah>[0-9]{{1,2}})(?::(?P<amin>[0-9]{{2}}))?[\ \t\n]*(?P<ap>am|pm|a\.m\.|p\.m\.))
+|(?P<clock>(?:at[\ \t\n]+)?(?P<ch>[0-9]{{1,2}}):(?P<cm>[0-9]{{2}}))
+|(?P<time>(?P<h>[0-9]{{1,2}}|{CN})(?P<hu>点钟|点|时)(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?P<mi>[0-9]{{1,2}}|[一二三四五]?十[一二三四五六七八九]?|零[一二三四五六七八九])分?|(?P<m5>[一二三四五六七八九])(?P<fen>分)?)?)
+|(?P<at>at[\ \t\n]+(?P<ath>[0-9]{{1,2}}))
 |(?P<period>上午|早上|早晨|清早|中午|下午|下昼|傍晚|晚上|夜里|夜晚|凌晨|半夜|晏昼|朝早|in\ the\ morning|in\ the\ afternoon|in\ the\ evening|this\ morning|this\ afternoon|this\ evening|morning|afternoon|evening|noon|night)
 "
         );
-        Ok(DateRules {
-            re: Regex::new(&p).map_err(|e| EntitiesError::Pattern(e.to_string()))?,
-        })
+        let err = |e: regex::Error| EntitiesError::Pattern(e.to_string());
+        let mut alts = Vec::new();
+        let mut sources = Vec::new();
+        // One alternative per line of the pattern: "(?P<name>...)" or "|(?P<name>...)".
+        for line in p.trim_start_matches("(?x)").lines() {
+            let alt = line.trim().trim_start_matches('|');
+            if alt.is_empty() {
+                continue;
+            }
+            let name = alt
+                .strip_prefix("(?P<")
+                .and_then(|x| x.split('>').next())
+                .ok_or_else(|| EntitiesError::Pattern(format!("unnamed date alternative {alt}")))?;
+            alts.push((
+                name.to_string(),
+                Regex::new(&format!("(?x)^(?:{alt})$")).map_err(err)?,
+            ));
+            sources.push(format!("(?x){alt}"));
+        }
+        let re = regex_automata::meta::Regex::new_many(&sources)
+            .map_err(|e| EntitiesError::Pattern(e.to_string()))?;
+        Ok(DateRules { re, alts })
     }
 
     pub fn run(&self, n: &Normalized, now: DateTime<FixedOffset>, out: &mut Vec<Candidate>) {
         let today = now.date_naive();
         let mut groups: Vec<Group> = Vec::new();
         let mut cur: Option<Group> = None;
-        for c in self.re.captures_iter(&n.text) {
-            let Some(m) = c.get(0) else { continue };
+        for m in self.re.find_iter(n.text.as_str()) {
             let (s, e) = (n.char_at(m.start()), n.char_at(m.end()));
-            let Some(comp) = component(&c, n, s, e, today, now) else {
+            let Some((kind, re)) = self.alts.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            let Some(c) = n.text.get(m.range()).and_then(|t| re.captures(t)) else {
+                continue;
+            };
+            let kind = kind.as_str();
+            let Some(comp) = component(kind, &c, n, s, e, today, now) else {
                 continue;
             };
             // Join with the open group if only spaces / 的 lie between and the slot is free.
@@ -357,6 +388,7 @@ fn is_ascii_word(c: Option<char>) -> bool {
 
 /// Turn one regex match into a component, or `None` when it is not a date/time after all.
 fn component(
+    kind: &str,
     c: &Captures,
     n: &Normalized,
     s: usize,
@@ -374,7 +406,7 @@ fn component(
     if text.ends_with(|ch: char| ch.is_ascii_alphanumeric()) && is_ascii_word(n.at(e)) {
         return None;
     }
-    if c.name("relday").is_some() {
+    if kind == "relday" {
         let off = match text {
             "今天" | "今日" | "今儿" | "today" => 0,
             "明天" | "明日" | "明儿" | "听日" | "tomorrow" | "tmrw" | "tmr" => 1,
@@ -389,7 +421,7 @@ fn component(
             grain: Grain::Day,
         }));
     }
-    if c.name("dayper").is_some() {
+    if kind == "dayper" {
         let (off, p) = match text {
             "今晚" | "今夜" | "tonight" => (0, Period::Evening),
             "明晚" | "听晚" => (1, Period::Evening),
@@ -405,7 +437,7 @@ fn component(
     }
     let this_monday = monday_of(today)?;
     let today_idx = today.weekday().num_days_from_monday() as i64;
-    if c.name("wk").is_some() {
+    if kind == "wk" {
         let idx = weekday_index(c.name("wkd")?.as_str().chars().next()?)?;
         let pre = c.name("wkpre").map(|x| x.as_str()).unwrap_or("");
         let date = match pre.trim_end_matches('个') {
@@ -427,7 +459,7 @@ fn component(
             grain: Grain::Day,
         }));
     }
-    if c.name("enwk").is_some() {
+    if kind == "enwk" {
         let idx = en_weekday(c.name("enday")?.as_str())?;
         let date = match c.name("enpre").map(|x| x.as_str()) {
             None | Some("on") => add_days(today, (idx - today_idx).rem_euclid(7))?,
@@ -444,7 +476,7 @@ fn component(
             grain: Grain::Day,
         }));
     }
-    if c.name("weekend").is_some() {
+    if kind == "weekend" {
         let next = c
             .name("wepre")
             .or(c.name("enwepre"))
@@ -455,7 +487,7 @@ fn component(
             grain: Grain::Day,
         }));
     }
-    if c.name("week").is_some() {
+    if kind == "week" {
         let pre = c
             .name("weekpre")
             .or(c.name("enweekpre"))
@@ -473,7 +505,7 @@ fn component(
             grain: Grain::Week,
         }));
     }
-    if c.name("month").is_some() {
+    if kind == "month" {
         let (add, part) = if let Some(pre) = c.name("mpre") {
             let add = if pre.as_str().starts_with('下') || pre.as_str() == "next month" {
                 1
@@ -510,7 +542,7 @@ fn component(
             _ => Day::Month { first, part: None },
         }));
     }
-    if c.name("holiday").is_some() {
+    if kind == "holiday" {
         // Fixed-date holidays only; lunar ones (春节, 中秋) would need a lunar calendar.
         let (m, d) = match text {
             "元旦" | "new year's day" | "new years day" => (1, 1),
@@ -528,7 +560,7 @@ fn component(
             grain: Grain::Day,
         }));
     }
-    if c.name("date").is_some() {
+    if kind == "date" {
         let (m, d) = (num(c, "m")?, num(c, "d")?);
         let date = match num(c, "y") {
             Some(y) => NaiveDate::from_ymd_opt(y as i32, m, d)?,
@@ -539,14 +571,14 @@ fn component(
             grain: Grain::Day,
         }));
     }
-    if c.name("iso").is_some() {
+    if kind == "iso" {
         let date = NaiveDate::from_ymd_opt(num(c, "iy")? as i32, num(c, "im")?, num(c, "id")?)?;
         return Some(Comp::Day(Day::Date {
             date,
             grain: Grain::Day,
         }));
     }
-    if c.name("slash").is_some() {
+    if kind == "slash" {
         // Not part of a longer number or fraction chain ("1/2/3", "10/100").
         if matches!(n.at(e), Some('/' | '.')) || n.at(e).is_some_and(|ch| ch.is_ascii_digit()) {
             return None;
@@ -560,19 +592,19 @@ fn component(
             grain: Grain::Day,
         }));
     }
-    if c.name("endate").is_some() {
+    if kind == "endate" {
         let date = upcoming_date(today, en_month(c.name("emon")?.as_str())?, num(c, "eday")?)?;
         return Some(Comp::Day(Day::Date {
             date,
             grain: Grain::Day,
         }));
     }
-    if c.name("rel").is_some() {
+    if kind == "rel" {
         let rn = c.name("rn")?.as_str();
         let k = if rn == "半" { 0.5 } else { parse_number(rn)? };
         return relative(now, k, c.name("ru")?.as_str());
     }
-    if c.name("enrel").is_some() {
+    if kind == "enrel" {
         let rn = c.name("ern")?.as_str();
         let k = if rn.starts_with("half") {
             0.5
@@ -589,7 +621,7 @@ fn component(
         };
         return relative(now, k, unit);
     }
-    if c.name("dom").is_some() {
+    if kind == "dom" {
         let d = num(c, "dd")?;
         if !(1..=31).contains(&d) {
             return None;
@@ -602,7 +634,7 @@ fn component(
         }
         return Some(Comp::Day(Day::Nth(d)));
     }
-    if c.name("ampm").is_some() {
+    if kind == "ampm" {
         let hour = num(c, "ah")?;
         let pm = c.name("ap")?.as_str().starts_with('p');
         if !(1..=12).contains(&hour) {
@@ -618,7 +650,7 @@ fn component(
             bare_at: false,
         }));
     }
-    if c.name("clock").is_some() {
+    if kind == "clock" {
         // Not a score or ratio inside a longer number ("1:2:3", "12:345").
         if n.at(e).is_some_and(|ch| ch.is_ascii_digit() || ch == ':') {
             return None;
@@ -632,7 +664,7 @@ fn component(
             bare_at: false,
         }));
     }
-    if c.name("time").is_some() {
+    if kind == "time" {
         let h_str = c.name("h")?.as_str();
         let hour = num(c, "h")?;
         let (minute, has_minute) = if c.name("half").is_some() {
@@ -670,7 +702,7 @@ fn component(
             bare_at: false,
         }));
     }
-    if c.name("at").is_some() {
+    if kind == "at" {
         return Some(Comp::Time(Time {
             hour: num(c, "ath")?,
             minute: 0,
@@ -680,7 +712,7 @@ fn component(
             bare_at: true,
         }));
     }
-    if c.name("period").is_some() {
+    if kind == "period" {
         // Greetings are not times: 早上好, 下午好, good morning, good night.
         if n.at(e) == Some('好') || n.before(s, 5) == "good " {
             return None;

@@ -280,9 +280,6 @@ pub(crate) struct Normalized {
     pub bytes: Vec<usize>,
     /// The normalized chars.
     pub chars: Vec<char>,
-    /// The normalized text with Chinese digit characters turned into ASCII digits (for phones).
-    pub digits: String,
-    pub digit_bytes: Vec<usize>,
 }
 
 impl Normalized {
@@ -292,27 +289,20 @@ impl Normalized {
         let mut text = String::with_capacity(original.len());
         let mut bytes = Vec::with_capacity(n + 1);
         let mut chars = Vec::with_capacity(n);
-        let mut digits = String::with_capacity(original.len());
-        let mut digit_bytes = Vec::with_capacity(n + 1);
         for (b, c) in original.char_indices() {
             orig_bytes.push(b);
             let f = fold_char(c);
             bytes.push(text.len());
             text.push(f);
             chars.push(f);
-            digit_bytes.push(digits.len());
-            digits.push(cn_digit(f).unwrap_or(f));
         }
         orig_bytes.push(original.len());
         bytes.push(text.len());
-        digit_bytes.push(digits.len());
         Normalized {
             orig_bytes,
             text,
             bytes,
             chars,
-            digits,
-            digit_bytes,
         }
     }
 
@@ -324,14 +314,6 @@ impl Normalized {
     /// on char boundaries; a stray offset maps to the char containing it).
     pub fn char_at(&self, byte: usize) -> usize {
         match self.bytes.binary_search(&byte) {
-            Ok(i) => i,
-            Err(i) => i.saturating_sub(1),
-        }
-    }
-
-    /// Char index of a byte offset in the digit view.
-    pub fn digit_char_at(&self, byte: usize) -> usize {
-        match self.digit_bytes.binary_search(&byte) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         }
@@ -389,9 +371,8 @@ mod tests {
     }
 
     #[test]
-    fn digit_view_maps_chinese_digits() {
-        let n = Normalized::new("幺三九");
-        assert_eq!(n.digits, "139");
-        assert_eq!(n.digit_char_at(2), 2);
+    fn chinese_digits_map_to_ascii() {
+        let d: String = "幺三九零两".chars().filter_map(cn_digit).collect();
+        assert_eq!(d, "13902");
     }
 }

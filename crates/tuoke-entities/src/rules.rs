@@ -1,5 +1,6 @@
 //! Money, quantity, phone, e-mail and WeChat rules on the normalized text.
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde_json::json;
 use tuoke_core::EntityType;
@@ -10,14 +11,196 @@ use crate::{Candidate, EntitiesError, Tier};
 
 /// A number as the regexes see it: Arabic digits (with 万/千 after them) or a Chinese numeral run.
 const NUM: &str =
-    r"(?:\d+(?:,\d{3})*(?:\.\d+)?[十百千万亿]*|[零〇一二两三四五六七八九十百千万亿]+)";
+    r"(?:[0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?[十百千万亿]*|[零〇一二两三四五六七八九十百千万亿]+)";
+
+const CUR_PRE: [&str; 11] = [
+    "人民币",
+    "hk$",
+    "us$",
+    "rmb",
+    "cny",
+    "usd",
+    "hkd",
+    "港币",
+    "美金",
+    "$",
+    "¥",
+];
+const CUR_SUF: [&str; 19] = [
+    "块钱",
+    "块",
+    "蚊",
+    "元",
+    "圆",
+    "美元",
+    "美金",
+    "港币",
+    "港元",
+    "港纸",
+    "人民币",
+    "rmb",
+    "usd",
+    "hkd",
+    "cny",
+    "dollars",
+    "dollar",
+    "bucks",
+    "刀",
+];
+const RANGE_SEP: [&str; 5] = ["-", "~", "到", "至", "to"];
+
+/// The parts of a money or quantity match: currency before, first number and its k/w, second
+/// number of a range and its k/w, and the currency word or unit after.
+#[derive(Debug, Default, PartialEq)]
+struct Parts<'a> {
+    pre: Option<&'a str>,
+    a: &'a str,
+    ak: Option<&'a str>,
+    b: Option<&'a str>,
+    bk: Option<&'a str>,
+    suf: Option<&'a str>,
+}
+
+/// Strip the longest word of `list` that `t` starts with.
+fn strip_any<'a>(t: &'a str, list: &[&str]) -> Option<(&'a str, &'a str)> {
+    list.iter()
+        .filter(|w| t.starts_with(**w))
+        .max_by_key(|w| w.len())
+        .map(|w| t.split_at(w.len()))
+}
+
+fn is_cn_numeral(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇'
+            | '一'
+            | '二'
+            | '两'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '百'
+            | '千'
+            | '万'
+            | '亿'
+    )
+}
+
+/// A leading number as the `NUM` pattern reads it.
+fn take_num(t: &str) -> Option<(&str, &str)> {
+    let end = if t.starts_with(|c: char| c.is_ascii_digit()) {
+        let d = t
+            .find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.'))
+            .unwrap_or(t.len());
+        let tail = t.get(d..).unwrap_or("");
+        d + tail
+            .find(|c: char| !matches!(c, '十' | '百' | '千' | '万' | '亿'))
+            .unwrap_or(tail.len())
+    } else {
+        t.find(|c: char| !is_cn_numeral(c)).unwrap_or(t.len())
+    };
+    (end > 0).then(|| t.split_at(end))
+}
+
+/// A leading English number word ("two seats").
+fn take_en(t: &str) -> Option<(&str, &str)> {
+    let end = t
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(t.len());
+    let (w, rest) = t.split_at(end);
+    english_number(w).map(|_| (w, rest))
+}
+
+fn take_kw(t: &str) -> (Option<&str>, &str) {
+    match t.as_bytes().first() {
+        Some(b'k' | b'w') => {
+            let (k, r) = t.split_at(1);
+            (Some(k), r)
+        }
+        _ => (None, t),
+    }
+}
+
+/// Split a match of the money regex (which guarantees the shape).
+fn split_money(t: &str) -> Option<Parts<'_>> {
+    let mut p = Parts::default();
+    let rest = match strip_any(t, &CUR_PRE) {
+        Some((pre, r)) => {
+            p.pre = Some(pre);
+            r.trim_start()
+        }
+        None => t,
+    };
+    let (a, rest) = take_num(rest)?;
+    p.a = a;
+    let (ak, mut rest) = take_kw(rest);
+    p.ak = ak;
+    if let Some((_, r)) = strip_any(rest.trim_start(), &RANGE_SEP) {
+        let r = r.trim_start();
+        let r = strip_any(r, &CUR_PRE).map_or(r, |(_, x)| x).trim_start();
+        if let Some((b, r)) = take_num(r) {
+            let (bk, r) = take_kw(r);
+            (p.b, p.bk, rest) = (Some(b), bk, r);
+        }
+    }
+    let rest = rest.trim_start();
+    if !rest.is_empty() {
+        p.suf = Some(*CUR_SUF.iter().find(|w| **w == rest)?);
+    }
+    Some(p)
+}
+
+/// Split a match of the quantity regex; the unit is returned in `suf`.
+fn split_quantity(t: &str) -> Option<Parts<'_>> {
+    let mut p = Parts::default();
+    let (a, mut rest) = take_num(t).or_else(|| take_en(t))?;
+    p.a = a;
+    if let Some((_, r)) = strip_any(rest.trim_start(), &RANGE_SEP) {
+        let r = r.trim_start();
+        if let Some((b, r)) = take_num(r).or_else(|| take_en(r)) {
+            (p.b, rest) = (Some(b), r);
+        }
+    }
+    let unit = rest.trim_start();
+    if unit.is_empty() {
+        return None;
+    }
+    p.suf = Some(unit);
+    Some(p)
+}
+
+/// Cantonese particles: in Cantonese text a bare "$" is Hong Kong dollars.
+fn is_cantonese(n: &Normalized) -> bool {
+    n.chars.iter().any(|c| {
+        matches!(
+            c,
+            '係' | '嘅' | '唔' | '冇' | '咗' | '啲' | '喺' | '嗰' | '佢' | '哋' | '蚊'
+        )
+    })
+}
 
 pub(crate) struct Rules {
     money: Regex,
     quantity: Regex,
-    phone_run: Regex,
     email: Regex,
     wechat_cue: Regex,
+    /// Price words before a bare number ("预算3000").
+    price_cues: AhoCorasick,
+    /// Phone words before a bare Hong Kong number.
+    phone_cues: AhoCorasick,
+    /// Order / invoice / id words: digits after them are not phones.
+    order_cues: AhoCorasick,
+}
+
+/// One automaton per cue list: a handful of `str::contains` calls per candidate cost more than
+/// all the regexes together.
+fn cues(words: &[&str]) -> Result<AhoCorasick, EntitiesError> {
+    AhoCorasick::new(words).map_err(|e| EntitiesError::Pattern(e.to_string()))
 }
 
 fn re(p: &str) -> Result<Regex, EntitiesError> {
@@ -25,24 +208,87 @@ fn re(p: &str) -> Result<Regex, EntitiesError> {
 }
 
 impl Rules {
+    /// Digits that look like a phone but are a price or an order number.
+    fn not_a_phone(&self, n: &Normalized, s: usize, e: usize) -> bool {
+        let mut i = s;
+        while i > 0 && n.at(i - 1) == Some(' ') {
+            i -= 1;
+        }
+        if matches!(n.at(i.wrapping_sub(1)), Some('¥' | '$')) {
+            return true;
+        }
+        let after = n.after(e, 3);
+        if after.starts_with(['元', '块', '蚊']) || after.trim_start().starts_with("rmb") {
+            return true;
+        }
+        self.order_cues.is_match(n.before(s, 8))
+    }
+
+    /// A phone word shortly before char index `s`.
+    fn phone_cue(&self, n: &Normalized, s: usize) -> bool {
+        self.phone_cues.is_match(n.before(s, 14))
+    }
+
+    /// A price word shortly before a bare number: "预算3000", "price is 500".
+    fn price_cue(&self, n: &Normalized, s: usize) -> bool {
+        self.price_cues.is_match(n.before(s, 8))
+    }
+
     pub fn new() -> Result<Rules, EntitiesError> {
         let cur_pre = r"hk\$|us\$|\$|¥|rmb|cny|usd|hkd|人民币|港币|美金";
         let cur_suf =
             r"块钱|块|蚊|元|圆|美元|美金|港币|港元|港纸|人民币|rmb|usd|hkd|cny|dollars?|bucks|刀";
         let money = format!(
-            r"(?:(?P<pre>{cur_pre})\s*)?(?P<a>{NUM})(?P<ak>[kw])?(?:\s*(?:-|~|到|至|to)\s*(?:{cur_pre})?\s*(?P<b>{NUM})(?P<bk>[kw])?)?(?:\s*(?P<suf>{cur_suf}))?"
+            r"(?:(?P<pre>{cur_pre})[ \t\n]*)?(?P<a>{NUM})(?P<ak>[kw])?(?:[ \t\n]*(?:-|~|到|至|to)[ \t\n]*(?:{cur_pre})?[ \t\n]*(?P<b>{NUM})(?P<bk>[kw])?)?(?:[ \t\n]*(?P<suf>{cur_suf}))?"
         );
         let en_num = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred";
         let quantity = format!(
-            r"(?P<a>{NUM}|{en_num})(?:\s*(?:-|~|到|至|to)\s*(?P<b>{NUM}|{en_num}))?\s*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|口人|(?:个\s*)?(?:seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|employees?|staff|members?|agents?|sets?|pcs)|台|套|个|件|张|部|人|位|名|家)"
+            r"(?P<a>{NUM}|{en_num})(?:[ \t\n]*(?:-|~|到|至|to)[ \t\n]*(?P<b>{NUM}|{en_num}))?[ \t\n]*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|口人|(?:个[ \t\n]*)?(?:seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|employees?|staff|members?|agents?|sets?|pcs)|台|套|个|件|张|部|人|位|名|家)"
         );
         Ok(Rules {
             money: re(&money)?,
             quantity: re(&quantity)?,
-            phone_run: re(r"(?:\+|00)?\d(?:[ \-]{0,2}\d)*")?,
             email: re(
                 r"[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}",
             )?,
+            price_cues: cues(&[
+                "预算",
+                "价",
+                "budget",
+                "price",
+                "多少钱",
+                "报价",
+                "费",
+                "花",
+                "付",
+                "cost",
+                "pay",
+                "便宜",
+                "贵",
+                "出到",
+                "我出",
+                "接受",
+                "钱",
+            ])?,
+            phone_cues: cues(&[
+                "电话", "手机", "联络", "联系", "号码", "call", "phone", "tel", "whatsapp",
+                "mobile", "cell", "打俾", "打给", "致电", "搵我", "contact", "短讯", "sms", "短信",
+            ])?,
+            order_cues: cues(&[
+                "订单",
+                "单号",
+                "order",
+                "编号",
+                "运单",
+                "快递",
+                "tracking",
+                "发票",
+                "no.",
+                "#",
+                "账号",
+                "卡号",
+                "身份证",
+            ])?,
             wechat_cue: re(r"微信号|微信|威信|薇信|v信|vx号|vx|wx号|wx|weixin|wechat|加v")?,
         })
     }
@@ -135,53 +381,87 @@ impl Rules {
         }
     }
 
+    /// Phone numbers: runs of digits (ASCII or Chinese digit characters) with single spaces or
+    /// dashes between groups, scanned by hand (one pass, no allocation per run), then every
+    /// sequence of neighbouring groups is tried as a phone number.
     fn phones(&self, n: &Normalized, out: &mut Vec<Candidate>) {
-        let d = &n.digits;
-        if d.bytes().filter(u8::is_ascii_digit).count() < 8 {
-            return;
-        }
-        for m in self.phone_run.find_iter(d) {
-            // Groups of digits separated by spaces/dashes, as char spans of the digit view.
-            let mut groups: Vec<(usize, usize, String)> = Vec::new();
-            let base = n.digit_char_at(m.start());
-            let mut cur = String::new();
-            let mut gstart = base;
-            for (k, c) in m.as_str().chars().enumerate() {
-                let pos = base + k;
-                if c == ' ' || c == '-' {
-                    if !cur.is_empty() {
-                        groups.push((gstart, pos, std::mem::take(&mut cur)));
-                    }
-                    gstart = pos + 1;
+        let digit = |i: usize| {
+            n.at(i).and_then(|c| {
+                if c.is_ascii_digit() {
+                    Some(c)
                 } else {
-                    if cur.is_empty() {
-                        gstart = pos;
-                    }
-                    cur.push(c);
+                    crate::normalize::cn_digit(c)
+                }
+            })
+        };
+        let len = n.len();
+        let mut groups: Vec<(usize, usize)> = Vec::new();
+        let mut concat = String::new();
+        let mut i = 0;
+        while i < len {
+            let run_start = i;
+            let plus = n.at(i) == Some('+') && digit(i + 1).is_some();
+            if !plus && digit(i).is_none() {
+                i += 1;
+                continue;
+            }
+            groups.clear();
+            let mut j = if plus { i + 1 } else { i };
+            let mut total = 0;
+            loop {
+                let gs = j;
+                while digit(j).is_some() {
+                    j += 1;
+                }
+                groups.push((gs, j));
+                total += j - gs;
+                let mut k = j;
+                let mut seps = 0;
+                while seps < 2 && matches!(n.at(k), Some(' ' | '-')) {
+                    k += 1;
+                    seps += 1;
+                }
+                if seps > 0 && digit(k).is_some() {
+                    j = k;
+                } else {
+                    break;
                 }
             }
-            if !cur.is_empty() {
-                groups.push((gstart, base + m.as_str().chars().count(), cur));
+            i = j.max(i + 1);
+            if total < 8 {
+                continue;
             }
-            let mut i = 0;
-            while i < groups.len() {
+            let gstart = |g: usize| {
+                if g == 0 && plus {
+                    run_start
+                } else {
+                    groups.get(g).map_or(run_start, |x| x.0)
+                }
+            };
+            let mut gi = 0;
+            while gi < groups.len() {
                 let mut best: Option<(usize, String)> = None;
-                let mut concat = String::new();
-                for (j, g) in groups.iter().enumerate().skip(i) {
-                    concat.push_str(&g.2);
+                let cue = self.phone_cue(n, gstart(gi));
+                concat.clear();
+                if gi == 0 && plus {
+                    concat.push('+');
+                }
+                for (gj, &(gs, ge)) in groups.iter().enumerate().skip(gi) {
+                    concat.extend((gs..ge).filter_map(digit));
                     if concat.len() > 16 {
                         break;
                     }
-                    let spaced_hk = j == i + 1 && groups[i].2.len() == 4 && g.2.len() == 4;
-                    if let Some(e164) = phone_value(&concat, spaced_hk || phone_cue(n, groups[i].0))
-                    {
-                        best = Some((j, e164));
+                    let spaced_hk = gj == gi + 1
+                        && groups.get(gi).is_some_and(|g| g.1 - g.0 == 4)
+                        && ge - gs == 4;
+                    if let Some(e164) = phone_value(&concat, spaced_hk || cue) {
+                        best = Some((gj, e164));
                     }
                 }
                 match best {
-                    Some((j, e164)) => {
-                        let (s, e) = (groups[i].0, groups[j].1);
-                        if !not_a_phone(n, s, e) {
+                    Some((gj, e164)) => {
+                        let (s, e) = (gstart(gi), groups.get(gj).map_or(run_start, |x| x.1));
+                        if !self.not_a_phone(n, s, e) {
                             out.push(Candidate::new(
                                 EntityType::Phone,
                                 s,
@@ -190,29 +470,23 @@ impl Rules {
                                 Tier::Specific,
                             ));
                         }
-                        i = j + 1;
+                        gi = gj + 1;
                     }
-                    None => i += 1,
+                    None => gi += 1,
                 }
             }
         }
     }
 
     fn money(&self, n: &Normalized, out: &mut Vec<Candidate>) {
-        let cantonese = n
-            .chars
-            .iter()
-            .any(|c| "係嘅唔冇咗啲喺嗰佢哋蚊".contains(*c));
-        for c in self.money.captures_iter(&n.text) {
-            let Some(m) = c.get(0) else { continue };
+        // The regex only finds the span (lazy DFA); the parts are split by hand from the short
+        // match, because computing capture groups on this large pattern costs ~5k instructions.
+        for m in self.money.find_iter(&n.text) {
             let (s, e) = (n.char_at(m.start()), n.char_at(m.end()));
-            let pre = c.name("pre").map(|x| x.as_str());
-            let suf = c.name("suf").map(|x| x.as_str());
-            let ak = c.name("ak").map(|x| x.as_str());
-            let bk = c.name("bk").map(|x| x.as_str());
-            let Some(a_str) = c.name("a").map(|x| x.as_str()) else {
+            let Some(p) = split_money(m.as_str()) else {
                 continue;
             };
+            let (pre, suf, ak, bk, a_str) = (p.pre, p.suf, p.ak, p.bk, p.a);
             // A letter glued after an ASCII ending ("3kg", "5 dollarsx") means this is not money.
             if m.as_str().ends_with(|ch: char| ch.is_ascii_alphabetic())
                 && n.at(e).is_some_and(|ch| ch.is_ascii_alphabetic())
@@ -243,8 +517,8 @@ impl Rules {
                                 || crate::numbers::cn_digit_value(c).is_some()
                         })
                 };
-                let wan = big(a_str) || c.name("b").is_some_and(|x| big(x.as_str()));
-                if !(price_cue(n, s) || price_follows(n, e) || wan) || unit_follows(n, e) {
+                let wan = big(a_str) || p.b.is_some_and(big);
+                if !(self.price_cue(n, s) || price_follows(n, e) || wan) || unit_follows(n, e) {
                     continue;
                 }
             }
@@ -254,7 +528,7 @@ impl Rules {
                 _ => 1.0,
             };
             // "八九千", "三四百", "七八万": two neighbouring digits before a unit are a range.
-            if c.name("b").is_none()
+            if p.b.is_none()
                 && let Some((lo, hi)) = approx_range(a_str)
             {
                 let m = mult(ak);
@@ -274,15 +548,15 @@ impl Rules {
             let Some(mut a) = parse_number(a_str) else {
                 continue;
             };
-            let mut b = match c.name("b") {
-                Some(x) => match parse_number(x.as_str()) {
+            let mut b = match p.b {
+                Some(x) => match parse_number(x) {
                     Some(v) => Some(v),
                     None => continue,
                 },
                 None => None,
             };
             a *= mult(ak);
-            if let (Some(bv), Some(bs)) = (b.as_mut(), c.name("b").map(|x| x.as_str())) {
+            if let (Some(bv), Some(bs)) = (b.as_mut(), p.b) {
                 *bv *= mult(bk);
                 // "3-5万", "5-8k", "三到五万": the second number's multiplier applies to both.
                 if ak.is_none() && !has_multiplier(a_str) {
@@ -303,7 +577,7 @@ impl Rules {
                 .or_else(|| currency_of(suf))
                 .unwrap_or("CNY");
             // In Cantonese text a bare "$" means Hong Kong dollars.
-            if currency == "USD" && pre == Some("$") && cantonese {
+            if currency == "USD" && pre == Some("$") && is_cantonese(n) {
                 currency = "HKD";
             }
             let value = match b {
@@ -321,13 +595,12 @@ impl Rules {
     }
 
     fn quantity(&self, n: &Normalized, out: &mut Vec<Candidate>) {
-        for c in self.quantity.captures_iter(&n.text) {
-            let (Some(m), Some(a), Some(u)) = (c.get(0), c.name("a"), c.name("u")) else {
+        for m in self.quantity.find_iter(&n.text) {
+            let Some(p) = split_quantity(m.as_str()) else {
                 continue;
             };
             let (s, e) = (n.char_at(m.start()), n.char_at(m.end()));
-            let unit_raw = u.as_str();
-            let a_str = a.as_str();
+            let (unit_raw, a_str) = (p.suf.unwrap_or(""), p.a);
             let prev = n.at(s.wrapping_sub(1));
             if prev.is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '.') {
                 continue;
@@ -375,8 +648,8 @@ impl Rules {
             }
             let num = |x: &str| parse_number(x).or_else(|| english_number(x));
             let Some(av) = num(a_str) else { continue };
-            let bv = match c.name("b") {
-                Some(b) => match num(b.as_str()) {
+            let bv = match p.b {
+                Some(b) => match num(b) {
                     Some(v) if v >= av => Some(v),
                     _ => continue,
                 },
@@ -430,36 +703,10 @@ fn currency_of(s: Option<&str>) -> Option<&'static str> {
     })
 }
 
-/// A price word shortly before a bare number: "预算3000", "price is 500".
-fn price_cue(n: &Normalized, s: usize) -> bool {
-    let before = n.before(s, 8);
-    [
-        "预算",
-        "价",
-        "budget",
-        "price",
-        "多少钱",
-        "报价",
-        "费",
-        "花",
-        "付",
-        "cost",
-        "pay",
-        "便宜",
-        "贵",
-        "出到",
-        "我出",
-        "接受",
-        "钱",
-    ]
-    .iter()
-    .any(|c| before.contains(c))
-}
-
 /// Bargaining words right after a bare number ("3999能不能少点", "299包邮吗") or 出 right before
 /// it ("我出2500").
 fn price_follows(n: &Normalized, e: usize) -> bool {
-    let after = n.after(e, 4);
+    let after = n.after(e, 4).trim_start();
     [
         "包邮",
         "能不能少",
@@ -472,7 +719,7 @@ fn price_follows(n: &Normalized, e: usize) -> bool {
         "肯卖",
     ]
     .iter()
-    .any(|c| after.trim_start().starts_with(c))
+    .any(|c| after.starts_with(c))
 }
 
 /// "八九千" → (8000, 9000): two neighbouring Chinese digits followed by unit chars.
@@ -579,53 +826,29 @@ fn phone_value(s: &str, hk_ok: bool) -> Option<String> {
     None
 }
 
-/// A phone word shortly before char index `s`.
-fn phone_cue(n: &Normalized, s: usize) -> bool {
-    let before = n.before(s, 14);
-    [
-        "电话", "手机", "联络", "联系", "号码", "call", "phone", "tel", "whatsapp", "mobile",
-        "cell", "打俾", "打给", "致电", "搵我", "contact", "短讯", "sms", "短信",
-    ]
-    .iter()
-    .any(|c| before.contains(c))
-}
-
-/// Digits that look like a phone but are a price or an order number.
-fn not_a_phone(n: &Normalized, s: usize, e: usize) -> bool {
-    let mut i = s;
-    while i > 0 && n.at(i - 1) == Some(' ') {
-        i -= 1;
-    }
-    if matches!(n.at(i.wrapping_sub(1)), Some('¥' | '$')) {
-        return true;
-    }
-    let after = n.after(e, 3);
-    if after.starts_with(['元', '块', '蚊']) || after.trim_start().starts_with("rmb") {
-        return true;
-    }
-    let before = n.before(s, 8);
-    [
-        "订单",
-        "单号",
-        "order",
-        "编号",
-        "运单",
-        "快递",
-        "tracking",
-        "发票",
-        "no.",
-        "#",
-        "账号",
-        "卡号",
-        "身份证",
-    ]
-    .iter()
-    .any(|c| before.contains(c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_money_and_quantity() {
+        let p = split_money("hk$3,800").unwrap();
+        assert_eq!((p.pre, p.a, p.suf), (Some("hk$"), "3,800", None));
+        let p = split_money("3-5万").unwrap();
+        assert_eq!((p.a, p.b), ("3", Some("5万")));
+        let p = split_money("5k to 8k usd").unwrap();
+        assert_eq!(
+            (p.a, p.ak, p.b, p.bk, p.suf),
+            ("5", Some("k"), Some("8"), Some("k"), Some("usd"))
+        );
+        let p = split_money("两百块钱").unwrap();
+        assert_eq!((p.a, p.suf), ("两百", Some("块钱")));
+        let p = split_quantity("10-20个账号").unwrap();
+        assert_eq!((p.a, p.b, p.suf), ("10", Some("20"), Some("个账号")));
+        let p = split_quantity("two licenses").unwrap();
+        assert_eq!((p.a, p.suf), ("two", Some("licenses")));
+        assert_eq!(split_money("abc"), None);
+    }
 
     #[test]
     fn phone_values() {
