@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "entities.jsonl",
         "entities_holdout.jsonl",
         "entities_blind2.jsonl",
+        "entities_blind3.jsonl",
     ] {
         let table = std::fs::read_to_string(dir.join(file))?;
         let report = eval::evaluate(&ex, &table)?;

@@ -30,25 +30,51 @@
 //! first, then the longest candidate, then the earliest.
 //!
 //! # Values
-//! - money: `{"amount", "currency": "CNY"|"USD"|"HKD"}`; a range ("2000-3000元", "3-5万") also has
-//!   `"min"` and `"max"`, and `amount` = `min` (the lower bound, the figure the customer said first).
-//!   No currency word → CNY; `蚊` → HKD; `$` → USD; `HK$` → HKD. A bare number is money only after a
-//!   price word (预算, 价, budget, price …).
-//! - quantity: `{"amount", "unit"}`; Chinese units are kept in Simplified (`台`, `套`, `个`, `账号`,
-//!   `用户`, `席位`, `人` for 人/位), English units singular (`seat`, `license`, `user`, `unit`,
-//!   `account`, `person`); ranges have `min`/`max` like money.
+//! - money: `{"amount", "currency": "CNY"|"USD"|"HKD"}`; a range ("2000-3000元", "3-5万", "八九千")
+//!   also has `"min"` and `"max"`, and `amount` = `min` (the lower bound, the figure said first).
+//!   No currency word → CNY; `蚊`, `港币`, `HK$` → HKD; `$`, `美元`, `dollars` → USD, except that a
+//!   bare `$` in Cantonese text (係, 唔, 冇, 嘅 … present) is HKD. A number without a currency
+//!   word is money when it is counted in 千/万/亿 ("三千五", "1.5万"), follows a price word
+//!   (预算, 价, budget, price, 出到 …) or precedes a bargaining word (包邮, 能不能少 …) — and never
+//!   when a unit follows it ("5万用户", "8折", "2026年").
+//! - quantity: `{"amount", "unit"}`; Chinese units are kept in Simplified (`台`, `套`, `个`, `件`,
+//!   `张`, `部`, `账号`, `用户`, `席位`, `人` for 人/位/名/口人), English units singular (`seat`,
+//!   `license`, `user`, `unit`, `account`, `set`, `person` for people/employees/staff). Ranges have
+//!   `min`/`max` like money. "一个/一件/一张" (the article "a") and durations ("三个月") are not
+//!   quantities.
 //! - phone: E.164 (`+8613912345678`, `+85291234567`). Mainland mobiles 1[3-9]xxxxxxxxx with spaces,
 //!   dashes, `+86`/`0086`, or typed as Chinese digits (一三九…, 幺 = 1). A Hong Kong 8-digit number
-//!   needs `+852`, a phone word before it, or the `XXXX XXXX` form. Digits right after `¥`/`$`,
-//!   before `元`/`块`, or after 订单/单号/order are not phones.
-//! - e-mail: lower-cased address. WeChat: the id after a WeChat cue (微信, vx, wx, wechat …),
-//!   6–20 chars, starting with a letter, lower-cased.
-//! - datetime: `{"datetime": RFC 3339 in now's offset, "grain"}`; conventions in [`datetime`](self)
-//!   module docs (weeks start on Monday, 下周五 = Friday of next week, bare 1–7 o'clock = p.m., …).
-//! - product / competitor: the gazetteer entry id. Matching is case-, width- and (for the chars in
-//!   the built-in table) Traditional/Simplified-insensitive; names that begin or end with an ASCII
-//!   letter or digit match only on ASCII word boundaries. For Traditional chars outside the small
-//!   built-in table, give both scripts as names.
+//!   needs `+852`, a phone word before it (电话, 手机, call, whatsapp …), or the `XXXX XXXX` form.
+//!   Digits right after `¥`/`$`, before `元`/`块`, or after 订单/单号/order/发票 are not phones.
+//!   Landlines (010-…, 0755-…) are not recognised.
+//! - e-mail: lower-cased address. WeChat: the id after a WeChat cue (微信, 微信号, vx, wx, v信,
+//!   wechat …, optionally followed by 是/号/:/id/is/就是), 6–20 chars, starting with a letter,
+//!   lower-cased. A phone number after the cue is a phone.
+//! - datetime: `{"datetime": RFC 3339 in now's offset, "grain": "minute"|"hour"|"day"|"week"|"month"}`.
+//!   Neighbouring pieces form one expression ("明天下午三点", "this Friday afternoon",
+//!   "at 10am tomorrow" — a leading "at"/"on" belongs to the span). Conventions: weeks start on
+//!   Monday; 周五 = the next Friday that is today or later; 这周五/this Friday = Friday of this
+//!   week; 下周五/next Friday = Friday of next week; a part of the day alone gets a default hour
+//!   (morning 9, noon 12, afternoon 15, dusk 18, evening 20, small hours 2); an hour 1–7 with no
+//!   part of the day and no am/pm is p.m.; a time without a day that has passed means tomorrow;
+//!   a date without a year that has passed means next year, 5号 that has passed next month; `5/3`
+//!   is month/day; 下周 = Monday of next week (grain week); 下个月 = the 1st (grain month); 月底 =
+//!   last day of this month; 月初 said after the 10th = the 1st of next month; relative "两小时后"
+//!   / "in 30 minutes" = now + duration (grain minute), "三天后" = that day (grain day); fixed-date
+//!   holidays (元旦, 国庆, 圣诞, 双十一 …) but no lunar ones; Cantonese 聽日/聽朝/聽晚/琴日/下晝 and
+//!   "三點三" (= 3:15, 5-minute marks). Recurring times ("每天下午") are skipped.
+//! - product / competitor: the gazetteer entry id. Matching is case-, width- and (for the ~220
+//!   chars in the built-in table) Traditional/Simplified-insensitive; names that begin or end with
+//!   an ASCII letter or digit match only on ASCII word boundaries; the longest name wins. For
+//!   Traditional chars outside the small built-in table, give both scripts as names. There is no
+//!   context check: "小米粥" (millet porridge) contains the competitor name 小米.
+//!
+//! # Speed
+//! One case-folding pass over the text, then: money and quantity regexes only find spans (lazy
+//! DFA) and the short match is split by hand; dates use one multi-pattern regex whose pattern id
+//! says which alternative matched, and only that small alternative computes capture groups; phone
+//! numbers are scanned by hand; cue word lists are Aho-Corasick automata. Numbers are in
+//! docs/benchmarks.md ("Entities").
 
 mod datetime;
 pub mod eval;
