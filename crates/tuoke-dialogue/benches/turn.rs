@@ -1,2 +1,67 @@
-//! Placeholder replaced below.
-fn main() {}
+//! One dialogue turn: analysis given → policy + context + grading + reply rendering.
+//! `cargo bench -p tuoke-dialogue --bench turn`
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use tuoke_core::{Analysis, Dialect, Entity, EntityType, Language};
+use tuoke_dialogue::{Company, ConversationState, Engine};
+
+fn with_product(text: &str, intent: &str, name: &str, id: &str) -> Analysis {
+    let mut a = Analysis::with_intent(text, intent, 0.9);
+    let start = text
+        .find(name)
+        .map(|b| text[..b].chars().count())
+        .unwrap_or(0);
+    a.entities.push(Entity {
+        kind: EntityType::Product,
+        text: name.into(),
+        start,
+        end: start + name.chars().count(),
+        value: json!(id),
+    });
+    a
+}
+
+fn bench(c: &mut Criterion) {
+    let engine = Engine::new(Arc::new(Company::demo()));
+    let now = Utc.with_ymd_and_hms(2026, 11, 26, 2, 0, 0).unwrap();
+    let fresh = engine.start(now, Language::Zh, Dialect::Cmn).state;
+
+    // A conversation already 8 turns long (history, slots, evidence).
+    let mut mid: ConversationState = fresh.clone();
+    for a in [
+        with_product("X20多少钱", "ask_price", "X20", "yq-vac-x20"),
+        Analysis::with_intent("有什么功能", "ask_feature", 0.9),
+        Analysis::with_intent("能便宜点吗", "ask_discount", 0.9),
+        with_product("那X10呢", "out_of_scope", "X10", "yq-vac-x10"),
+        Analysis::with_intent("多久发货", "ask_delivery", 0.9),
+        Analysis::with_intent("保修多久", "ask_after_sales", 0.9),
+        Analysis::with_intent("还是要第一个", "ask_price", 0.9),
+        Analysis::with_intent("嗯", "affirm", 0.9),
+    ] {
+        mid = engine.turn(&mid, &a, now).state;
+    }
+
+    let price = with_product("扫拖机器人X20多少钱？", "ask_price", "X20", "yq-vac-x20");
+    c.bench_function("dialogue_turn/price_fresh_state", |b| {
+        b.iter(|| engine.turn(black_box(&fresh), black_box(&price), now))
+    });
+    c.bench_function("dialogue_turn/price_mid_conversation", |b| {
+        b.iter(|| engine.turn(black_box(&mid), black_box(&price), now))
+    });
+    let faq = Analysis::with_intent("可以开发票吗？支持分期付款吗？", "ask_payment", 0.9);
+    c.bench_function("dialogue_turn/faq_bm25_mid_conversation", |b| {
+        b.iter(|| engine.turn(black_box(&mid), black_box(&faq), now))
+    });
+    let comp = Analysis::with_intent("我家现在用的是小米的门锁", "compare_competitor", 0.9);
+    c.bench_function("dialogue_turn/competitor_by_name_scan", |b| {
+        b.iter(|| engine.turn(black_box(&fresh), black_box(&comp), now))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -207,6 +207,9 @@ pub struct Company {
     /// (lower-cased name, is_product, id), longest name first — used when the analysis carries
     /// no product/competitor entity.
     pub(crate) names: Vec<(String, bool, String)>,
+    /// Per competitor: (our matching product id, words describing that pairing), precomputed
+    /// for [`context`](crate::context) ("小米的门锁" → our lock).
+    pub(crate) matches: std::collections::HashMap<String, Vec<(String, BTreeSet<String>)>>,
 }
 
 pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
@@ -293,7 +296,31 @@ impl Company {
                 names.retain(|(n, _, _)| n.chars().count() >= 2);
                 names.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()).then(a.cmp(b)));
                 names.dedup();
+                let mut matches = std::collections::HashMap::new();
+                for c in &competitors {
+                    let mut v = Vec::new();
+                    for cp in &c.products {
+                        let Some(ours) = cp
+                            .our_match
+                            .as_deref()
+                            .and_then(|m| products.iter().find(|p| p.id == m))
+                        else {
+                            continue;
+                        };
+                        let mut about = cp.name.clone();
+                        for t in ours.category.all().chain(ours.name.all()) {
+                            about.push(' ');
+                            about.push_str(t);
+                        }
+                        v.push((
+                            ours.id.clone(),
+                            crate::kb::tokenize(&about).into_iter().collect(),
+                        ));
+                    }
+                    matches.insert(c.id.clone(), v);
+                }
                 Ok(Company {
+                    matches,
                     info,
                     products,
                     faqs,

@@ -333,24 +333,16 @@ fn matching_product(
     comp: &crate::company::Competitor,
     text: &str,
 ) -> Option<String> {
+    let pairs = company.matches.get(&comp.id)?;
     let words: BTreeSet<String> = crate::kb::tokenize(text).into_iter().collect();
-    let mut best: Option<(usize, String)> = None;
-    for cp in &comp.products {
-        let Some(ours) = cp.our_match.as_deref().and_then(|m| company.product(m)) else {
-            continue;
-        };
-        let mut about = cp.name.clone();
-        for t in ours.category.all().chain(ours.name.all()) {
-            about.push(' ');
-            about.push_str(t);
-        }
-        let about: BTreeSet<String> = crate::kb::tokenize(&about).into_iter().collect();
-        let n = words.intersection(&about).count();
-        if best.as_ref().is_none_or(|(b, _)| n > *b) {
-            best = Some((n, ours.id.clone()));
+    let mut best: Option<(usize, &str)> = None;
+    for (ours, about) in pairs {
+        let n = words.intersection(about).count();
+        if best.is_none_or(|(b, _)| n > b) {
+            best = Some((n, ours));
         }
     }
-    best.map(|(_, id)| id)
+    best.map(|(_, id)| id.to_string())
 }
 
 /// "另一款": the most recently mentioned other product, else the next product of the same category.
