@@ -1,1 +1,285 @@
-//! tuoke-server (being written).
+//! The tuoke HTTP service (axum): conversations with the sales robot, leads, human handoff,
+//! Server-Sent Events, webhooks from a persisted outbox, API keys with roles, a per-key rate
+//! limit, Prometheus metrics, an OpenAPI document and the embedded web UI.
+//!
+//! State lives in the database ([`tuoke_store::Store`]); a server process keeps only caches, so
+//! many processes can share one PostgreSQL. A customer turn is: analyze the text (outside any
+//! transaction) → run the dialogue engine on the stored state → commit state, messages, lead,
+//! handoff and webhook outbox rows in one transaction guarded by the conversation's version; on a
+//! version conflict (another turn won the race, maybe in another process) re-read and re-run the
+//! engine, so racing turns are all stored, in order, with no lost update.
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod error;
+pub mod events;
+pub mod metrics;
+pub mod openapi;
+pub mod pii;
+pub mod webhooks;
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tuoke_analyze::Analyzer;
+use tuoke_dialogue::{Company, Engine};
+use tuoke_store::{Role, Store};
+
+pub use error::ApiError;
+
+/// Errors starting or running the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("store: {0}")]
+    Store(#[from] tuoke_store::StoreError),
+    #[error("analyzer: {0}")]
+    Analyze(#[from] tuoke_analyze::AnalyzeError),
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("http client: {0}")]
+    Http(String),
+}
+
+/// Tunables of a server process.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Sustained requests per second allowed per API key (0 = no limit).
+    pub rate_limit_per_sec: u32,
+    /// Burst size of the per-key limit.
+    pub rate_limit_burst: u32,
+    /// Largest accepted request body in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Longest customer or agent message in characters (413 above).
+    pub max_message_chars: usize,
+    /// How often the webhook worker looks for due deliveries.
+    pub webhook_poll: Duration,
+    /// Back-off after the first failed delivery; doubles per attempt up to `webhook_backoff_max`.
+    pub webhook_backoff_base: Duration,
+    pub webhook_backoff_max: Duration,
+    /// Attempts before a delivery is given up.
+    pub webhook_max_attempts: i64,
+    /// Timeout of one webhook POST.
+    pub webhook_timeout: Duration,
+    /// Run the webhook worker in this process.
+    pub webhook_worker: bool,
+    /// How often an SSE stream re-reads the store for messages committed by other processes.
+    pub sse_poll: Duration,
+    /// Time zone offset (seconds east of UTC) for resolving dates in customer text.
+    pub tz_offset_secs: i32,
+    /// A widget key that may appear in public pages (`/demo` host page); only the demo sets it.
+    pub public_widget_key: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            rate_limit_per_sec: 50,
+            rate_limit_burst: 100,
+            max_body_bytes: 64 * 1024,
+            max_message_chars: 4000,
+            webhook_poll: Duration::from_millis(500),
+            webhook_backoff_base: Duration::from_secs(2),
+            webhook_backoff_max: Duration::from_secs(3600),
+            webhook_max_attempts: 12,
+            webhook_timeout: Duration::from_secs(10),
+            webhook_worker: true,
+            sse_poll: Duration::from_secs(2),
+            tz_offset_secs: 8 * 3600,
+            public_widget_key: None,
+        }
+    }
+}
+
+/// Everything a request handler needs; shared behind an `Arc`.
+pub struct AppState {
+    pub store: Store,
+    pub engine: Engine,
+    pub company: Arc<Company>,
+    pub analyzer: Arc<Analyzer>,
+    pub config: ServerConfig,
+    pub keys: auth::KeyCache,
+    pub limiter: Option<DefaultKeyedRateLimiter<String>>,
+    pub metrics: metrics::Metrics,
+    pub bus: events::Bus,
+    /// Wakes the webhook worker after a commit queued deliveries.
+    pub webhook_wake: tokio::sync::Notify,
+    /// Flips to true when the server shuts down (ends SSE streams and workers).
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        company: Arc<Company>,
+        analyzer: Arc<Analyzer>,
+        config: ServerConfig,
+        shutdown: watch::Receiver<bool>,
+    ) -> AppState {
+        let limiter = NonZeroU32::new(config.rate_limit_per_sec).map(|rate| {
+            let burst = NonZeroU32::new(config.rate_limit_burst.max(1)).unwrap_or(rate);
+            RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+        });
+        AppState {
+            store,
+            engine: Engine::new(company.clone()),
+            company,
+            analyzer,
+            config,
+            keys: auth::KeyCache::new(Duration::from_secs(30)),
+            limiter,
+            metrics: metrics::Metrics::default(),
+            bus: events::Bus::new(),
+            webhook_wake: tokio::sync::Notify::new(),
+            shutdown,
+        }
+    }
+}
+
+/// Builds the analyzer with the company's product and competitor names as its gazetteer.
+pub fn analyzer_for(company: &Company) -> Result<Analyzer, ServerError> {
+    let g = company.gazetteer();
+    let conv = |v: Vec<tuoke_dialogue::NamedEntry>| {
+        v.into_iter()
+            .map(|e| tuoke_entities::GazetteerEntry {
+                id: e.id,
+                names: e.names,
+            })
+            .collect()
+    };
+    Ok(
+        Analyzer::shipped()?.with_gazetteer(tuoke_entities::Gazetteer {
+            products: conv(g.products),
+            competitors: conv(g.competitors),
+        }),
+    )
+}
+
+/// Secrets of keys created on first start (shown once).
+#[derive(Debug, Clone)]
+pub struct BootstrapKeys {
+    pub admin: String,
+    pub widget: String,
+}
+
+/// On a database without any admin key, creates an admin key and a widget key and returns their
+/// secrets. With `admin_key` given (e.g. from the environment) that key is registered as admin
+/// instead of a random one, if it is not known yet.
+pub async fn bootstrap_keys(
+    store: &Store,
+    admin_key: Option<&str>,
+) -> Result<Option<BootstrapKeys>, ServerError> {
+    if let Some(k) = admin_key {
+        if store.find_api_key(k).await?.is_none() {
+            match store
+                .insert_api_key(k, Role::Admin, "bootstrap admin")
+                .await
+            {
+                Ok(_) | Err(tuoke_store::StoreError::Duplicate) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        return Ok(None);
+    }
+    if store.count_api_keys(Some(Role::Admin)).await? > 0 {
+        return Ok(None);
+    }
+    let (_, admin) = store.create_api_key(Role::Admin, "first admin").await?;
+    let (_, widget) = store.create_api_key(Role::Widget, "website widget").await?;
+    store
+        .audit(None, "api_keys.bootstrap", None, &serde_json::json!({}))
+        .await?;
+    Ok(Some(BootstrapKeys { admin, widget }))
+}
+
+/// A running server: its address and a handle to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: Arc<AppState>,
+    shutdown_tx: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    /// Graceful shutdown: stop accepting, end event streams, let in-flight requests finish,
+    /// stop the webhook worker, close the database.
+    pub async fn shutdown(self) -> Result<(), ServerError> {
+        let _ = self.shutdown_tx.send(true);
+        let r = match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(ServerError::Io(std::io::Error::other(e.to_string()))),
+        };
+        self.state.store.close().await;
+        r
+    }
+
+    /// Resolves when the server task ends (e.g. after a shutdown signal).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        let r = match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(ServerError::Io(std::io::Error::other(e.to_string()))),
+        };
+        self.state.store.close().await;
+        r
+    }
+
+    /// A sender that triggers graceful shutdown when `true` is sent.
+    pub fn shutdown_handle(&self) -> watch::Sender<bool> {
+        self.shutdown_tx.clone()
+    }
+}
+
+/// Installs the ring crypto provider for rustls (outgoing HTTPS webhooks). Idempotent.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Starts serving on `listener` with `store` and `company`; returns once listening.
+pub async fn start(
+    listener: TcpListener,
+    store: Store,
+    company: Arc<Company>,
+    analyzer: Arc<Analyzer>,
+    config: ServerConfig,
+) -> Result<RunningServer, ServerError> {
+    install_crypto_provider();
+    let addr = listener.local_addr()?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = Arc::new(AppState::new(
+        store,
+        company,
+        analyzer,
+        config,
+        shutdown_rx.clone(),
+    ));
+    let worker = if state.config.webhook_worker {
+        Some(tokio::spawn(webhooks::run_worker(state.clone())?))
+    } else {
+        None
+    };
+    let app = api::router(state.clone());
+    let mut rx = shutdown_rx;
+    let task = tokio::spawn(async move {
+        let r = axum::serve(listener, app.into_make_service())
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|v| *v).await;
+            })
+            .await;
+        if let Some(w) = worker {
+            let _ = w.await;
+        }
+        r.map_err(ServerError::Io)
+    });
+    tracing::info!(%addr, "tuoke server listening");
+    Ok(RunningServer {
+        addr,
+        state,
+        shutdown_tx,
+        task,
+    })
+}

@@ -1,0 +1,1298 @@
+//! Routes and handlers of the `/v1` JSON API (shape fixed in docs/contracts.md "HTTP API").
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
+use tuoke_core::{Analysis, Dialect, EntityType, Language};
+use tuoke_dialogue::{Action, ConversationState, Lead, TurnOutput};
+use tuoke_store::{
+    Commit, Conversation, HandoffChange, LeadFilter, LeadRow, LeadSort, LeadUpdate, Message,
+    MessageRole, NewConversation, NewCustomer, NewMessage, Role, Status, StoreError,
+};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::{ApiError, JsonBody, P, Q};
+use crate::{assets, events, openapi, pii};
+
+/// Webhook event names a subscription may ask for (`*` = all).
+pub const WEBHOOK_EVENTS: [&str; 2] = ["lead.grade_changed", "handoff.requested"];
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("last-event-id"),
+        ]);
+    let v1 = Router::new()
+        .route(
+            "/conversations",
+            post(create_conversation).get(list_conversations),
+        )
+        .route("/conversations/{id}", get(get_conversation))
+        .route(
+            "/conversations/{id}/messages",
+            post(post_message).get(list_messages),
+        )
+        .route(
+            "/conversations/{id}/events",
+            get(events::conversation_events),
+        )
+        .route("/conversations/{id}/takeover", post(takeover))
+        .route("/conversations/{id}/agent_messages", post(agent_message))
+        .route("/conversations/{id}/release", post(release))
+        .route("/events", get(events::all_events))
+        .route("/leads", get(list_leads))
+        .route("/analyze", post(analyze))
+        .route("/stats", get(stats))
+        .route("/company", get(company))
+        .route("/api_keys", post(create_api_key))
+        .route("/api_keys/{id}", delete(revoke_api_key))
+        .route("/webhooks", post(create_webhook).get(list_webhooks))
+        .route("/webhooks/{id}", delete(delete_webhook))
+        .route("/webhooks/outbox", get(list_outbox))
+        .route("/audit", get(list_audit))
+        .route("/customers/{id}/export", get(export_customer))
+        .route("/customers/{id}", delete(delete_customer))
+        .layer(cors);
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi::serve))
+        .merge(assets::routes())
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn fallback() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
+}
+
+/// Metrics and an access log line per request. The log has the route pattern and status only:
+/// no query strings (they may hold `key=`), no bodies (they hold customer text).
+async fn observe(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let sse = route.ends_with("/events");
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    st.metrics
+        .http_requests
+        .get_or_create(&crate::metrics::HttpLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status,
+        })
+        .inc();
+    let secs = start.elapsed().as_secs_f64();
+    if !sse {
+        st.metrics.http_duration.observe(secs);
+    }
+    tracing::debug!(%method, %route, status, ms = secs * 1000.0, "request");
+    resp
+}
+
+// ------------------------------------------------------------------ JSON views
+
+pub fn ts(ms: i64) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn message_json(m: &Message) -> Value {
+    let mut v = json!({
+        "id": m.id, "conversation_id": m.conversation_id, "seq": m.seq, "role": m.role.as_str(),
+        "text": m.text, "created_at": ts(m.created_at),
+    });
+    if let Some(a) = &m.analysis {
+        v["analysis"] = serde_json::to_value(a).unwrap_or(Value::Null);
+    }
+    if let Some(c) = &m.citations {
+        v["citations"] = json!(c);
+    }
+    if let Some(a) = &m.agent {
+        v["agent"] = json!(a);
+    }
+    v
+}
+
+fn lead_of_state(state: &Value) -> Value {
+    let l = &state["lead"];
+    json!({"score": l["score"], "grade": l["grade"], "evidence": l.get("evidence").cloned().unwrap_or(json!([]))})
+}
+
+pub fn conversation_json(c: &Conversation) -> Value {
+    json!({
+        "id": c.id, "customer_id": c.customer_id, "channel": c.channel, "status": c.status.as_str(),
+        "stage": c.stage, "state": c.state, "lead": lead_of_state(&c.state), "version": c.version,
+        "last_seq": c.last_seq, "created_at": ts(c.created_at), "updated_at": ts(c.updated_at),
+    })
+}
+
+fn lead_row_json(l: &LeadRow) -> Value {
+    json!({
+        "conversation_id": l.conversation_id, "customer_id": l.customer_id, "score": l.score,
+        "grade": l.grade, "stage": l.stage, "status": l.status.as_str(), "evidence": l.evidence,
+        "last_activity": ts(l.last_activity), "last_message": l.last_message,
+    })
+}
+
+fn lead_update(l: &Lead) -> LeadUpdate {
+    LeadUpdate {
+        score: i64::from(l.score),
+        grade: l.grade.as_str().to_string(),
+        evidence: serde_json::to_value(&l.evidence).unwrap_or(json!([])),
+    }
+}
+
+fn status_of(s: &ConversationState) -> Status {
+    if s.closed {
+        Status::Closed
+    } else if s.handed_off {
+        Status::HandedOff
+    } else {
+        Status::Bot
+    }
+}
+
+fn now_local(st: &AppState) -> DateTime<FixedOffset> {
+    let off = FixedOffset::east_opt(st.config.tz_offset_secs)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"));
+    Utc::now().with_timezone(&off)
+}
+
+fn parse_state(c: &Conversation) -> Result<ConversationState, ApiError> {
+    serde_json::from_value(c.state.clone()).map_err(|e| {
+        tracing::error!(conversation = %c.id, error = %e, "stored state does not parse");
+        ApiError::internal("stored conversation state is unreadable")
+    })
+}
+
+async fn load_conversation(st: &AppState, id: &str, auth: &Auth) -> Result<Conversation, ApiError> {
+    let c = st
+        .store
+        .get_conversation(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("conversation"))?;
+    auth.may_access(c.created_by_key.as_deref())?;
+    Ok(c)
+}
+
+// ------------------------------------------------------------------ optimistic-concurrency core
+
+/// What one change of a conversation writes.
+struct Plan {
+    state: ConversationState,
+    messages: Vec<NewMessage>,
+    lead: Option<LeadUpdate>,
+    handoff: Option<HandoffChange>,
+    webhooks: Vec<(String, Value)>,
+    out: Option<TurnOutput>,
+}
+
+/// Reads → plans → commits with the version check, re-reading and re-planning on conflict, so
+/// racing changes (also from other processes) are all applied in some order, none lost.
+async fn mutate(
+    st: &AppState,
+    mut conv: Conversation,
+    client_message_id: Option<String>,
+    mut plan: impl FnMut(&Conversation, &ConversationState) -> Result<Plan, ApiError>,
+    result: impl Fn(&Conversation, &Plan, &[Message]) -> Option<Value>,
+) -> Result<(Conversation, Plan, Vec<Message>), Mutated> {
+    for _attempt in 0..64 {
+        let state = parse_state(&conv)?;
+        let p = plan(&conv, &state)?;
+        let status = status_of(&p.state);
+        let commit = Commit {
+            conversation_id: conv.id.clone(),
+            expected_version: conv.version,
+            expected_last_seq: conv.last_seq,
+            state: serde_json::to_value(&p.state)
+                .map_err(|e| ApiError::internal(format!("state does not serialize: {e}")))?,
+            status,
+            stage: p.state.stage.clone(),
+            messages: p.messages.clone(),
+            client_message_id: client_message_id.clone(),
+            lead: p.lead.clone(),
+            handoff: p.handoff.clone(),
+            events: p.webhooks.clone(),
+            now: tuoke_store::now_ms(),
+        };
+        let before = conv.clone();
+        let now = commit.now;
+        let state_json = commit.state.clone();
+        match st
+            .store
+            .commit(commit, |msgs| result(&before, &p, msgs))
+            .await
+        {
+            Ok(done) => {
+                let mut after = conv;
+                after.version = done.version;
+                after.last_seq = done.last_seq;
+                after.status = status;
+                after.stage = p.state.stage.clone();
+                after.state = state_json;
+                after.updated_at = now;
+                if !p.webhooks.is_empty() {
+                    st.webhook_wake.notify_one();
+                }
+                return Ok((after, p, done.messages));
+            }
+            Err(StoreError::Conflict) => {
+                st.metrics.turn_conflicts.inc();
+                conv = st
+                    .store
+                    .get_conversation_fresh(&before.id)
+                    .await?
+                    .ok_or_else(|| ApiError::not_found("conversation"))?;
+            }
+            Err(StoreError::Duplicate) => return Err(Mutated::Duplicate),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::conflict("busy", "too many concurrent changes; retry").into())
+}
+
+enum Mutated {
+    Api(ApiError),
+    /// The client_message_id was used by a turn that committed first.
+    Duplicate,
+}
+
+impl From<ApiError> for Mutated {
+    fn from(e: ApiError) -> Self {
+        Mutated::Api(e)
+    }
+}
+impl From<StoreError> for Mutated {
+    fn from(e: StoreError) -> Self {
+        Mutated::Api(e.into())
+    }
+}
+
+/// Publishes the live events of a committed change.
+fn publish(
+    st: &AppState,
+    before: &Conversation,
+    after: &Conversation,
+    msgs: &[Message],
+    out: Option<&TurnOutput>,
+) {
+    for m in msgs {
+        st.bus.publish(events::BusEvent {
+            conversation_id: after.id.clone(),
+            kind: "message",
+            seq: Some(m.seq),
+            data: Arc::new(message_json(m)),
+        });
+    }
+    let lb = lead_of_state(&before.state);
+    let la = lead_of_state(&after.state);
+    if lb != la {
+        let mut d = la;
+        d["conversation_id"] = json!(after.id);
+        st.bus.publish(events::BusEvent {
+            conversation_id: after.id.clone(),
+            kind: "lead",
+            seq: None,
+            data: Arc::new(d),
+        });
+    }
+    if let Some(out) = out {
+        for a in &out.actions {
+            if let Action::Handoff { reason, summary } = a {
+                st.bus.publish(events::BusEvent {
+                    conversation_id: after.id.clone(),
+                    kind: "handoff",
+                    seq: None,
+                    data: Arc::new(
+                        json!({"conversation_id": after.id, "reason": reason, "summary": summary}),
+                    ),
+                });
+            }
+        }
+    }
+    if before.status != after.status || before.stage != after.stage {
+        st.bus.publish(events::BusEvent {
+            conversation_id: after.id.clone(),
+            kind: "conversation",
+            seq: None,
+            data: Arc::new(json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage,
+                                  "previous_status": before.status.as_str(), "previous_stage": before.stage})),
+        });
+    }
+}
+
+fn webhook_events(conv: &Conversation, actions: &[Action]) -> Vec<(String, Value)> {
+    let mut v = Vec::new();
+    for a in actions {
+        match a {
+            Action::LeadGradeChanged { from, to, score } => v.push((
+                "lead.grade_changed".to_string(),
+                json!({"conversation_id": conv.id, "customer_id": conv.customer_id, "from": from, "to": to, "score": score}),
+            )),
+            Action::Handoff { reason, summary } => v.push((
+                "handoff.requested".to_string(),
+                json!({"conversation_id": conv.id, "customer_id": conv.customer_id, "reason": reason, "summary": summary}),
+            )),
+            _ => {}
+        }
+    }
+    v
+}
+
+// ------------------------------------------------------------------ conversations
+
+#[derive(Debug, Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomerIn {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub wechat: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default, ToSchema)]
+pub struct CreateConversation {
+    pub channel: Option<String>,
+    pub customer: Option<CustomerIn>,
+    /// "zh" or "en"
+    #[schema(value_type = Option<String>)]
+    pub language: Option<Language>,
+    /// "cmn" or "yue"
+    #[schema(value_type = Option<String>)]
+    pub dialect: Option<Dialect>,
+}
+
+fn check_len(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
+    if let Some(s) = v {
+        if s.chars().count() > max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_long",
+                format!("{field} is longer than {max} characters"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Open a conversation; the robot greets.
+#[utoipa::path(post, path = "/v1/conversations", tag = "conversations", request_body = CreateConversation,
+    responses((status = 201, description = "{id, customer_id, status, stage, created_at, messages: [greeting], ...conversation}"),
+              (status = 400), (status = 401), (status = 403), (status = 413), (status = 429)),
+    security(("bearer" = [])))]
+pub async fn create_conversation(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    JsonBody(body): JsonBody<CreateConversation>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    auth.require(&[Role::Widget])?;
+    let cust = body.customer.unwrap_or_default();
+    for (f, v) in [
+        ("customer.name", &cust.name),
+        ("customer.phone", &cust.phone),
+        ("customer.email", &cust.email),
+        ("customer.wechat", &cust.wechat),
+        ("channel", &body.channel),
+    ] {
+        check_len(f, v, 200)?;
+    }
+    let language = body.language.unwrap_or_default();
+    let dialect = body.dialect.unwrap_or_default();
+    let now = Utc::now();
+    let out = st.engine.start(now, language, dialect);
+    let mut messages = Vec::new();
+    if let Some(r) = &out.reply {
+        let mut m = NewMessage::text(MessageRole::Bot, r.text.clone());
+        m.citations = Some(r.citations.clone());
+        messages.push(m);
+    }
+    let state = serde_json::to_value(&out.state)
+        .map_err(|e| ApiError::internal(format!("state does not serialize: {e}")))?;
+    let created = st
+        .store
+        .create_conversation(NewConversation {
+            customer: NewCustomer {
+                name: cust.name,
+                phone: cust.phone,
+                email: cust.email,
+                wechat: cust.wechat,
+            },
+            channel: body.channel.unwrap_or_else(|| "web".into()),
+            status: status_of(&out.state),
+            stage: out.state.stage.clone(),
+            state,
+            created_by_key: Some(auth.key.id.clone()),
+            messages,
+            lead: lead_update(&out.lead),
+            now: now.timestamp_millis(),
+        })
+        .await?;
+    let c = &created.conversation;
+    for m in &created.messages {
+        st.bus.publish(events::BusEvent {
+            conversation_id: c.id.clone(),
+            kind: "message",
+            seq: Some(m.seq),
+            data: Arc::new(message_json(m)),
+        });
+    }
+    st.bus.publish(events::BusEvent {
+        conversation_id: c.id.clone(),
+        kind: "conversation",
+        seq: None,
+        data: Arc::new(json!({"conversation_id": c.id, "status": c.status.as_str(), "stage": c.stage, "created": true})),
+    });
+    let mut v = conversation_json(c);
+    v["messages"] = Value::Array(created.messages.iter().map(message_json).collect());
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListConversations {
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+fn parse_status(s: &Option<String>) -> Result<Option<Status>, ApiError> {
+    match s.as_deref() {
+        None | Some("") => Ok(None),
+        Some(x) => Status::parse(x)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request("status must be bot, handed_off or closed")),
+    }
+}
+
+/// List conversations, most recently active first.
+#[utoipa::path(get, path = "/v1/conversations", tag = "conversations",
+    params(("status" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, description = "{items: [conversation]}"), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list_conversations(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    Q(q): Q<ListConversations>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let items = st
+        .store
+        .list_conversations(
+            parse_status(&q.status)?,
+            q.limit.unwrap_or(50),
+            q.offset.unwrap_or(0),
+        )
+        .await?;
+    Ok(Json(
+        json!({"items": items.iter().map(conversation_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", params(("id" = String, Path)),
+    responses((status = 200, description = "conversation"), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get_conversation(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<Json<Value>, ApiError> {
+    let c = load_conversation(&st, &id, &auth).await?;
+    Ok(Json(conversation_json(&c)))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListMessages {
+    pub after: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "conversations",
+    params(("id" = String, Path), ("after" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "{items: [message]}"), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn list_messages(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    Q(q): Q<ListMessages>,
+) -> Result<Json<Value>, ApiError> {
+    load_conversation(&st, &id, &auth).await?;
+    let items = st
+        .store
+        .list_messages(&id, q.after.unwrap_or(0), q.limit.unwrap_or(1000))
+        .await?;
+    Ok(Json(
+        json!({"items": items.iter().map(message_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PostMessage {
+    pub text: String,
+    /// Idempotency key: a repeated id returns the first result.
+    pub client_message_id: Option<String>,
+}
+
+/// A customer turn: analysis → dialogue engine → stored reply.
+#[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "conversations", params(("id" = String, Path)),
+    request_body = PostMessage,
+    responses((status = 200, description = "{message, reply_message?, reply?: {text, citations}, actions, analysis, state, lead}"),
+              (status = 400), (status = 401), (status = 403), (status = 404), (status = 413), (status = 429)),
+    security(("bearer" = [])))]
+pub async fn post_message(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    JsonBody(body): JsonBody<PostMessage>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Widget])?;
+    let started = Instant::now();
+    let text = body.text.trim().to_string();
+    if text.is_empty() {
+        return Err(ApiError::bad_request("text is empty"));
+    }
+    check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
+    check_len("client_message_id", &body.client_message_id, 200)?;
+    let conv = load_conversation(&st, &id, &auth).await?;
+    if let Some(cmid) = &body.client_message_id {
+        if let Some(r) = st.store.turn_result(&id, cmid).await? {
+            return Ok(Json(r));
+        }
+    }
+    // Analysis is pure CPU and runs outside any transaction.
+    let t = Instant::now();
+    let analysis: Analysis = st.analyzer.analyze(&text, now_local(&st)).map_err(|e| {
+        tracing::warn!(error = %e, text = %pii::mask(&text), "analysis failed");
+        ApiError::bad_request(format!("text could not be analyzed: {e}"))
+    })?;
+    st.metrics
+        .analyze_duration
+        .observe(t.elapsed().as_secs_f64());
+    let engine = &st.engine;
+    let r = mutate(
+        &st,
+        conv,
+        body.client_message_id.clone(),
+        |c, state| {
+            let out = engine.turn(state, &analysis, Utc::now());
+            let mut msgs = Vec::with_capacity(2);
+            let mut cm = NewMessage::text(MessageRole::Customer, text.clone());
+            cm.analysis = Some(analysis.clone());
+            msgs.push(cm);
+            if let Some(r) = &out.reply {
+                let mut bm = NewMessage::text(MessageRole::Bot, r.text.clone());
+                bm.citations = Some(r.citations.clone());
+                msgs.push(bm);
+            }
+            let handoff = out.actions.iter().find_map(|a| match a {
+                Action::Handoff { reason, summary } => Some(HandoffChange::Requested {
+                    reason: reason.clone(),
+                    summary: serde_json::to_value(summary).unwrap_or(Value::Null),
+                    agent: None,
+                }),
+                _ => None,
+            });
+            Ok(Plan {
+                state: out.state.clone(),
+                messages: msgs,
+                lead: Some(lead_update(&out.lead)),
+                handoff,
+                webhooks: webhook_events(c, &out.actions),
+                out: Some(out),
+            })
+        },
+        |_c, p, msgs| p.out.as_ref().map(|out| turn_json(msgs, out, &analysis)),
+    )
+    .await;
+    let (after, plan, msgs) = match r {
+        Ok(x) => x,
+        Err(Mutated::Duplicate) => {
+            let cmid = body.client_message_id.as_deref().unwrap_or_default();
+            return match st.store.turn_result(&id, cmid).await? {
+                Some(r) => Ok(Json(r)),
+                None => Err(ApiError::conflict(
+                    "duplicate",
+                    "client_message_id already used",
+                )),
+            };
+        }
+        Err(Mutated::Api(e)) => return Err(e),
+    };
+    st.metrics.turns.inc();
+    st.metrics
+        .turn_duration
+        .observe(started.elapsed().as_secs_f64());
+    let out = plan.out.as_ref();
+    // Contact details the customer typed become part of their customer record.
+    let mut contact = NewCustomer::default();
+    for e in &analysis.entities {
+        let v = e.value.as_str().map(str::to_string);
+        match e.kind {
+            EntityType::Phone => contact.phone = contact.phone.or(v),
+            EntityType::Email => contact.email = contact.email.or(v),
+            EntityType::Wechat => contact.wechat = contact.wechat.or(v),
+            _ => {}
+        }
+    }
+    if contact != NewCustomer::default() {
+        if let Err(e) = st
+            .store
+            .update_customer_contact(&after.customer_id, &contact)
+            .await
+        {
+            tracing::warn!(error = %e, "could not store contact details");
+        }
+    }
+    publish_turn(&st, &after, &msgs, out);
+    let result = match out {
+        Some(o) => turn_json(&msgs, o, &analysis),
+        None => json!({}),
+    };
+    Ok(Json(result))
+}
+
+fn turn_json(msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> Value {
+    json!({
+        "message": msgs.first().map(message_json),
+        "reply_message": msgs.get(1).map(message_json),
+        "reply": out.reply.as_ref().map(|r| json!({"text": r.text, "citations": r.citations, "node": r.node})),
+        "actions": out.actions,
+        "analysis": analysis,
+        "state": out.state,
+        "lead": out.lead,
+        "conversation": {"status": status_of(&out.state).as_str(), "stage": out.state.stage},
+    })
+}
+
+/// Events of a customer turn: messages, and lead/handoff/conversation changes as the engine
+/// reported them in its actions.
+fn publish_turn(st: &AppState, after: &Conversation, msgs: &[Message], out: Option<&TurnOutput>) {
+    for m in msgs {
+        st.bus.publish(events::BusEvent {
+            conversation_id: after.id.clone(),
+            kind: "message",
+            seq: Some(m.seq),
+            data: Arc::new(message_json(m)),
+        });
+    }
+    let Some(out) = out else { return };
+    let mut lead_changed = false;
+    let mut conv_changed = false;
+    for a in &out.actions {
+        match a {
+            Action::Handoff { reason, summary } => {
+                conv_changed = true;
+                st.bus.publish(events::BusEvent {
+                    conversation_id: after.id.clone(),
+                    kind: "handoff",
+                    seq: None,
+                    data: Arc::new(
+                        json!({"conversation_id": after.id, "reason": reason, "summary": summary}),
+                    ),
+                });
+            }
+            Action::LeadGradeChanged { .. } => lead_changed = true,
+            Action::StageChanged { .. } | Action::Close { .. } => conv_changed = true,
+            _ => {}
+        }
+    }
+    // Score moves without a grade change are frequent; the dashboard wants them too.
+    if lead_changed || !out.lead.evidence.is_empty() {
+        st.bus.publish(events::BusEvent {
+            conversation_id: after.id.clone(),
+            kind: "lead",
+            seq: None,
+            data: Arc::new(json!({"conversation_id": after.id, "score": out.lead.score, "grade": out.lead.grade, "evidence": out.lead.evidence})),
+        });
+    }
+    if conv_changed {
+        st.bus.publish(events::BusEvent {
+            conversation_id: after.id.clone(),
+            kind: "conversation",
+            seq: None,
+            data: Arc::new(json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage})),
+        });
+    }
+}
+
+// ------------------------------------------------------------------ handoff
+
+#[derive(Debug, Deserialize, Default, ToSchema)]
+pub struct TakeoverIn {
+    pub agent: Option<String>,
+}
+
+/// An agent takes the conversation over; the bot goes silent.
+#[utoipa::path(post, path = "/v1/conversations/{id}/takeover", tag = "handoff", params(("id" = String, Path)),
+    request_body(content = TakeoverIn, description = "optional"),
+    responses((status = 200, description = "{handoff: {reason, summary, agent}, conversation}"), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn takeover(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    // The body is optional: empty, or {"agent": "..."}.
+    let body: TakeoverIn = if body.iter().all(u8::is_ascii_whitespace) {
+        TakeoverIn::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?
+    };
+    let agent = body
+        .agent
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| auth.key.name.clone());
+    check_len("agent", &Some(agent.clone()), 200)?;
+    let conv = load_conversation(&st, &id, &auth).await?;
+    if conv.status == Status::Closed {
+        return Err(ApiError::conflict("closed", "the conversation is closed"));
+    }
+    let engine = &st.engine;
+    let (after, plan, msgs) = mutate(
+        &st,
+        conv.clone(),
+        None,
+        |_c, state| {
+            let already = state.handed_off;
+            let out = engine.take_over(state, &agent, Utc::now());
+            let summary = out
+                .actions
+                .iter()
+                .find_map(|a| match a {
+                    Action::Handoff { summary, .. } => Some(summary.as_ref().clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| engine.summary(&out.state, "agent_takeover"));
+            let handoff = (!already).then(|| HandoffChange::Requested {
+                reason: "agent_takeover".into(),
+                summary: serde_json::to_value(&summary).unwrap_or(Value::Null),
+                agent: Some(agent.clone()),
+            });
+            Ok(Plan {
+                state: out.state.clone(),
+                messages: Vec::new(),
+                lead: None,
+                handoff,
+                webhooks: Vec::new(),
+                out: Some(out),
+            })
+        },
+        |_, _, _| None,
+    )
+    .await
+    .map_err(unmutate)?;
+    st.store.take_handoff(&id, &agent).await?;
+    st.store
+        .audit(
+            Some(&auth.key.id),
+            "conversation.takeover",
+            Some(&id),
+            &json!({"agent": agent}),
+        )
+        .await?;
+    let ho = st.store.open_handoff(&id).await?;
+    publish(&st, &conv, &after, &msgs, plan.out.as_ref());
+    let summary = ho.as_ref().map(|h| h.summary.clone()).unwrap_or_else(|| {
+        serde_json::to_value(st.engine.summary(&plan.state, "agent_takeover"))
+            .unwrap_or(Value::Null)
+    });
+    Ok(Json(json!({
+        "handoff": {"reason": ho.as_ref().map(|h| h.reason.clone()).unwrap_or_else(|| "agent_takeover".into()),
+                    "agent": agent, "summary": summary},
+        "conversation": conversation_json(&after),
+    })))
+}
+
+fn unmutate(m: Mutated) -> ApiError {
+    match m {
+        Mutated::Api(e) => e,
+        Mutated::Duplicate => ApiError::conflict("duplicate", "duplicate"),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AgentMessageIn {
+    pub text: String,
+}
+
+/// An agent writes to the customer (after a takeover).
+#[utoipa::path(post, path = "/v1/conversations/{id}/agent_messages", tag = "handoff", params(("id" = String, Path)),
+    request_body = AgentMessageIn,
+    responses((status = 200, description = "{message}"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 413)),
+    security(("bearer" = [])))]
+pub async fn agent_message(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    JsonBody(body): JsonBody<AgentMessageIn>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let text = body.text.trim().to_string();
+    if text.is_empty() {
+        return Err(ApiError::bad_request("text is empty"));
+    }
+    check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
+    let conv = load_conversation(&st, &id, &auth).await?;
+    if conv.status != Status::HandedOff {
+        return Err(ApiError::conflict(
+            "not_handed_off",
+            "take the conversation over before replying as an agent",
+        ));
+    }
+    let engine = &st.engine;
+    let agent = auth.key.name.clone();
+    let (after, _plan, msgs) = mutate(
+        &st,
+        conv.clone(),
+        None,
+        |_c, state| {
+            let s = engine.agent_message(state, &text, Utc::now());
+            let mut m = NewMessage::text(MessageRole::Agent, text.clone());
+            m.agent = Some(state.agent.clone().unwrap_or_else(|| agent.clone()));
+            Ok(Plan {
+                state: s,
+                messages: vec![m],
+                lead: None,
+                handoff: None,
+                webhooks: Vec::new(),
+                out: None,
+            })
+        },
+        |_, _, _| None,
+    )
+    .await
+    .map_err(unmutate)?;
+    publish(&st, &conv, &after, &msgs, None);
+    Ok(Json(json!({"message": msgs.first().map(message_json)})))
+}
+
+/// The agent hands the conversation back to the bot.
+#[utoipa::path(post, path = "/v1/conversations/{id}/release", tag = "handoff", params(("id" = String, Path)),
+    responses((status = 200, description = "{conversation}"), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn release(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let conv = load_conversation(&st, &id, &auth).await?;
+    let engine = &st.engine;
+    let (after, plan, msgs) = mutate(
+        &st,
+        conv.clone(),
+        None,
+        |_c, state| {
+            let out = engine.release(state, Utc::now());
+            let mut messages = Vec::new();
+            if let Some(r) = &out.reply {
+                let mut m = NewMessage::text(MessageRole::Bot, r.text.clone());
+                m.citations = Some(r.citations.clone());
+                messages.push(m);
+            }
+            Ok(Plan {
+                state: out.state.clone(),
+                messages,
+                lead: None,
+                handoff: Some(HandoffChange::Released),
+                webhooks: Vec::new(),
+                out: Some(out),
+            })
+        },
+        |_, _, _| None,
+    )
+    .await
+    .map_err(unmutate)?;
+    st.store
+        .audit(
+            Some(&auth.key.id),
+            "conversation.release",
+            Some(&id),
+            &json!({}),
+        )
+        .await?;
+    publish(&st, &conv, &after, &msgs, plan.out.as_ref());
+    Ok(Json(json!({"conversation": conversation_json(&after)})))
+}
+
+// ------------------------------------------------------------------ leads, stats, analyze, company
+
+#[derive(Debug, Deserialize, Default)]
+pub struct ListLeads {
+    pub grade: Option<String>,
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Leads, filtered and sorted.
+#[utoipa::path(get, path = "/v1/leads", tag = "leads",
+    params(("grade" = Option<String>, Query), ("stage" = Option<String>, Query), ("status" = Option<String>, Query),
+           ("sort" = Option<String>, Query, description = "-score (default) | score | -last_activity"),
+           ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
+    responses((status = 200, description = "{items: [{conversation_id, customer_id, score, grade, stage, status, evidence, last_activity, last_message}]}"),
+              (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list_leads(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    Q(q): Q<ListLeads>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let grade = match q.grade.as_deref() {
+        None | Some("") => None,
+        Some(g @ ("A" | "B" | "C" | "D")) => Some(g.to_string()),
+        Some(_) => return Err(ApiError::bad_request("grade must be A, B, C or D")),
+    };
+    let sort = match q.sort.as_deref() {
+        None | Some("") | Some("-score") => LeadSort::ScoreDesc,
+        Some("score") => LeadSort::ScoreAsc,
+        Some("-last_activity") => LeadSort::ActivityDesc,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "sort must be -score, score or -last_activity",
+            ));
+        }
+    };
+    let items = st
+        .store
+        .list_leads(&LeadFilter {
+            grade,
+            stage: q.stage.filter(|s| !s.is_empty()),
+            status: parse_status(&q.status)?,
+            sort,
+            limit: q.limit.unwrap_or(100),
+            offset: q.offset.unwrap_or(0),
+        })
+        .await?;
+    Ok(Json(
+        json!({"items": items.iter().map(lead_row_json).collect::<Vec<_>>()}),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/stats", tag = "leads",
+    responses((status = 200, description = "{leads_by_grade, intents, sentiment_by_day, funnel, conversations_per_day}"), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn stats(State(st): State<Arc<AppState>>, auth: Auth) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let s = st.store.stats().await?;
+    Ok(Json(serde_json::to_value(s).unwrap_or(Value::Null)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AnalyzeIn {
+    pub text: String,
+}
+
+/// Stateless analysis of one utterance.
+#[utoipa::path(post, path = "/v1/analyze", tag = "analysis", request_body = AnalyzeIn,
+    responses((status = 200, description = "Analysis"), (status = 400), (status = 401), (status = 413)),
+    security(("bearer" = [])))]
+pub async fn analyze(
+    State(st): State<Arc<AppState>>,
+    _auth: Auth,
+    JsonBody(body): JsonBody<AnalyzeIn>,
+) -> Result<Json<Value>, ApiError> {
+    check_len(
+        "text",
+        &Some(body.text.clone()),
+        st.config.max_message_chars,
+    )?;
+    if body.text.trim().is_empty() {
+        return Err(ApiError::bad_request("text is empty"));
+    }
+    let t = Instant::now();
+    let a = st
+        .analyzer
+        .analyze(&body.text, now_local(&st))
+        .map_err(|e| ApiError::bad_request(format!("text could not be analyzed: {e}")))?;
+    st.metrics
+        .analyze_duration
+        .observe(t.elapsed().as_secs_f64());
+    Ok(Json(serde_json::to_value(a).unwrap_or(Value::Null)))
+}
+
+/// Read-only views of the company knowledge base and playbook.
+#[utoipa::path(get, path = "/v1/company", tag = "company",
+    responses((status = 200, description = "{company, products, faqs, competitors, playbook}"), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn company(
+    State(st): State<Arc<AppState>>,
+    _auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    let c = &st.company;
+    Ok(Json(json!({
+        "company": c.info(), "products": c.products(), "faqs": c.faqs(),
+        "competitors": c.competitors(), "playbook": c.playbook(),
+    })))
+}
+
+// ------------------------------------------------------------------ admin
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateKeyIn {
+    /// admin | agent | widget
+    pub role: String,
+    pub name: String,
+}
+
+/// Create an API key (the secret is shown once).
+#[utoipa::path(post, path = "/v1/api_keys", tag = "admin", request_body = CreateKeyIn,
+    responses((status = 201, description = "{id, key, role, name}"), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn create_api_key(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    JsonBody(body): JsonBody<CreateKeyIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    auth.require_admin()?;
+    let role = Role::parse(&body.role)
+        .ok_or_else(|| ApiError::bad_request("role must be admin, agent or widget"))?;
+    let name = body.name.trim();
+    if name.is_empty() {
+        return Err(ApiError::bad_request("name is empty"));
+    }
+    check_len("name", &Some(name.to_string()), 200)?;
+    let (k, secret) = st.store.create_api_key(role, name).await?;
+    st.store
+        .audit(
+            Some(&auth.key.id),
+            "api_keys.create",
+            Some(&k.id),
+            &json!({"role": role.as_str()}),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": k.id, "key": secret, "role": role.as_str(), "name": k.name})),
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/api_keys/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn revoke_api_key(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_admin()?;
+    if !st.store.revoke_api_key(&id).await? {
+        return Err(ApiError::not_found("api key"));
+    }
+    st.store
+        .audit(Some(&auth.key.id), "api_keys.revoke", Some(&id), &json!({}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateWebhookIn {
+    pub url: String,
+    /// lead.grade_changed, handoff.requested, or * for all
+    pub events: Vec<String>,
+    /// HMAC-SHA256 key for the X-Tuoke-Signature header
+    pub secret: String,
+}
+
+/// Subscribe a URL to events.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "admin", request_body = CreateWebhookIn,
+    responses((status = 201, description = "{id, url, events, active, created_at}"), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn create_webhook(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    JsonBody(body): JsonBody<CreateWebhookIn>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    auth.require_admin()?;
+    let url =
+        reqwest::Url::parse(&body.url).map_err(|e| ApiError::bad_request(format!("url: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::bad_request("url must be http or https"));
+    }
+    if body.events.is_empty() {
+        return Err(ApiError::bad_request("events is empty"));
+    }
+    for e in &body.events {
+        if e != "*" && !WEBHOOK_EVENTS.contains(&e.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "unknown event {e:?}; known: {}",
+                WEBHOOK_EVENTS.join(", ")
+            )));
+        }
+    }
+    if body.secret.len() < 8 {
+        return Err(ApiError::bad_request(
+            "secret must have at least 8 characters",
+        ));
+    }
+    let w = st
+        .store
+        .create_webhook(url.as_str(), &body.events, &body.secret)
+        .await?;
+    st.store
+        .audit(
+            Some(&auth.key.id),
+            "webhooks.create",
+            Some(&w.id),
+            &json!({"events": w.events}),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::to_value(&w).unwrap_or(Value::Null)),
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/webhooks", tag = "admin",
+    responses((status = 200, description = "{items: [webhook]}"), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list_webhooks(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_admin()?;
+    Ok(Json(json!({"items": st.store.list_webhooks().await?})))
+}
+
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete_webhook(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_admin()?;
+    if !st.store.delete_webhook(&id).await? {
+        return Err(ApiError::not_found("webhook"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/v1/webhooks/outbox", tag = "admin",
+    responses((status = 200, description = "{items: [delivery]}"), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list_outbox(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_admin()?;
+    Ok(Json(json!({"items": st.store.list_outbox(200).await?})))
+}
+
+#[utoipa::path(get, path = "/v1/audit", tag = "admin",
+    responses((status = 200, description = "{items: [audit event]}"), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list_audit(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    auth.require_admin()?;
+    Ok(Json(json!({"items": st.store.list_audit(200).await?})))
+}
+
+/// Everything stored about a customer (data-subject export).
+#[utoipa::path(get, path = "/v1/customers/{id}/export", tag = "admin", params(("id" = String, Path)),
+    responses((status = 200, description = "{customer, conversations: [{conversation, messages, lead, handoffs}]}"), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn export_customer(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<Response, ApiError> {
+    auth.require_admin()?;
+    let ex = st
+        .store
+        .export_customer(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("customer"))?;
+    st.store
+        .audit(Some(&auth.key.id), "customer.export", Some(&id), &json!({}))
+        .await?;
+    let mut r = Json(ex).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"customer-{id}.json\"")) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(r)
+}
+
+/// Delete a customer and all their conversations.
+#[utoipa::path(delete, path = "/v1/customers/{id}", tag = "admin", params(("id" = String, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete_customer(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<StatusCode, ApiError> {
+    auth.require_admin()?;
+    if !st.store.delete_customer(&id).await? {
+        return Err(ApiError::not_found("customer"));
+    }
+    st.store
+        .audit(Some(&auth.key.id), "customer.delete", Some(&id), &json!({}))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ------------------------------------------------------------------ ops
+
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "{status: ok, db}"), (status = 503)))]
+pub async fn healthz(State(st): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    st.store.ping().await?;
+    Ok(Json(
+        json!({"status": "ok", "db": st.store.engine().as_str()}),
+    ))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(st): State<Arc<AppState>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        st.metrics.render(),
+    )
+        .into_response()
+}

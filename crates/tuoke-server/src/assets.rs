@@ -1,0 +1,80 @@
+//! The web UI (chat widget, chat page, dashboard) embedded in the binary from `web/static/`
+//! (owned by the front-end work), also in debug builds (`debug-embed`), so tests see what ships.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::RustEmbed;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(RustEmbed)]
+#[folder = "../../web/static/"]
+#[allow_missing = true]
+struct Web;
+
+fn file(path: &str) -> Response {
+    match Web::get(path) {
+        Some(f) => {
+            let mime = f.metadata.mimetype().to_string();
+            let cache = if path.starts_with("assets/") {
+                "public, max-age=300"
+            } else {
+                "no-cache"
+            };
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, cache.to_string()),
+                ],
+                f.data,
+            )
+                .into_response()
+        }
+        None => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file").into_response(),
+    }
+}
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(index))
+        .route("/widget.js", get(|| async { file("widget.js") }))
+        .route("/chat", get(|| async { file("chat.html") }))
+        .route("/dashboard", get(|| async { file("dashboard.html") }))
+        .route("/demo", get(demo_page))
+        .route(
+            "/assets/{*path}",
+            get(|Path(p): Path<String>| async move {
+                if p.split('/').any(|s| s == ".." || s.is_empty()) {
+                    return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file")
+                        .into_response();
+                }
+                file(&format!("assets/{p}"))
+            }),
+        )
+}
+
+async fn index() -> Html<&'static str> {
+    Html(
+        "<!doctype html><meta charset=utf-8><title>tuoke</title><h1>tuoke 拓客</h1><ul><li><a href=/chat>chat</a></li><li><a href=/dashboard>dashboard</a></li><li><a href=/demo>demo shop page with the widget</a></li><li><a href=/openapi.json>OpenAPI</a></li></ul>",
+    )
+}
+
+/// A stand-in for a company's web page with the widget embedded (only when the server was given
+/// a public widget key, i.e. `tuoke demo`).
+async fn demo_page(State(st): State<Arc<AppState>>) -> Response {
+    match &st.config.public_widget_key {
+        Some(k) if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => Html(format!(
+            "<!doctype html><html lang=zh><meta charset=utf-8><meta name=viewport content=\"width=device-width,initial-scale=1\"><title>Demo shop</title>\
+             <h1>Demo shop</h1><p>The chat button in the corner is the tuoke widget.</p>\
+             <script src=\"/widget.js\" data-key=\"{k}\"></script></html>"
+        ))
+        .into_response(),
+        _ => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no demo page (start with `tuoke demo`)").into_response(),
+    }
+}

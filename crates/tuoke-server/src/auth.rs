@@ -1,0 +1,188 @@
+//! API-key authentication (`Authorization: Bearer <key>`, or `?key=` on SSE routes where
+//! EventSource cannot set headers), roles, and the per-key rate limit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use tokio::sync::RwLock;
+use tuoke_store::{ApiKey, Role, Store, hash_key};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The caller, as proven by its API key.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub key: ApiKey,
+}
+
+impl Auth {
+    pub fn role(&self) -> Role {
+        self.key.role
+    }
+
+    /// 403 unless the caller has one of `roles` (admin always passes).
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if self.key.role == Role::Admin || roles.contains(&self.key.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "a {} key may not do this",
+                self.key.role.as_str()
+            )))
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        self.require(&[Role::Admin])
+    }
+
+    /// Agents and admins read everything; a widget key only the conversations it created.
+    pub fn may_access(&self, created_by_key: Option<&str>) -> Result<(), ApiError> {
+        match self.key.role {
+            Role::Admin | Role::Agent => Ok(()),
+            Role::Widget if created_by_key == Some(self.key.id.as_str()) => Ok(()),
+            Role::Widget => Err(ApiError::forbidden(
+                "this widget key did not create this conversation",
+            )),
+        }
+    }
+}
+
+/// Positive lookups are cached for a short time so a turn does not pay a database round trip
+/// for authentication; a revoked key stops working within `ttl`.
+pub struct KeyCache {
+    entries: RwLock<HashMap<String, (ApiKey, Instant)>>,
+    ttl: Duration,
+}
+
+impl KeyCache {
+    pub fn new(ttl: Duration) -> Self {
+        KeyCache {
+            entries: RwLock::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    pub async fn lookup(&self, store: &Store, key: &str) -> Result<Option<ApiKey>, ApiError> {
+        let h = hash_key(key);
+        if let Some((k, at)) = self.entries.read().await.get(&h) {
+            if at.elapsed() < self.ttl {
+                return Ok(Some(k.clone()));
+            }
+        }
+        let found = store.find_api_key(key).await?;
+        let mut w = self.entries.write().await;
+        match &found {
+            Some(k) => {
+                if w.len() > 100_000 {
+                    w.clear();
+                }
+                w.insert(h, (k.clone(), Instant::now()));
+            }
+            None => {
+                w.remove(&h);
+            }
+        }
+        Ok(found)
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<String> {
+    let v = parts.headers.get(axum::http::header::AUTHORIZATION)?;
+    let s = v.to_str().ok()?;
+    let (scheme, key) = s.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| key.trim().to_string())
+}
+
+/// `?key=` is accepted on event streams only (keys in URLs end up in proxy logs).
+fn query_key(parts: &Parts) -> Option<String> {
+    if !parts.uri.path().ends_with("/events") {
+        return None;
+    }
+    let q = parts.uri.query()?;
+    for pair in q.split('&') {
+        if let Some(v) = pair.strip_prefix("key=") {
+            return Some(percent_decode(v));
+        }
+    }
+    None
+}
+
+/// Minimal percent-decoding for the `key` query value (keys are `tk_` + hex, so this only
+/// matters for odd clients); invalid escapes are kept literally.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl FromRequestParts<Arc<AppState>> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let Some(key) = bearer(parts).or_else(|| query_key(parts)) else {
+            return Err(ApiError::unauthorized(
+                "missing API key (Authorization: Bearer <key>)",
+            ));
+        };
+        if key.is_empty() || key.len() > 200 {
+            return Err(ApiError::unauthorized("invalid API key"));
+        }
+        let Some(k) = state.keys.lookup(&state.store, &key).await? else {
+            return Err(ApiError::unauthorized("invalid API key"));
+        };
+        if let Some(l) = &state.limiter {
+            if let Err(not_until) = l.check_key(&k.id) {
+                state.metrics.rate_limited.inc();
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "too many requests for this API key",
+                );
+                e.retry_after = Some(wait.as_secs().max(1));
+                return Err(e);
+            }
+        }
+        Ok(Auth { key: k })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_percent_escapes_without_panicking() {
+        assert_eq!(percent_decode("tk_ab%41"), "tk_abA");
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("a%4"), "a%4");
+        assert_eq!(percent_decode("%zz"), "%zz");
+        assert_eq!(percent_decode("é%"), "é%");
+    }
+}

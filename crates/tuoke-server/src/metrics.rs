@@ -1,0 +1,116 @@
+//! Prometheus metrics (`GET /metrics`, text exposition format) with `prometheus-client`.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    pub result: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub http_requests: Family<HttpLabels, Counter>,
+    pub http_duration: Histogram,
+    pub turns: Counter,
+    pub turn_conflicts: Counter,
+    pub turn_duration: Histogram,
+    pub analyze_duration: Histogram,
+    pub webhook_deliveries: Family<ResultLabel, Counter>,
+    pub sse_clients: Gauge<i64, std::sync::atomic::AtomicI64>,
+    pub rate_limited: Counter<u64, AtomicU64>,
+}
+
+fn latency_buckets() -> impl Iterator<Item = f64> {
+    [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+    ]
+    .into_iter()
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("tuoke");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            http_requests.clone(),
+        );
+        let http_duration = Histogram::new(latency_buckets());
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency (excluding SSE streams)",
+            http_duration.clone(),
+        );
+        let turns = Counter::default();
+        registry.register("turns", "Customer turns committed", turns.clone());
+        let turn_conflicts = Counter::default();
+        registry.register(
+            "turn_conflicts",
+            "Optimistic-concurrency conflicts retried",
+            turn_conflicts.clone(),
+        );
+        let turn_duration = Histogram::new(latency_buckets());
+        registry.register(
+            "turn_duration_seconds",
+            "Customer turn latency (analysis + engine + commit)",
+            turn_duration.clone(),
+        );
+        let analyze_duration = Histogram::new(latency_buckets());
+        registry.register(
+            "analyze_duration_seconds",
+            "Analyzer latency per utterance",
+            analyze_duration.clone(),
+        );
+        let webhook_deliveries = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Webhook delivery attempts by result",
+            webhook_deliveries.clone(),
+        );
+        let sse_clients = Gauge::default();
+        registry.register("sse_clients", "Open SSE streams", sse_clients.clone());
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused with 429",
+            rate_limited.clone(),
+        );
+        Metrics {
+            registry,
+            http_requests,
+            http_duration,
+            turns,
+            turn_conflicts,
+            turn_duration,
+            analyze_duration,
+            webhook_deliveries,
+            sse_clients,
+            rate_limited,
+        }
+    }
+}
+
+impl Metrics {
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        if prometheus_client::encoding::text::encode(&mut s, &self.registry).is_err() {
+            s.clear();
+        }
+        s
+    }
+}

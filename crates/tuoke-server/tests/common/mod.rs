@@ -1,0 +1,160 @@
+//! Shared test helpers: a real server on a loopback port with a real store.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use reqwest::{Client, Method, Response};
+use serde_json::Value;
+use tuoke_analyze::Analyzer;
+use tuoke_dialogue::Company;
+use tuoke_server::{RunningServer, ServerConfig};
+use tuoke_store::{Role, Store};
+
+pub const ADMIN: &str = "tk_test_admin_key_0123456789abcdef";
+
+static COMPANY: OnceLock<Arc<Company>> = OnceLock::new();
+static ANALYZER: OnceLock<Arc<Analyzer>> = OnceLock::new();
+
+pub fn company() -> Arc<Company> {
+    COMPANY.get_or_init(|| Arc::new(Company::demo())).clone()
+}
+
+pub fn analyzer() -> Arc<Analyzer> {
+    ANALYZER
+        .get_or_init(|| Arc::new(tuoke_server::analyzer_for(&company()).expect("shipped analyzer")))
+        .clone()
+}
+
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub base: String,
+    pub client: Client,
+    pub admin: String,
+    pub agent: String,
+    pub widget: String,
+    pub widget2: String,
+    pub store: Store,
+    pub _dir: Option<tempfile::TempDir>,
+}
+
+pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("t.db").display())
+}
+
+/// Starts a server on `url` (a fresh SQLite file when `None`) with `config`.
+pub async fn start_with(url: Option<String>, config: ServerConfig) -> TestServer {
+    let (url, dir) = match url {
+        Some(u) => (u, None),
+        None => {
+            let d = tempfile::tempdir().unwrap();
+            (sqlite_url(&d), Some(d))
+        }
+    };
+    let store = Store::connect(&url).await.unwrap();
+    tuoke_server::bootstrap_keys(&store, Some(ADMIN))
+        .await
+        .unwrap();
+    let agent = key_for(&store, Role::Agent, "agent-alice").await;
+    let widget = key_for(&store, Role::Widget, "site-widget").await;
+    let widget2 = key_for(&store, Role::Widget, "other-site").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = tuoke_server::start(listener, store.clone(), company(), analyzer(), config)
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.addr);
+    TestServer {
+        server: Some(server),
+        base,
+        client: Client::new(),
+        admin: ADMIN.into(),
+        agent,
+        widget,
+        widget2,
+        store,
+        _dir: dir,
+    }
+}
+
+async fn key_for(store: &Store, role: Role, name: &str) -> String {
+    store.create_api_key(role, name).await.unwrap().1
+}
+
+pub async fn start() -> TestServer {
+    start_with(None, test_config()).await
+}
+
+pub fn test_config() -> ServerConfig {
+    ServerConfig {
+        rate_limit_per_sec: 0,
+        webhook_poll: std::time::Duration::from_millis(50),
+        webhook_backoff_base: std::time::Duration::from_millis(100),
+        sse_poll: std::time::Duration::from_millis(200),
+        ..ServerConfig::default()
+    }
+}
+
+impl TestServer {
+    pub async fn req(
+        &self,
+        method: Method,
+        path: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut r = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(k) = key {
+            r = r.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        r.send().await.unwrap()
+    }
+
+    pub async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let r = self.req(method, path, Some(key), body).await;
+        let s = r.status().as_u16();
+        let t = r.text().await.unwrap();
+        (s, serde_json::from_str(&t).unwrap_or(Value::String(t)))
+    }
+
+    pub async fn create_conversation(&self, key: &str) -> Value {
+        let (s, v) = self
+            .json(
+                Method::POST,
+                "/v1/conversations",
+                key,
+                Some(serde_json::json!({"language": "zh"})),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v
+    }
+
+    pub async fn say(&self, key: &str, conv: &str, text: &str) -> Value {
+        let (s, v) = self
+            .json(
+                Method::POST,
+                &format!("/v1/conversations/{conv}/messages"),
+                key,
+                Some(serde_json::json!({"text": text})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        v
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.shutdown().await.unwrap();
+        }
+    }
+}
