@@ -127,10 +127,10 @@ fn e2e_browser_widget_and_dashboard() {
         .output()
         .expect("run tuoke serve --help");
     let help = String::from_utf8_lossy(&help.stdout);
-    if !help.contains("--listen") || !help.contains("--data-dir") {
+    if !help.contains("--addr") || !help.contains("--data-dir") {
         // Not a missing tool but a missing feature: say so loudly, whatever TUOKE_REQUIRE_ALL says.
         eprintln!(
-            "SKIPPED e2e_browser: `tuoke serve` has no --listen/--data-dir yet (service layer not landed):\n{help}"
+            "SKIPPED e2e_browser: `tuoke serve` has no --addr/--data-dir yet (service layer not landed):\n{help}"
         );
         return;
     }
@@ -145,7 +145,7 @@ fn e2e_browser_widget_and_dashboard() {
     let child = Command::new(env!("CARGO_BIN_EXE_tuoke"))
         .args([
             "serve",
-            "--listen",
+            "--addr",
             &format!("127.0.0.1:{port}"),
             "--data-dir",
         ])

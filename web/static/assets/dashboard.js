@@ -130,6 +130,7 @@ function startEvents() {
   S.events?.stop();
   S.events = resilientEvents(() => api.sseUrl('/v1/events'), {
     lead: onLead, message: onMessage, handoff: onHandoff, conversation: onConversation,
+    lagged: () => { loadLeads(); if (S.conv) catchUpConv(); },
   }, { onStatus: setLive, onReconnect: () => { loadLeads(); if (S.conv) catchUpConv(); } });
 }
 
