@@ -311,3 +311,39 @@ fn resolve_overlaps(c: &mut Vec<Candidate>) {
     kept.sort_by_key(|k| k.start);
     *c = kept;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extractor_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Extractor>();
+    }
+
+    #[test]
+    fn overlaps_prefer_phone_then_longest() {
+        let ex = Extractor::new(&Gazetteer::default()).expect("builds");
+        let now = DateTime::parse_from_rfc3339("2026-11-25T10:00:00+08:00").expect("now");
+        let e = ex.extract("电话 139 1234 5678，要两台", now);
+        let kinds: Vec<EntityType> = e.iter().map(|x| x.kind).collect();
+        assert_eq!(kinds, [EntityType::Phone, EntityType::Quantity]);
+        assert_eq!(e[0].text, "139 1234 5678");
+        assert_eq!((e[1].start, e[1].end), (18, 20));
+    }
+
+    #[test]
+    fn empty_gazetteer_names_are_ignored() {
+        let g = Gazetteer {
+            products: vec![GazetteerEntry {
+                id: "p".into(),
+                names: vec!["".into(), " ".into()],
+            }],
+            competitors: vec![],
+        };
+        let ex = Extractor::new(&g).expect("builds");
+        let now = DateTime::parse_from_rfc3339("2026-11-25T10:00:00+08:00").expect("now");
+        assert!(ex.extract("   ", now).is_empty());
+    }
+}
