@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::NluError;
 use crate::features::FeatureConfig;
-use crate::model::{Embedding, Model, OosThreshold, TrainInfo};
+use crate::model::{Embedding, Model, OosThreshold, Pooling, TrainInfo};
 
 pub const MAGIC: &[u8; 8] = b"TUOKENLU";
 pub const FORMAT_VERSION: u32 = 1;
@@ -36,6 +36,8 @@ struct Header {
     temperature: f32,
     oos: Option<OosThreshold>,
     train_info: TrainInfo,
+    #[serde(default)]
+    pooling: Pooling,
 }
 
 fn put_varint(out: &mut Vec<u8>, mut v: u32) {
@@ -62,6 +64,7 @@ impl Model {
             temperature: self.temperature,
             oos: self.oos.clone(),
             train_info: self.info.clone(),
+            pooling: self.pooling,
         };
         // Serializing plain data structs to JSON cannot fail.
         let hjson = serde_json::to_vec(&header).unwrap_or_default();
@@ -201,6 +204,7 @@ impl Model {
             h.temperature,
             h.oos,
             h.train_info,
+            h.pooling,
         )
     }
 
@@ -274,5 +278,113 @@ impl<'a> Cursor<'a> {
         Ok(s.chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Example, TrainConfig, train};
+
+    fn model() -> Model {
+        let data: Vec<Example> = [
+            ("多少钱", "price"),
+            ("价格多少", "price"),
+            ("how much", "price"),
+            ("你好", "hi"),
+            ("hello there", "hi"),
+            ("您好", "hi"),
+        ]
+        .iter()
+        .map(|(t, l)| Example::new(*t, *l))
+        .collect();
+        let cfg = TrainConfig {
+            epochs: 30,
+            batch_size: 2,
+            ..TrainConfig::default()
+        };
+        train(&data, None, &cfg, &mut |_| {}).unwrap()
+    }
+
+    #[test]
+    fn round_trip_f32_and_int8() {
+        let m = model();
+        let back = Model::from_bytes(&m.to_bytes()).unwrap();
+        assert_eq!(back.to_bytes(), m.to_bytes());
+        assert_eq!(back.predict("多少钱啊"), m.predict("多少钱啊"));
+
+        let q = m.quantize();
+        assert!(q.is_quantized());
+        let qb = q.to_bytes();
+        let q2 = Model::from_bytes(&qb).unwrap();
+        assert!(q2.is_quantized());
+        assert_eq!(q2.to_bytes(), qb);
+        // int8 predictions stay close to f32
+        for t in ["多少钱啊", "hello", "你好呀", "价格"] {
+            let (a, b) = (m.predict(t), q2.predict(t));
+            assert_eq!(a.label, b.label, "{t}");
+            assert!(
+                (a.confidence - b.confidence).abs() < 0.05,
+                "{t}: {} vs {}",
+                a.confidence,
+                b.confidence
+            );
+        }
+        // int8 weights reconstruct the f32 rows within half a quantization step
+        let (Embedding::F32(e), Embedding::I8 { q: qi, scales }) = (&m.emb, &q.emb) else {
+            panic!("expected f32 and int8 embeddings");
+        };
+        for (r, s) in scales.iter().enumerate() {
+            for j in 0..m.dim {
+                let x = e[r * m.dim + j];
+                let y = f32::from(qi[r * m.dim + j]) * s;
+                assert!((x - y).abs() <= s * 0.5 + 1e-6);
+            }
+        }
+        assert!(qb.len() * 3 < m.to_bytes().len());
+        assert_eq!(q.quantize().to_bytes(), qb);
+    }
+
+    #[test]
+    fn defects_are_reported() {
+        let b = model().to_bytes();
+        assert!(matches!(Model::from_bytes(&[]), Err(NluError::NotAModel)));
+        assert!(matches!(
+            Model::from_bytes(b"TUOKENLX1234"),
+            Err(NluError::NotAModel)
+        ));
+        assert!(matches!(
+            Model::from_bytes(&b[..10]),
+            Err(NluError::Truncated { .. })
+        ));
+        assert!(matches!(
+            Model::from_bytes(&b[..b.len() - 1]),
+            Err(NluError::Truncated { .. })
+        ));
+        let mut c = b.clone();
+        let i = c.len() / 2;
+        c[i] ^= 1;
+        assert!(matches!(
+            Model::from_bytes(&c),
+            Err(NluError::Checksum { .. })
+        ));
+        let mut v = b.clone();
+        v[8..12].copy_from_slice(&7u32.to_le_bytes());
+        let e = Model::from_bytes(&v).unwrap_err();
+        assert!(matches!(
+            e,
+            NluError::UnsupportedVersion {
+                found: 7,
+                supported: 1
+            }
+        ));
+        assert!(e.to_string().contains("version 7"));
+        let mut long = b.clone();
+        long.push(0);
+        assert!(Model::from_bytes(&long).is_err());
+        // every prefix fails cleanly
+        for n in (0..b.len()).step_by(97) {
+            assert!(Model::from_bytes(&b[..n]).is_err());
+        }
     }
 }

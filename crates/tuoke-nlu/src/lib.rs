@@ -39,7 +39,7 @@ mod train;
 pub use features::{FeatureConfig, Features, Featurizer, MAX_TEXT_CHARS, NamedFeature, warm_up};
 pub use format::{FORMAT_VERSION, MAGIC};
 pub use metrics::{LabelMetrics, Metrics, OosMetrics, evaluate};
-pub use model::{Embedding, Model, OosThreshold, PredictOptions, Prediction, TrainInfo};
+pub use model::{Embedding, Model, OosThreshold, Pooling, PredictOptions, Prediction, TrainInfo};
 pub use normalize::{Normalized, Normalizer};
 pub use train::{ClassWeighting, Example, TrainConfig, TrainProgress, train};
 pub use tuoke_core::{FeatureWeight, LabelScore};

@@ -28,6 +28,29 @@ pub struct OosThreshold {
     pub threshold: f32,
 }
 
+/// How the embedding rows of a text are combined: `h = scale(n) * Σ E[f]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pooling {
+    /// `1/n` (fastText).
+    #[default]
+    Mean,
+    /// `1/sqrt(n)`: longer texts keep more signal (like an L2-normalized bag of words).
+    Sqrt,
+}
+
+impl Pooling {
+    pub fn scale(self, n: usize) -> f32 {
+        if n == 0 {
+            return 0.0;
+        }
+        match self {
+            Pooling::Mean => 1.0 / n as f32,
+            Pooling::Sqrt => 1.0 / (n as f32).sqrt(),
+        }
+    }
+}
+
 /// Facts about how a model was trained (stored in the file, shown by the CLI).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TrainInfo {
@@ -89,6 +112,7 @@ pub struct Model {
     pub(crate) temperature: f32,
     pub(crate) oos: Option<OosThreshold>,
     pub(crate) info: TrainInfo,
+    pub(crate) pooling: Pooling,
 }
 
 impl Model {
@@ -104,6 +128,7 @@ impl Model {
         temperature: f32,
         oos: Option<OosThreshold>,
         info: TrainInfo,
+        pooling: Pooling,
     ) -> Result<Model, NluError> {
         let n = row_buckets.len();
         let l = labels.len();
@@ -134,6 +159,7 @@ impl Model {
             temperature,
             oos,
             info,
+            pooling,
         })
     }
 
@@ -163,6 +189,10 @@ impl Model {
 
     pub fn is_quantized(&self) -> bool {
         matches!(self.emb, Embedding::I8 { .. })
+    }
+
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
     }
 
     pub fn temperature(&self) -> f32 {
@@ -231,7 +261,7 @@ impl Model {
             }
         }
         if n > 0 {
-            let inv = 1.0 / n as f32;
+            let inv = self.pooling.scale(n);
             for x in &mut h {
                 *x *= inv;
             }
@@ -297,7 +327,7 @@ impl Model {
         }
     }
 
-    /// Exact decomposition of the logit margin: feature f adds `E[f]·(O[c] − mean_l O[l]) / n` to
+    /// Exact decomposition of the logit margin: feature f adds `E[f]·(O[c] − mean_l O[l]) · scale(n)` to
     /// label c's logit relative to the average label.
     fn explain(&self, normalized: &str, class: usize, n: usize, k: usize) -> Vec<FeatureWeight> {
         let d = self.dim;
@@ -339,7 +369,7 @@ impl Model {
             };
             scored.push(FeatureWeight {
                 feature: nf.name,
-                weight: dot / n as f32 / self.temperature,
+                weight: dot * self.pooling.scale(n) / self.temperature,
             });
         }
         scored.sort_by(|a, b| {

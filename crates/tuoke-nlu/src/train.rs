@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::NluError;
 use crate::features::{FeatureConfig, Featurizer};
-use crate::model::{Embedding, Model, OosThreshold, TrainInfo, softmax_in_place};
+use crate::model::{Embedding, Model, OosThreshold, Pooling, TrainInfo, softmax_in_place};
 
 /// One labelled text. JSONL lines `{"text": .., "label": ..}` deserialize into it (other keys ignored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +68,9 @@ pub struct TrainConfig {
     pub fallback_label: Option<String>,
     /// Fixed threshold; when `None` and a fallback label is set, it is chosen on the dev set.
     pub oos_threshold: Option<f32>,
+    pub pooling: Pooling,
+    /// Each feature of a training example is dropped with this probability (0 = off).
+    pub feature_dropout: f32,
     pub features: FeatureConfig,
 }
 
@@ -75,17 +78,19 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             seed: 42,
-            epochs: 30,
+            epochs: 20,
             dim: 64,
-            lr: 0.5,
+            lr: 0.2,
             batch_size: 16,
             min_count: 1,
-            max_features: 400_000,
+            max_features: 200_000,
             class_weighting: ClassWeighting::SqrtBalanced,
             patience: 5,
             calibrate: true,
             fallback_label: None,
             oos_threshold: None,
+            pooling: Pooling::Sqrt,
+            feature_dropout: 0.0,
             features: FeatureConfig::default(),
         }
     }
@@ -108,15 +113,15 @@ struct Params {
 
 /// (dev accuracy, dev NLL, epoch, E, O, b) of the best epoch so far.
 type Snapshot = (f32, f32, usize, Vec<f32>, Vec<f32>, Vec<f32>);
-/// (h, dlogits, dh, loss) of one example.
-type Grad = (Vec<f32>, Vec<f32>, Vec<f32>, f32);
+/// (h, dlogits, dh, loss, rows used) of one example.
+type Grad = (Vec<f32>, Vec<f32>, Vec<f32>, f32, Vec<u32>);
 
 struct Doc {
     rows: Vec<u32>,
     label: usize,
 }
 
-fn forward(p: &Params, d: usize, rows: &[u32]) -> Vec<f32> {
+fn forward(p: &Params, d: usize, rows: &[u32], pooling: Pooling) -> Vec<f32> {
     let mut h = vec![0f32; d];
     for &r in rows {
         let r = r as usize * d;
@@ -124,10 +129,8 @@ fn forward(p: &Params, d: usize, rows: &[u32]) -> Vec<f32> {
             *x += w;
         }
     }
-    if !rows.is_empty() {
-        let inv = 1.0 / rows.len() as f32;
-        h.iter_mut().for_each(|x| *x *= inv);
-    }
+    let inv = pooling.scale(rows.len());
+    h.iter_mut().for_each(|x| *x *= inv);
     h
 }
 
@@ -278,7 +281,27 @@ pub fn train(
                 .par_iter()
                 .map(|&i| {
                     let doc = &docs[i];
-                    let h = forward(&p, d, &doc.rows);
+                    let rows: Vec<u32> = if cfg.feature_dropout > 0.0 && doc.rows.len() > 1 {
+                        let cut = (f64::from(cfg.feature_dropout) * u64::MAX as f64) as u64;
+                        let base = splitmix(
+                            cfg.seed ^ splitmix(epoch as u64) ^ (i as u64).rotate_left(32),
+                        );
+                        let kept: Vec<u32> = doc
+                            .rows
+                            .iter()
+                            .enumerate()
+                            .filter(|(j, _)| splitmix(base ^ *j as u64) >= cut)
+                            .map(|(_, r)| *r)
+                            .collect();
+                        if kept.is_empty() {
+                            doc.rows.clone()
+                        } else {
+                            kept
+                        }
+                    } else {
+                        doc.rows.clone()
+                    };
+                    let h = forward(&p, d, &rows, cfg.pooling);
                     let mut z = logits(&p, d, &h);
                     softmax_in_place(&mut z, 1.0);
                     let w = class_w[doc.label];
@@ -292,10 +315,10 @@ pub fn train(
                             *x += g * o;
                         }
                     }
-                    (h, z, gh, loss)
+                    (h, z, gh, loss, rows)
                 })
                 .collect();
-            for (&i, (h, gz, gh, loss)) in batch.iter().zip(grads) {
+            for (h, gz, gh, loss, rows) in grads {
                 loss_sum += f64::from(loss);
                 for ((row, g), b) in p.o.chunks_exact_mut(d).zip(&gz).zip(p.b.iter_mut()) {
                     let s = lr * g;
@@ -304,12 +327,11 @@ pub fn train(
                     }
                     *b -= s;
                 }
-                let rows = &docs[i].rows;
                 if rows.is_empty() {
                     continue;
                 }
-                let s = lr / rows.len() as f32;
-                for &r in rows {
+                let s = lr * cfg.pooling.scale(rows.len());
+                for &r in &rows {
                     let r = r as usize * d;
                     for (e, g) in p.e[r..r + d].iter_mut().zip(&gh) {
                         *e -= s * g;
@@ -320,7 +342,7 @@ pub fn train(
         epochs_run = epoch;
         let train_loss = (loss_sum / docs.len() as f64) as f32;
         let dev_acc = dev_docs.as_ref().map(|dd| {
-            let (acc, nll) = dev_score(&p, d, dd);
+            let (acc, nll) = dev_score(&p, d, dd, cfg.pooling);
             let better = match &best {
                 None => true,
                 Some((ba, bl, ..)) => acc > *ba || (acc == *ba && nll < *bl),
@@ -359,7 +381,7 @@ pub fn train(
     if let Some(dd) = &dev_docs {
         let dev_logits: Vec<Vec<f32>> = dd
             .par_iter()
-            .map(|(rows, _)| logits(&p, d, &forward(&p, d, rows)))
+            .map(|(rows, _)| logits(&p, d, &forward(&p, d, rows, cfg.pooling)))
             .collect();
         if cfg.calibrate {
             temperature = fit_temperature(&dev_logits, dd);
@@ -406,14 +428,20 @@ pub fn train(
             dev_examples: dev.map_or(0, <[Example]>::len),
             dev_accuracy,
         },
+        cfg.pooling,
     )
 }
 
-fn dev_score(p: &Params, d: usize, dd: &[(Vec<u32>, Option<usize>)]) -> (f32, f32) {
+fn dev_score(
+    p: &Params,
+    d: usize,
+    dd: &[(Vec<u32>, Option<usize>)],
+    pooling: Pooling,
+) -> (f32, f32) {
     let r: Vec<(bool, f32)> = dd
         .par_iter()
         .map(|(rows, gold)| {
-            let mut z = logits(p, d, &forward(p, d, rows));
+            let mut z = logits(p, d, &forward(p, d, rows, pooling));
             softmax_in_place(&mut z, 1.0);
             let arg = argmax(&z);
             match gold {
@@ -425,6 +453,14 @@ fn dev_score(p: &Params, d: usize, dd: &[(Vec<u32>, Option<usize>)]) -> (f32, f3
     let acc = r.iter().filter(|x| x.0).count() as f32 / dd.len().max(1) as f32;
     let nll = r.iter().map(|x| x.1).sum::<f32>() / dd.len().max(1) as f32;
     (acc, nll)
+}
+
+/// SplitMix64 finalizer: a cheap, seedable, platform-independent hash for feature dropout.
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
 }
 
 fn argmax(z: &[f32]) -> usize {

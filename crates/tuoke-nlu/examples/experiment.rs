@@ -1,0 +1,110 @@
+//! Hyper-parameter experiments on the shared benchmark sets (evaluation data, read at run time).
+//!
+//! `cargo run --release -p tuoke-nlu --example experiment -- <dataset-dir> [key=value ...]`
+//! keys: dim lr epochs batch min_count max_features ngram_min ngram_max words bigrams bits weighting seed
+//! dev=none|file|split (split: no dev file → hold out nothing)
+use std::time::Instant;
+
+use tuoke_nlu::*;
+
+fn read(path: &std::path::Path) -> Vec<Example> {
+    let s = std::fs::read_to_string(path).unwrap_or_default();
+    s.lines()
+        .filter(|l| !l.trim().is_empty())
+        .filter_map(|l| serde_json::from_str::<Example>(l).ok())
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(dir) = args.first() else {
+        eprintln!("usage: experiment <dataset-dir> [key=value ...]");
+        std::process::exit(2);
+    };
+    let dir = std::path::Path::new(dir);
+    let mut cfg = TrainConfig::default();
+    let mut use_dev = true;
+    for kv in &args[1..] {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        match k {
+            "dim" => cfg.dim = v.parse().unwrap_or(cfg.dim),
+            "lr" => cfg.lr = v.parse().unwrap_or(cfg.lr),
+            "epochs" => cfg.epochs = v.parse().unwrap_or(cfg.epochs),
+            "batch" => cfg.batch_size = v.parse().unwrap_or(cfg.batch_size),
+            "min_count" => cfg.min_count = v.parse().unwrap_or(cfg.min_count),
+            "max_features" => cfg.max_features = v.parse().unwrap_or(cfg.max_features),
+            "ngram_min" => cfg.features.char_ngram_min = v.parse().unwrap_or(1),
+            "ngram_max" => cfg.features.char_ngram_max = v.parse().unwrap_or(3),
+            "words" => cfg.features.words = v == "1",
+            "bigrams" => cfg.features.word_bigrams = v == "1",
+            "bounds" => cfg.features.boundaries = v == "1",
+            "bits" => cfg.features.hash_bits = v.parse().unwrap_or(24),
+            "patience" => cfg.patience = v.parse().unwrap_or(cfg.patience),
+            "seed" => cfg.seed = v.parse().unwrap_or(42),
+            "weighting" => {
+                cfg.class_weighting = match v {
+                    "none" => ClassWeighting::None,
+                    "balanced" => ClassWeighting::Balanced,
+                    _ => ClassWeighting::SqrtBalanced,
+                }
+            }
+            "pool" => {
+                cfg.pooling = if v == "sqrt" {
+                    Pooling::Sqrt
+                } else {
+                    Pooling::Mean
+                }
+            }
+            "dropout" => cfg.feature_dropout = v.parse().unwrap_or(0.0),
+            "dev" => use_dev = v != "none",
+            _ => eprintln!("unknown key {k}"),
+        }
+    }
+    let train_set = read(&dir.join("train.jsonl"));
+    let dev_set = read(&dir.join("dev.jsonl"));
+    let test_set = read(&dir.join("test.jsonl"));
+    let dev = (use_dev && !dev_set.is_empty()).then_some(dev_set.as_slice());
+    warm_up();
+    let t = Instant::now();
+    let model = match train(&train_set, dev, &cfg, &mut |p| {
+        eprintln!(
+            "epoch {} loss {:.4} dev {:?}",
+            p.epoch, p.train_loss, p.dev_accuracy
+        )
+    }) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("train failed: {e}");
+            std::process::exit(1);
+        }
+    };
+    let secs = t.elapsed().as_secs_f64();
+    let q = model.quantize();
+    let opts = PredictOptions {
+        top_k: 0,
+        explain: 0,
+    };
+    let gold: Vec<&str> = test_set.iter().map(|e| e.label.as_str()).collect();
+    for (name, m) in [("f32", &model), ("int8", &q)] {
+        let pred: Vec<String> = test_set
+            .iter()
+            .map(|e| {
+                m.predict_features(&m.featurizer().featurize(&e.text), &opts)
+                    .label
+            })
+            .collect();
+        let r = evaluate(&gold, &pred, None).unwrap();
+        println!(
+            "{} {name}: acc {:.4} macro_f1 {:.4} bytes {} rows {} T {:.3} best_epoch {}/{} train {:.2}s",
+            dir.display(),
+            r.accuracy,
+            r.macro_f1,
+            m.to_bytes().len(),
+            m.num_rows(),
+            m.temperature(),
+            m.train_info().best_epoch,
+            m.train_info().epochs_run,
+            secs
+        );
+    }
+}
