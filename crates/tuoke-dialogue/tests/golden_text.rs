@@ -1,0 +1,145 @@
+//! Golden scenarios driven from raw customer text through the shipped analyzer
+//! (`tuoke_analyze::Analyzer::shipped()`, demo gazetteer) and the engine on the demo company.
+//! This is the real product path: text → analysis → dialogue.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, FixedOffset};
+use common::*;
+use serde_json::json;
+use tuoke_analyze::Analyzer;
+use tuoke_core::{Dialect, Language};
+use tuoke_dialogue::{Action, Grade};
+
+fn analyzer() -> &'static Analyzer {
+    static A: OnceLock<Analyzer> = OnceLock::new();
+    A.get_or_init(|| Analyzer::shipped().expect("shipped analyzer loads"))
+}
+
+/// Thursday 2026-11-26 10:00 in Beijing.
+fn now() -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap()
+}
+
+struct TextConvo(Convo);
+
+impl TextConvo {
+    fn new(language: Language, dialect: Dialect) -> TextConvo {
+        TextConvo(Convo::new(demo(), language, dialect))
+    }
+    /// Customer text → analyzer → engine; returns the reply. Shows the analysis on failure.
+    fn say(&mut self, text: &str) -> String {
+        let a = analyzer().analyze(text, now()).expect("analyzable");
+        let r = self.0.turn(a.clone());
+        eprintln!(
+            "you> {text}\n  ·· {} ({:.2}) {:?} {:?} {:?}\nbot> {r}",
+            a.intent.label,
+            a.intent.confidence,
+            a.sentiment.label,
+            a.dialect,
+            a.entities
+                .iter()
+                .map(|e| (e.kind, e.value.clone()))
+                .collect::<Vec<_>>()
+        );
+        r
+    }
+}
+
+#[test]
+fn t01_mandarin_buyer_from_price_to_contact() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Cmn);
+    let r = c.say("扫拖机器人X20多少钱？");
+    assert!(r.contains("¥3999"), "{r}");
+    assert_eq!(c.0.cites(), vec!["product:yq-vac-x20"]);
+    assert_eq!(c.0.stage(), "presentation");
+    let r = c.say("好的，我要买一台");
+    assert_eq!(c.0.node(), "ask_contact", "{r}");
+    let r = c.say("我的手机号是13912345678");
+    assert_eq!(c.0.slot("phone"), Some(&json!("+8613912345678")), "{r}");
+    assert!(c.0.score() >= 75, "{}", c.0.score());
+    assert_eq!(c.0.grade(), Grade::A);
+    assert!(
+        c.0.all_actions
+            .iter()
+            .any(|a| matches!(a, Action::Handoff { reason, .. } if reason == "grade_A"))
+    );
+}
+
+#[test]
+fn t02_cantonese_customer_asks_price_in_cantonese() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Yue);
+    let r = c.say("X20 Ultra 幾多錢呀？");
+    assert_eq!(c.0.state().variety, tuoke_dialogue::Variety::Yue, "{r}");
+    assert!(r.contains("嘅售價係¥3999"), "{r}");
+}
+
+#[test]
+fn t03_english_customer_asks_price_then_delivery() {
+    let mut c = TextConvo::new(Language::En, Dialect::Cmn);
+    let r = c.say("How much is the X20 Ultra?");
+    assert!(r.contains("costs ¥3999"), "{r}");
+    let r = c.say("How long does delivery take?");
+    assert!(r.contains("Hangzhou warehouse"), "{r}");
+    assert_eq!(c.0.cites(), vec!["product:yq-vac-x20"]);
+}
+
+#[test]
+fn t04_context_carry_over_from_text() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Cmn);
+    c.say("X20多少钱");
+    let r = c.say("那X10呢？");
+    assert_eq!(c.0.slot("product"), Some(&json!("yq-vac-x10")), "{r}");
+    assert!(r.contains("¥1999"), "{r}");
+    let r = c.say("还是要第一个吧，多少钱来着");
+    assert_eq!(c.0.slot("product"), Some(&json!("yq-vac-x20")), "{r}");
+    assert!(r.contains("¥3999"), "{r}");
+}
+
+#[test]
+fn t05_busy_customer_gets_a_call_back() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Cmn);
+    let r = c.say("我现在在开会没空，明天下午三点再打给我吧");
+    assert_eq!(c.0.node(), "callback_scheduled", "{r}");
+    assert_eq!(
+        c.0.slot("callback_time"),
+        Some(&json!("2026-11-27T15:00:00+08:00"))
+    );
+    assert!(
+        c.0.out
+            .actions
+            .iter()
+            .any(|a| matches!(a, Action::ScheduleFollowUp { .. }))
+    );
+}
+
+#[test]
+fn t06_angry_complaint_goes_to_a_human() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Cmn);
+    let r = c.say("你们的扫地机用了一个月就坏了，太差劲了，我要投诉！");
+    assert!(c.0.state().handed_off, "{r}");
+    assert_eq!(c.0.handoff_reason().as_deref(), Some("complaint"));
+    assert_eq!(c.say("人呢？快点处理"), "");
+}
+
+#[test]
+fn t07_competitor_customer_hears_the_comparison() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Cmn);
+    let r = c.say("我家现在用的是科沃斯的扫地机，你们的有什么优势？");
+    assert_eq!(c.0.slot("competitor"), Some(&json!("ecovacs")), "{r}");
+    assert_eq!(c.0.node(), "competitor_compare", "{r}");
+    assert!(c.0.cites().contains(&"competitor:ecovacs".to_string()));
+}
+
+#[test]
+fn t08_request_human_in_english() {
+    let mut c = TextConvo::new(Language::En, Dialect::Cmn);
+    let r = c.say("Can I talk to a real person please?");
+    assert_eq!(
+        c.0.handoff_reason().as_deref(),
+        Some("request_human"),
+        "{r}"
+    );
+}
