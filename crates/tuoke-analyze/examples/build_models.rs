@@ -37,11 +37,11 @@ fn hp(name: &str, default: usize) -> usize {
 fn features() -> FeatureConfig {
     FeatureConfig {
         char_ngram_min: 1,
-        char_ngram_max: 3,
+        char_ngram_max: hp("CHAR_MAX", 3) as u8,
         words: true,
-        word_bigrams: true,
+        word_bigrams: hp("WORD_BIGRAMS", 1) == 1,
         boundaries: true,
-        hash_bits: 20,
+        hash_bits: hp("HASH_BITS", 20) as u8,
         lexicon: Vec::new(),
     }
 }
@@ -197,9 +197,9 @@ fn build_intent(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()> {
     }
     let cfg = TrainConfig {
         seed: SEED,
-        epochs: 40,
+        epochs: hp("INTENT_EPOCHS", 40),
         dim: hp("INTENT_DIM", 32),
-        lr: 0.5,
+        lr: hp("INTENT_LR_PCT", 50) as f32 / 100.0,
         batch_size: 16,
         min_count: hp("INTENT_MIN_COUNT", 1) as u32,
         max_features: hp("INTENT_MAX_FEATURES", 200_000),
@@ -209,6 +209,7 @@ fn build_intent(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()> {
         fallback_label: Some(tuoke_core::OUT_OF_SCOPE.to_string()),
         oos_threshold: None,
         features: features(),
+        ..TrainConfig::default()
     };
     let m = fit("intent", &tr, &dev, &cfg)?;
     let size = write_model(&a.out, "intent", &m)?;
@@ -237,6 +238,7 @@ fn build_sentiment(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()>
         fallback_label: None,
         oos_threshold: None,
         features: features(),
+        ..TrainConfig::default()
     };
     let m = fit("sentiment", &examples(&tr), &examples(&dev), &cfg)?;
     let size = write_model(&a.out, "sentiment", &m)?;
@@ -264,6 +266,7 @@ fn build_dialect(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()> {
         fallback_label: None,
         oos_threshold: None,
         features: features(),
+        ..TrainConfig::default()
     };
     let m = fit("dialect", &examples(&tr), &examples(&dev), &cfg)?;
     let size = write_model(&a.out, "dialect", &m)?;

@@ -390,6 +390,41 @@ mod tests {
     }
 
     #[test]
+    fn default_gazetteer_finds_demo_competitor_and_custom_one_replaces_it() {
+        let a = analyzer();
+        let r = a.analyze("你们和小米比怎么样", now()).unwrap();
+        assert!(
+            r.entities
+                .iter()
+                .any(|e| e.kind == tuoke_core::EntityType::Competitor && e.value == "xiaomi"),
+            "{:?}",
+            r.entities
+        );
+        let g = Gazetteer {
+            products: vec![tuoke_entities::GazetteerEntry {
+                id: "acme-crm".into(),
+                names: vec!["Acme CRM".into(), "艾克米".into()],
+            }],
+            competitors: Vec::new(),
+        };
+        let a = a.with_gazetteer(g);
+        let r = a.analyze("艾克米多少钱，和小米比呢", now()).unwrap();
+        let products: Vec<_> = r
+            .entities
+            .iter()
+            .filter(|e| e.kind == tuoke_core::EntityType::Product)
+            .collect();
+        assert_eq!(products.len(), 1, "{:?}", r.entities);
+        assert_eq!(products[0].value, "acme-crm");
+        assert_eq!((products[0].start, products[0].end), (0, 3));
+        assert!(
+            !r.entities
+                .iter()
+                .any(|e| e.kind == tuoke_core::EntityType::Competitor)
+        );
+    }
+
+    #[test]
     fn odd_inputs_do_not_panic() {
         let a = analyzer();
         for t in [
