@@ -1,14 +1,230 @@
-//! `tuoke serve` and `tuoke demo` (owned by the service work).
-#[derive(clap::Args)]
-pub struct ServeArgs {}
+//! `tuoke serve` and `tuoke demo`: the HTTP API, chat widget and sales dashboard.
+//!
+//! Defaults need nothing: the embedded demo company, a SQLite file in the data dir, and on the
+//! first start an admin key (printed once) and a widget key (stored in `<data-dir>/widget.key`;
+//! widget keys are public, they sit in the company's web pages).
 
-#[derive(clap::Args)]
-pub struct DemoArgs {}
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
-pub fn run(_a: ServeArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`tuoke serve` is not built yet")
+use anyhow::{Context, bail};
+use tuoke_dialogue::{Company, CompanySources};
+use tuoke_server::ServerConfig;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the chosen address is printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Folder for the SQLite database and the widget key file.
+    #[arg(long, default_value = "tuoke-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `postgres://…` for many processes on one PostgreSQL, or `sqlite:PATH`.
+    /// Default: `sqlite:<data-dir>/tuoke.db`.
+    #[arg(long)]
+    pub database: Option<String>,
+    /// Company folder with company.yaml, products.yaml, faq.yaml, competitors.yaml,
+    /// playbook.yaml and grading.yaml. Default: the embedded demo company.
+    #[arg(long)]
+    pub company: Option<PathBuf>,
+    /// Requests per second allowed per API key (0 = unlimited).
+    #[arg(long, default_value_t = 50)]
+    pub rate_limit: u32,
+    /// Burst allowed per API key above the rate.
+    #[arg(long, default_value_t = 100)]
+    pub rate_burst: u32,
+    /// Do not run the webhook delivery worker in this process.
+    #[arg(long)]
+    pub no_webhook_worker: bool,
+    /// First delay before re-sending a failed webhook, in milliseconds (doubles per attempt).
+    #[arg(long, default_value_t = 2000)]
+    pub webhook_backoff_ms: u64,
+    /// Tokio worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
-pub fn demo(_a: DemoArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`tuoke demo` is not built yet")
+#[derive(clap::Args, Debug, Clone)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Folder for the demo's SQLite database and keys.
+    #[arg(long, default_value = "tuoke-demo-data")]
+    pub data_dir: PathBuf,
+}
+
+pub fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(n) = a.threads {
+        rt.worker_threads(n.max(1));
+    }
+    rt.build()?.block_on(serve(a, false))
+}
+
+pub fn demo(d: DemoArgs) -> anyhow::Result<()> {
+    let a = ServeArgs {
+        addr: d.addr,
+        data_dir: d.data_dir,
+        database: None,
+        company: None,
+        rate_limit: 50,
+        rate_burst: 100,
+        no_webhook_worker: false,
+        webhook_backoff_ms: 2000,
+        threads: None,
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(a, true))
+}
+
+fn load_company(dir: Option<&Path>) -> anyhow::Result<Company> {
+    let Some(dir) = dir else {
+        return Ok(Company::demo());
+    };
+    let read = |f: &str| -> anyhow::Result<String> {
+        std::fs::read_to_string(dir.join(f))
+            .with_context(|| format!("reading {}", dir.join(f).display()))
+    };
+    let src = CompanySources {
+        company: read("company.yaml")?,
+        products: read("products.yaml")?,
+        faq: read("faq.yaml")?,
+        competitors: read("competitors.yaml")?,
+        playbook: read("playbook.yaml")?,
+        grading: read("grading.yaml")?,
+    };
+    Company::from_sources(&src).with_context(|| format!("company folder {}", dir.display()))
+}
+
+async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&a.data_dir)
+        .with_context(|| format!("creating data dir {}", a.data_dir.display()))?;
+    let url = match &a.database {
+        Some(u) => u.clone(),
+        None => format!("sqlite://{}", a.data_dir.join("tuoke.db").display()),
+    };
+    let company = Arc::new(load_company(a.company.as_deref())?);
+    let analyzer = Arc::new(tuoke_server::analyzer_for(&company)?);
+    let store = tuoke_store::Store::connect(&url)
+        .await
+        .with_context(|| format!("opening database {}", redact_url(&url)))?;
+    let admin_env = std::env::var("TUOKE_ADMIN_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
+    if let Some(k) = &admin_env {
+        if k.len() < 16 {
+            bail!("TUOKE_ADMIN_KEY must have at least 16 characters");
+        }
+    }
+    let boot = tuoke_server::bootstrap_keys(&store, admin_env.as_deref()).await?;
+    let widget_file = a.data_dir.join("widget.key");
+    if let Some(b) = &boot {
+        std::fs::write(&widget_file, format!("{}\n", b.widget))
+            .with_context(|| format!("writing {}", widget_file.display()))?;
+    }
+    let widget_key = std::fs::read_to_string(&widget_file)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+
+    let config = ServerConfig {
+        rate_limit_per_sec: a.rate_limit,
+        rate_limit_burst: a.rate_burst,
+        webhook_worker: !a.no_webhook_worker,
+        webhook_backoff_base: Duration::from_millis(a.webhook_backoff_ms.max(1)),
+        public_widget_key: if demo { widget_key.clone() } else { None },
+        ..ServerConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind(a.addr)
+        .await
+        .with_context(|| format!("listening on {}", a.addr))?;
+    let server = tuoke_server::start(listener, store, company, analyzer, config).await?;
+    let base = format!("http://{}", server.addr);
+    println!(
+        "tuoke listening on {base} ({})",
+        server.state.store.engine().as_str()
+    );
+    match &widget_key {
+        Some(k) => println!("  chat page:  {base}/chat?key={k}"),
+        None => println!("  chat page:  {base}/chat?key=<a widget key>"),
+    }
+    if demo && widget_key.is_some() {
+        println!("  demo shop:  {base}/demo");
+    }
+    println!("  dashboard:  {base}/dashboard");
+    println!("  API docs:   {base}/openapi.json");
+    if let Some(b) = &boot {
+        println!(
+            "  admin key (shown once; sign in to the dashboard with it): {}",
+            b.admin
+        );
+        println!("  widget key: {}", b.widget);
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let stop = server.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("shutting down: finishing in-flight requests");
+        let _ = stop.send(true);
+    });
+    server.wait().await?;
+    Ok(())
+}
+
+/// The URL without a password, for error messages.
+fn redact_url(u: &str) -> String {
+    match (u.find("://"), u.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &u[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{}:***{}", &u[..s + 3], user, &u[at..]),
+                None => u.to_string(),
+            }
+        }
+        _ => u.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:x.db"), "sqlite:x.db");
+    }
 }
