@@ -63,5 +63,32 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// The real product path: raw text → shipped analyzer → one dialogue turn.
+fn bench_with_analyzer(c: &mut Criterion) {
+    let Ok(analyzer) = tuoke_analyze::Analyzer::shipped() else {
+        eprintln!("shipped analyzer unavailable; skipping the text benchmarks");
+        return;
+    };
+    let engine = Engine::new(Arc::new(Company::demo()));
+    let now8 = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
+    let now = now8.to_utc();
+    let fresh = engine.start(now, Language::Zh, Dialect::Cmn).state;
+    for (name, text) in [
+        ("text_turn/price_cmn", "扫拖机器人X20多少钱？"),
+        (
+            "text_turn/callback_cmn",
+            "我现在在开会没空，明天下午三点再打给我吧",
+        ),
+        ("text_turn/price_en", "How much is the X20 Ultra?"),
+    ] {
+        c.bench_function(name, |b| {
+            b.iter(|| {
+                let a = analyzer.analyze(black_box(text), now8).unwrap();
+                engine.turn(black_box(&fresh), &a, now)
+            })
+        });
+    }
+}
+
+criterion_group!(benches, bench, bench_with_analyzer);
 criterion_main!(benches);

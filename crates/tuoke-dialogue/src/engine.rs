@@ -270,10 +270,9 @@ impl Engine {
         });
         let mut intent: Option<String> = raw_intent.map(str::to_string);
         if facts.entities.contains("product")
-            && matches!(
-                intent.as_deref(),
-                None | Some("out_of_scope") | Some("affirm")
-            )
+            && (matches!(intent.as_deref(), None | Some("out_of_scope") | Some("affirm"))
+                // "那X10呢" is sometimes read as provide_contact; without a contact it is a follow-up.
+                || (intent.as_deref() == Some("provide_contact") && !facts.entities.contains("contact")))
             && let Some(p) = prev_intent.filter(|p| CARRY_INTENTS.contains(&p.as_str()))
         {
             intent = Some(p);
