@@ -304,8 +304,25 @@ fn one_megabyte_line_is_handled() {
         model.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let o = run(&["nlu", "predict", "--model", model.to_str().unwrap(), &big]);
+    // a 1 MB command-line argument exceeds the OS limit: send it on stdin
+    let mut child = bin()
+        .args(["nlu", "predict", "--model", model.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all((big + "\n").as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
+    let p: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(p["label"], "ask_price");
 }
 
 #[test]
