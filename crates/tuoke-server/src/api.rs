@@ -398,14 +398,14 @@ pub struct CreateConversation {
 }
 
 fn check_len(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
-    if let Some(s) = v {
-        if s.chars().count() > max {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_long",
-                format!("{field} is longer than {max} characters"),
-            ));
-        }
+    if let Some(s) = v
+        && s.chars().count() > max
+    {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_long",
+            format!("{field} is longer than {max} characters"),
+        ));
     }
     Ok(())
 }
@@ -588,10 +588,10 @@ pub async fn post_message(
     check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
     check_len("client_message_id", &body.client_message_id, 200)?;
     let conv = load_conversation(&st, &id, &auth).await?;
-    if let Some(cmid) = &body.client_message_id {
-        if let Some(r) = st.store.turn_result(&id, cmid).await? {
-            return Ok(Json(r));
-        }
+    if let Some(cmid) = &body.client_message_id
+        && let Some(r) = st.store.turn_result(&id, cmid).await?
+    {
+        return Ok(Json(r));
     }
     // Analysis is pure CPU and runs outside any transaction.
     let t = Instant::now();
@@ -668,14 +668,13 @@ pub async fn post_message(
             _ => {}
         }
     }
-    if contact != NewCustomer::default() {
-        if let Err(e) = st
+    if contact != NewCustomer::default()
+        && let Err(e) = st
             .store
             .update_customer_contact(&after.customer_id, &contact)
             .await
-        {
-            tracing::warn!(error = %e, "could not store contact details");
-        }
+    {
+        tracing::warn!(error = %e, "could not store contact details");
     }
     publish_turn(&st, &after, &msgs, out);
     let result = match out {

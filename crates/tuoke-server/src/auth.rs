@@ -70,10 +70,10 @@ impl KeyCache {
 
     pub async fn lookup(&self, store: &Store, key: &str) -> Result<Option<ApiKey>, ApiError> {
         let h = hash_key(key);
-        if let Some((k, at)) = self.entries.read().await.get(&h) {
-            if at.elapsed() < self.ttl {
-                return Ok(Some(k.clone()));
-            }
+        if let Some((k, at)) = self.entries.read().await.get(&h)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(Some(k.clone()));
         }
         let found = store.find_api_key(key).await?;
         let mut w = self.entries.write().await;
@@ -154,20 +154,20 @@ impl FromRequestParts<Arc<AppState>> for Auth {
         let Some(k) = state.keys.lookup(&state.store, &key).await? else {
             return Err(ApiError::unauthorized("invalid API key"));
         };
-        if let Some(l) = &state.limiter {
-            if let Err(not_until) = l.check_key(&k.id) {
-                state.metrics.rate_limited.inc();
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ));
-                let mut e = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    "too many requests for this API key",
-                );
-                e.retry_after = Some(wait.as_secs().max(1));
-                return Err(e);
-            }
+        if let Some(l) = &state.limiter
+            && let Err(not_until) = l.check_key(&k.id)
+        {
+            state.metrics.rate_limited.inc();
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests for this API key",
+            );
+            e.retry_after = Some(wait.as_secs().max(1));
+            return Err(e);
         }
         Ok(Auth { key: k })
     }

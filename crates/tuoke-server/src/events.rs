@@ -69,10 +69,8 @@ fn to_event(e: &BusEvent, with_id: bool) -> Event {
     let mut ev = Event::default()
         .event(e.kind)
         .data(serde_json::to_string(&*e.data).unwrap_or_else(|_| "{}".into()));
-    if with_id {
-        if let Some(s) = e.seq {
-            ev = ev.id(s.to_string());
-        }
+    if with_id && let Some(s) = e.seq {
+        ev = ev.id(s.to_string());
     }
     ev
 }

@@ -155,7 +155,7 @@ async fn conversation_flow(t: &TestServer) {
     assert!(stats["funnel"].is_object());
     let (s, comp) = t.json(Method::GET, "/v1/company", &t.widget, None).await;
     assert_eq!(s, 200);
-    assert!(comp["products"].as_array().unwrap().len() > 0);
+    assert!(!comp["products"].as_array().unwrap().is_empty());
     assert!(comp["playbook"].is_object());
     let (s, a) = t
         .json(

@@ -117,10 +117,10 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
     let admin_env = std::env::var("TUOKE_ADMIN_KEY")
         .ok()
         .filter(|k| !k.is_empty());
-    if let Some(k) = &admin_env {
-        if k.len() < 16 {
-            bail!("TUOKE_ADMIN_KEY must have at least 16 characters");
-        }
+    if let Some(k) = &admin_env
+        && k.len() < 16
+    {
+        bail!("TUOKE_ADMIN_KEY must have at least 16 characters");
     }
     let boot = tuoke_server::bootstrap_keys(&store, admin_env.as_deref()).await?;
     let widget_file = a.data_dir.join("widget.key");
