@@ -55,8 +55,39 @@ fn price(p: &Price) -> String {
 }
 
 fn join(v: Variety, items: impl Iterator<Item = String>) -> String {
-    let items: Vec<String> = items.filter(|s| !s.trim().is_empty()).collect();
+    // KB sentences end with their own full stop; the separator (and the template) supplies it.
+    let items: Vec<String> = items
+        .map(|s| {
+            s.trim()
+                .trim_end_matches(['。', '；', ';', '.'])
+                .to_string()
+        })
+        .filter(|s| !s.is_empty())
+        .collect();
     items.join(if v.is_chinese() { "；" } else { "; " })
+}
+
+/// Collapse punctuation doubled where a KB text ending in a full stop meets a template's own
+/// ("…抵¥150。。" → "…抵¥150。", "trade-in.." → "trade-in."). An ellipsis ("...") and decimal
+/// points are left alone.
+fn tidy_punctuation(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len());
+    let mut last: Option<char> = None;
+    for (i, &c) in chars.iter().enumerate() {
+        let cjk_double =
+            matches!(c, '。' | '；') && matches!(last, Some('。' | '；' | '！' | '？'));
+        let en_double = c == '.'
+            && last == Some('.')
+            && (i < 2 || chars[i - 2] != '.')
+            && chars.get(i + 1) != Some(&'.');
+        if cjk_double || en_double {
+            continue;
+        }
+        out.push(c);
+        last = Some(c);
+    }
+    out
 }
 
 fn list(v: Variety, items: impl Iterator<Item = String>) -> String {
@@ -254,6 +285,7 @@ impl RenderCtx<'_> {
             rest = rest.get(pos + pat.len()..).unwrap_or("");
         }
         out.push_str(rest);
+        let out = tidy_punctuation(&out);
         let mut seen = std::collections::BTreeSet::new();
         cites.retain(|c| seen.insert(c.clone()));
         Ok((out, cites))
@@ -273,5 +305,14 @@ mod tests {
         assert_eq!(fmt_price(1299.0, "CNY"), "¥1299");
         assert_eq!(fmt_price(99.0, "USD"), "US$99");
         assert_eq!(fmt_price(5.0, "JPY"), "JPY 5");
+    }
+
+    #[test]
+    fn doubled_sentence_marks_are_collapsed() {
+        assert_eq!(tidy_punctuation("抵¥150。。"), "抵¥150。");
+        assert_eq!(tidy_punctuation("烘干。；保修 2 年"), "烘干。保修 2 年");
+        assert_eq!(tidy_punctuation("trade-in.. Offer"), "trade-in. Offer");
+        assert_eq!(tidy_punctuation("wait... ok"), "wait... ok");
+        assert_eq!(tidy_punctuation("版本 2.0。"), "版本 2.0。");
     }
 }
