@@ -179,6 +179,20 @@ fn sentiment_str(a: &tuoke_core::Analysis) -> &'static str {
     }
 }
 
+/// The columns `conversation_from_row!` reads, in its order: one list for every query that uses it.
+macro_rules! conversation_select {
+    () => {
+        "SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations"
+    };
+}
+
+/// The columns `lead_from_row!` reads, in its order, with the join they come from.
+macro_rules! lead_select {
+    () => {
+        "SELECT l.conversation_id, l.customer_id, l.score, l.grade, l.evidence, c.stage, c.status, l.last_activity, l.last_message FROM leads l JOIN conversations c ON c.id = l.conversation_id"
+    };
+}
+
 macro_rules! conversation_from_row {
     ($r:expr) => {{
         let r = $r;
@@ -537,7 +551,7 @@ impl Store {
 
     pub async fn get_conversation(&self, id: &str) -> Result<Option<Conversation>> {
         let row = read!(self, p => {
-            sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE id = $1")
+            sqlx::query(concat!(conversation_select!(), " WHERE id = $1"))
                 .bind(id).fetch_optional(p).await?.map(|r| conversation_from_row!(r)).transpose()?
         });
         Ok(row)
@@ -547,7 +561,7 @@ impl Store {
     /// connection on SQLite), so a retry after a conflict sees the latest version.
     pub async fn get_conversation_fresh(&self, id: &str) -> Result<Option<Conversation>> {
         let row = write!(self, p => {
-            sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE id = $1")
+            sqlx::query(concat!(conversation_select!(), " WHERE id = $1"))
                 .bind(id).fetch_optional(p).await?.map(|r| conversation_from_row!(r)).transpose()?
         });
         Ok(row)
@@ -563,8 +577,8 @@ impl Store {
         let offset = offset.max(0);
         let rows = read!(self, p => {
             let q = match status {
-                Some(s) => sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3").bind(s.as_str()),
-                None => sqlx::query("SELECT id, customer_id, channel, status, stage, state, version, last_seq, created_by_key, created_at, updated_at FROM conversations WHERE $1 = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3").bind(""),
+                Some(s) => sqlx::query(concat!(conversation_select!(), " WHERE status = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3")).bind(s.as_str()),
+                None => sqlx::query(concat!(conversation_select!(), " WHERE $1 = $1 ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3")).bind(""),
             };
             q.bind(limit).bind(offset).fetch_all(p).await?.into_iter().map(|r| conversation_from_row!(r)).collect::<Result<Vec<_>>>()?
         });
@@ -704,17 +718,14 @@ impl Store {
 
     pub async fn get_lead(&self, conversation_id: &str) -> Result<Option<LeadRow>> {
         let r = read!(self, p => {
-            sqlx::query("SELECT l.conversation_id, l.customer_id, l.score, l.grade, l.evidence, c.stage, c.status, l.last_activity, l.last_message FROM leads l JOIN conversations c ON c.id = l.conversation_id WHERE l.conversation_id = $1")
+            sqlx::query(concat!(lead_select!(), " WHERE l.conversation_id = $1"))
                 .bind(conversation_id).fetch_optional(p).await?.map(|r| lead_from_row!(r)).transpose()?
         });
         Ok(r)
     }
 
     pub async fn list_leads(&self, f: &LeadFilter) -> Result<Vec<LeadRow>> {
-        let mut sql = String::from(
-            "SELECT l.conversation_id, l.customer_id, l.score, l.grade, l.evidence, c.stage, c.status, l.last_activity, l.last_message \
-             FROM leads l JOIN conversations c ON c.id = l.conversation_id WHERE 1 = 1",
-        );
+        let mut sql = String::from(concat!(lead_select!(), " WHERE 1 = 1"));
         let mut args: Vec<String> = Vec::new();
         if let Some(g) = &f.grade {
             args.push(g.clone());
