@@ -2,7 +2,9 @@
 //!
 //! `cargo run --release -p tuoke-nlu --example experiment -- <dataset-dir> [key=value ...]`
 //! keys: dim lr epochs batch min_count max_features ngram_min ngram_max words bigrams bits weighting seed
-//! dev=none|file|split (split: no dev file → hold out nothing)
+//! kind=bag|linear|ensemble c lmin lmax idf=0|1
+//! dev=none (ignore dev.jsonl); devsplit=1 (tuning on a set without dev.jsonl: train on 90% of train,
+//! use the other 10% as dev and report its score; the test score is then not the final one)
 use std::time::Instant;
 
 use tuoke_nlu::*;
@@ -24,6 +26,7 @@ fn main() {
     let dir = std::path::Path::new(dir);
     let mut cfg = TrainConfig::default();
     let mut use_dev = true;
+    let mut devsplit = false;
     for kv in &args[1..] {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         match k {
@@ -57,11 +60,29 @@ fn main() {
             }
             "dropout" => cfg.feature_dropout = v.parse().unwrap_or(0.0),
             "dev" => use_dev = v != "none",
+            "devsplit" => devsplit = v == "1",
+            "kind" => cfg.kind = v.parse().unwrap_or(cfg.kind),
+            "c" => cfg.svm_c = v.parse().unwrap_or(cfg.svm_c),
+            "lmin" => cfg.linear_min_count = v.parse().unwrap_or(cfg.linear_min_count),
+            "lmax" => cfg.linear_max_features = v.parse().unwrap_or(cfg.linear_max_features),
+            "idf" => cfg.linear_idf = v == "1",
             _ => eprintln!("unknown key {k}"),
         }
     }
-    let train_set = read(&dir.join("train.jsonl"));
-    let dev_set = read(&dir.join("dev.jsonl"));
+    let mut train_set = read(&dir.join("train.jsonl"));
+    let mut dev_set = read(&dir.join("dev.jsonl"));
+    if devsplit {
+        // every 10th example (file order) is dev
+        let all = std::mem::take(&mut train_set);
+        dev_set.clear();
+        for (i, e) in all.into_iter().enumerate() {
+            if i % 10 == 9 {
+                dev_set.push(e);
+            } else {
+                train_set.push(e);
+            }
+        }
+    }
     let test_set = read(&dir.join("test.jsonl"));
     let dev = (use_dev && !dev_set.is_empty()).then_some(dev_set.as_slice());
     warm_up();
@@ -85,6 +106,24 @@ fn main() {
         explain: 0,
     };
     let gold: Vec<&str> = test_set.iter().map(|e| e.label.as_str()).collect();
+    if let Some(dev) = dev {
+        let dg: Vec<&str> = dev.iter().map(|e| e.label.as_str()).collect();
+        let pred: Vec<String> = dev
+            .iter()
+            .map(|e| {
+                model
+                    .predict_features(&model.featurizer().featurize(&e.text), &opts)
+                    .label
+            })
+            .collect();
+        let r = evaluate(&dg, &pred, None).unwrap();
+        println!(
+            "{} DEV f32: acc {:.4} macro_f1 {:.4}",
+            dir.display(),
+            r.accuracy,
+            r.macro_f1
+        );
+    }
     for (name, m) in [("f32", &model), ("int8", &q)] {
         let pred: Vec<String> = test_set
             .iter()
@@ -95,7 +134,7 @@ fn main() {
             .collect();
         let r = evaluate(&gold, &pred, None).unwrap();
         println!(
-            "{} {name}: acc {:.4} macro_f1 {:.4} bytes {} rows {} T {:.3} best_epoch {}/{} train {:.2}s",
+            "{} {name}: acc {:.4} macro_f1 {:.4} bytes {} rows {} T {:.3} best_epoch {}/{} train {:.2}s kind {:?}",
             dir.display(),
             r.accuracy,
             r.macro_f1,
@@ -104,7 +143,8 @@ fn main() {
             m.temperature(),
             m.train_info().best_epoch,
             m.train_info().epochs_run,
-            secs
+            secs,
+            m.kind()
         );
     }
 }

@@ -6,9 +6,11 @@
 //!   Traditional→Simplified (fast2s), emoji kept, optional dialect lexicon (greedy longest match),
 //!   with a char-offset map back to the original text.
 //! * [`FeatureConfig`] / [`Featurizer`] — hashed char n-grams + jieba words + word bigrams → [`Features`].
-//! * [`train`] with a [`TrainConfig`] → [`Model`]: fastText-style embedding bag → softmax, mini-batch SGD
-//!   (rayon, deterministic per seed), class weights, early stopping on dev, temperature calibration,
-//!   out-of-scope by explicit label and by a dev-chosen confidence threshold with a fallback label.
+//! * [`train`] with a [`TrainConfig`] → [`Model`] of a [`ModelKind`]: a fastText-style embedding bag →
+//!   softmax (mini-batch SGD), a full-rank linear model over TF-IDF features (one-vs-rest linear SVMs,
+//!   dual coordinate descent), or both with their logits mixed; rayon, deterministic per seed, class
+//!   weights, early stopping on dev, temperature calibration, out-of-scope by explicit label and by a
+//!   dev-chosen confidence threshold with a fallback label.
 //! * [`Model::predict`] → [`Prediction`] `{label, confidence, top_k, explanation}`;
 //!   [`Model::quantize`] → int8 model that predicts from int8 rows;
 //!   [`Model::to_bytes`]/[`Model::from_bytes`], [`Model::save`]/[`Model::load`] (checked file format).
@@ -31,6 +33,7 @@
 
 mod features;
 mod format;
+mod linear;
 mod metrics;
 mod model;
 mod normalize;
@@ -39,7 +42,9 @@ mod train;
 pub use features::{FeatureConfig, Features, Featurizer, MAX_TEXT_CHARS, NamedFeature, warm_up};
 pub use format::{FORMAT_VERSION, MAGIC};
 pub use metrics::{LabelMetrics, Metrics, OosMetrics, evaluate};
-pub use model::{Embedding, Model, OosThreshold, Pooling, PredictOptions, Prediction, TrainInfo};
+pub use model::{
+    Embedding, Model, ModelKind, OosThreshold, Pooling, PredictOptions, Prediction, TrainInfo,
+};
 pub use normalize::{Normalized, Normalizer};
 pub use train::{ClassWeighting, Example, TrainConfig, TrainProgress, train};
 pub use tuoke_core::{FeatureWeight, LabelScore};

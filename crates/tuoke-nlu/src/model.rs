@@ -1,17 +1,22 @@
-//! The classifier: a fastText-style hashed embedding bag → linear softmax.
+//! The classifier: up to two components over the same hashed features, whose logits are summed.
 //!
-//! `h = mean(E[f] for f in features of the text)`, `logits = O·h + b`, `p = softmax(logits / T)`.
-//! Only buckets seen in training get a row of `E` (an unseen bucket carries no information), which keeps
-//! files small. `E` is stored as f32 or, after [`Model::quantize`], as int8 with one symmetric scale per
-//! row; the int8 model predicts straight from the int8 rows (gather + per-row scale), it is never expanded
-//! back to f32.
+//! * **bag** — a fastText-style hashed embedding bag: `h = pool(E[f] for f in features)`, `z = O·h + b`.
+//! * **linear** — a full-rank linear model over TF-IDF, L2-normalized binary features:
+//!   `x_f = idf_f / ‖idf‖₂`, `z = Σ_f x_f·W[f] + b` (one weight per feature × label; trained as
+//!   one-vs-rest L2-loss linear SVMs, see `linear.rs`).
+//!
+//! `logits = a_bag·z_bag + a_lin·z_lin` (the `a` are fitted on dev: each component's own inverse
+//! temperature), `p = softmax(logits / T)`. Only buckets seen in training get a row (an unseen bucket
+//! carries no information), which keeps files small. Rows are stored as f32 or, after
+//! [`Model::quantize`], as int8 with one symmetric scale per row; the int8 model predicts straight from
+//! the int8 rows (gather + per-row scale), it is never expanded back to f32.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use tuoke_core::{FeatureWeight, LabelScore};
 
 use crate::NluError;
-use crate::features::{FeatureConfig, Features, Featurizer};
+use crate::features::{FeatureConfig, Features, Featurizer, NamedFeature};
 
 /// Embedding rows, f32 or int8 with a scale per row (`value ≈ q as f32 * scale`).
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +31,33 @@ pub enum Embedding {
 pub struct OosThreshold {
     pub fallback_label: String,
     pub threshold: f32,
+}
+
+/// Which components a model has (and which [`crate::train`] fits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Hashed embedding bag → softmax (fastText-style; small, low-rank).
+    #[default]
+    Bag,
+    /// Full-rank linear model over TF-IDF features (one-vs-rest L2-loss SVMs, dual coordinate descent).
+    Linear,
+    /// Both, logits summed with dev-fitted weights.
+    Ensemble,
+}
+
+impl std::str::FromStr for ModelKind {
+    type Err = NluError;
+    fn from_str(s: &str) -> Result<Self, NluError> {
+        match s {
+            "bag" => Ok(ModelKind::Bag),
+            "linear" => Ok(ModelKind::Linear),
+            "ensemble" => Ok(ModelKind::Ensemble),
+            _ => Err(NluError::InvalidConfig(format!(
+                "model kind must be bag, linear or ensemble, got {s:?}"
+            ))),
+        }
+    }
 }
 
 /// How the embedding rows of a text are combined: `h = scale(n) * Σ E[f]`.
@@ -96,138 +128,83 @@ pub struct Prediction {
     pub below_threshold: bool,
 }
 
-/// A trained classifier. `Send + Sync`; share it behind an `Arc`.
+/// The embedding-bag component.
 #[derive(Debug, Clone)]
-pub struct Model {
-    pub(crate) labels: Vec<String>,
-    pub(crate) featurizer: Featurizer,
+pub(crate) struct Bag {
     pub(crate) dim: usize,
     /// Bucket id of each row, ascending.
     pub(crate) row_buckets: Vec<u32>,
     pub(crate) rows: FxHashMap<u32, u32>,
     pub(crate) emb: Embedding,
-    /// `labels.len() × dim`, row-major by label.
+    /// `labels × dim`, row-major by label.
     pub(crate) out: Vec<f32>,
     pub(crate) bias: Vec<f32>,
-    pub(crate) temperature: f32,
-    pub(crate) oos: Option<OosThreshold>,
-    pub(crate) info: TrainInfo,
     pub(crate) pooling: Pooling,
+    /// Factor on this component's logits.
+    pub(crate) weight: f32,
 }
 
-impl Model {
+/// The full-rank linear component.
+#[derive(Debug, Clone)]
+pub(crate) struct Linear {
+    /// Bucket id of each row, ascending.
+    pub(crate) row_buckets: Vec<u32>,
+    pub(crate) rows: FxHashMap<u32, u32>,
+    /// Inverse document frequency of each row in 1/16 steps (`idf = q / 16`).
+    pub(crate) idf: Vec<u8>,
+    /// `rows × labels`: the weights of one feature for every label form a row.
+    pub(crate) w: Embedding,
+    pub(crate) bias: Vec<f32>,
+    /// Factor on this component's logits.
+    pub(crate) weight: f32,
+}
+
+pub(crate) fn row_map(row_buckets: &[u32]) -> FxHashMap<u32, u32> {
+    let mut rows = FxHashMap::default();
+    rows.reserve(row_buckets.len());
+    for (i, &b) in row_buckets.iter().enumerate() {
+        rows.insert(b, i as u32);
+    }
+    rows
+}
+
+impl Bag {
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn from_parts(
-        labels: Vec<String>,
-        config: &FeatureConfig,
+    pub(crate) fn new(
+        nl: usize,
         dim: usize,
         row_buckets: Vec<u32>,
         emb: Embedding,
         out: Vec<f32>,
         bias: Vec<f32>,
-        temperature: f32,
-        oos: Option<OosThreshold>,
-        info: TrainInfo,
         pooling: Pooling,
-    ) -> Result<Model, NluError> {
+        weight: f32,
+    ) -> Result<Bag, NluError> {
         let n = row_buckets.len();
-        let l = labels.len();
         let emb_ok = match &emb {
-            Embedding::F32(v) => v.len() == n * dim,
-            Embedding::I8 { q, scales } => q.len() == n * dim && scales.len() == n,
+            Embedding::F32(v) => Some(v.len()) == n.checked_mul(dim),
+            Embedding::I8 { q, scales } => Some(q.len()) == n.checked_mul(dim) && scales.len() == n,
         };
-        if l == 0 || dim == 0 || !emb_ok || out.len() != l * dim || bias.len() != l {
+        if dim == 0 || !emb_ok || Some(out.len()) != nl.checked_mul(dim) || bias.len() != nl {
             return Err(NluError::Format("inconsistent model dimensions".into()));
         }
-        if !(temperature.is_finite() && temperature > 0.0) {
-            return Err(NluError::Format(format!("bad temperature {temperature}")));
+        if !weight.is_finite() {
+            return Err(NluError::Format(format!("bad component weight {weight}")));
         }
-        let mut rows = FxHashMap::default();
-        rows.reserve(n);
-        for (i, &b) in row_buckets.iter().enumerate() {
-            rows.insert(b, i as u32);
-        }
-        Ok(Model {
-            labels,
-            featurizer: Featurizer::new(config)?,
+        Ok(Bag {
             dim,
+            rows: row_map(&row_buckets),
             row_buckets,
-            rows,
             emb,
             out,
             bias,
-            temperature,
-            oos,
-            info,
             pooling,
+            weight,
         })
     }
 
-    /// The labels, in the model's internal order.
-    pub fn labels(&self) -> &[String] {
-        &self.labels
-    }
-
-    pub fn feature_config(&self) -> &FeatureConfig {
-        self.featurizer.config()
-    }
-
-    /// The model's own featurizer (also usable to compute features once for several models with the
-    /// same [`FeatureConfig`]).
-    pub fn featurizer(&self) -> &Featurizer {
-        &self.featurizer
-    }
-
-    pub fn dim(&self) -> usize {
-        self.dim
-    }
-
-    /// Number of embedding rows (distinct feature buckets kept from training).
-    pub fn num_rows(&self) -> usize {
-        self.row_buckets.len()
-    }
-
-    pub fn is_quantized(&self) -> bool {
-        matches!(self.emb, Embedding::I8 { .. })
-    }
-
-    pub fn pooling(&self) -> Pooling {
-        self.pooling
-    }
-
-    pub fn temperature(&self) -> f32 {
-        self.temperature
-    }
-
-    pub fn oos_threshold(&self) -> Option<&OosThreshold> {
-        self.oos.as_ref()
-    }
-
-    /// Set, change or remove the confidence threshold and its fallback label.
-    pub fn set_oos_threshold(&mut self, oos: Option<OosThreshold>) {
-        self.oos = oos;
-    }
-
-    pub fn train_info(&self) -> &TrainInfo {
-        &self.info
-    }
-
-    /// Predict with the default options (top 5 labels, top 5 explanation features).
-    pub fn predict(&self, text: &str) -> Prediction {
-        let f = self.featurizer.featurize(text);
-        self.predict_features(&f, &PredictOptions::default())
-    }
-
-    /// Calibrated probabilities over [`Model::labels`] for precomputed features.
-    ///
-    /// The features must come from a featurizer with this model's [`FeatureConfig`]; features from
-    /// another config are not an error but give meaningless results.
-    pub fn probabilities(&self, features: &Features) -> Vec<f32> {
-        let (h, _) = self.hidden(features);
-        self.softmax_from_hidden(&h)
-    }
-
-    pub(crate) fn hidden(&self, features: &Features) -> (Vec<f32>, usize) {
+    /// Pooled hidden vector and the number of known features.
+    fn hidden(&self, features: &Features) -> (Vec<f32>, usize) {
         let d = self.dim;
         let mut h = vec![0f32; d];
         let mut n = 0usize;
@@ -269,25 +246,392 @@ impl Model {
         (h, n)
     }
 
-    pub(crate) fn logits_from_hidden(&self, h: &[f32]) -> Vec<f32> {
-        let d = self.dim;
-        self.out
-            .chunks_exact(d)
+    /// Adds `weight · (O·h + b)` to `z`; returns the number of known features.
+    pub(crate) fn add_logits(&self, features: &Features, z: &mut [f32]) -> usize {
+        let (h, n) = self.hidden(features);
+        for ((zi, row), b) in z
+            .iter_mut()
+            .zip(self.out.chunks_exact(self.dim))
             .zip(&self.bias)
-            .map(|(row, b)| b + row.iter().zip(h).map(|(a, x)| a * x).sum::<f32>())
-            .collect()
+        {
+            *zi += self.weight * (b + row.iter().zip(&h).map(|(a, x)| a * x).sum::<f32>());
+        }
+        n
     }
 
-    fn softmax_from_hidden(&self, h: &[f32]) -> Vec<f32> {
-        let mut z = self.logits_from_hidden(h);
+    /// Logit-margin share of each named feature for `class` (relative to the mean label).
+    fn explain_into(
+        &self,
+        named: &[NamedFeature],
+        class: usize,
+        nl: usize,
+        n: usize,
+        acc: &mut FxHashMap<u32, f32>,
+    ) {
+        let d = self.dim;
+        let mut dir = vec![0f32; d];
+        for row in self.out.chunks_exact(d) {
+            for (x, w) in dir.iter_mut().zip(row) {
+                *x -= w / nl as f32;
+            }
+        }
+        if let Some(row) = self.out.get(class * d..(class + 1) * d) {
+            for (x, w) in dir.iter_mut().zip(row) {
+                *x += w;
+            }
+        }
+        let k = self.pooling.scale(n) * self.weight;
+        for nf in named {
+            let Some(&r) = self.rows.get(&nf.bucket) else {
+                continue;
+            };
+            let r = r as usize;
+            let dot: f32 = match &self.emb {
+                Embedding::F32(e) => e
+                    .get(r * d..(r + 1) * d)
+                    .map(|row| row.iter().zip(&dir).map(|(a, b)| a * b).sum())
+                    .unwrap_or(0.0),
+                Embedding::I8 { q, scales } => {
+                    let s = scales.get(r).copied().unwrap_or(0.0);
+                    q.get(r * d..(r + 1) * d)
+                        .map(|row| {
+                            row.iter()
+                                .zip(&dir)
+                                .map(|(a, b)| f32::from(*a) * b)
+                                .sum::<f32>()
+                                * s
+                        })
+                        .unwrap_or(0.0)
+                }
+            };
+            *acc.entry(nf.bucket).or_insert(0.0) += dot * k;
+        }
+    }
+}
+
+impl Linear {
+    pub(crate) fn new(
+        nl: usize,
+        row_buckets: Vec<u32>,
+        idf: Vec<u8>,
+        w: Embedding,
+        bias: Vec<f32>,
+        weight: f32,
+    ) -> Result<Linear, NluError> {
+        let n = row_buckets.len();
+        let w_ok = match &w {
+            Embedding::F32(v) => Some(v.len()) == n.checked_mul(nl),
+            Embedding::I8 { q, scales } => Some(q.len()) == n.checked_mul(nl) && scales.len() == n,
+        };
+        if !w_ok || idf.len() != n || bias.len() != nl {
+            return Err(NluError::Format(
+                "inconsistent linear model dimensions".into(),
+            ));
+        }
+        if !weight.is_finite() {
+            return Err(NluError::Format(format!("bad component weight {weight}")));
+        }
+        Ok(Linear {
+            rows: row_map(&row_buckets),
+            row_buckets,
+            idf,
+            w,
+            bias,
+            weight,
+        })
+    }
+
+    /// Known rows of the features and the L2 norm of their idf vector.
+    fn rows_and_norm(&self, features: &Features) -> (Vec<u32>, f32) {
+        let mut rows = Vec::with_capacity(features.buckets.len());
+        let mut ss = 0f32;
+        for b in &features.buckets {
+            if let Some(&r) = self.rows.get(b) {
+                let v = f32::from(self.idf.get(r as usize).copied().unwrap_or(0)) / IDF_STEPS;
+                ss += v * v;
+                rows.push(r);
+            }
+        }
+        (rows, ss.sqrt())
+    }
+
+    /// Adds `weight · (Σ x_f W[f] + b)` to `z`; returns the number of known features.
+    pub(crate) fn add_logits(&self, features: &Features, z: &mut [f32]) -> usize {
+        let nl = z.len();
+        let (rows, norm) = self.rows_and_norm(features);
+        let mut acc = vec![0f32; nl];
+        if norm > 0.0 {
+            match &self.w {
+                Embedding::F32(w) => {
+                    for &r in &rows {
+                        let x = f32::from(self.idf[r as usize]) / IDF_STEPS;
+                        let r = r as usize * nl;
+                        if let Some(row) = w.get(r..r + nl) {
+                            for (a, v) in acc.iter_mut().zip(row) {
+                                *a += x * v;
+                            }
+                        }
+                    }
+                }
+                Embedding::I8 { q, scales } => {
+                    for &r in &rows {
+                        let x = f32::from(self.idf[r as usize]) / IDF_STEPS
+                            * scales.get(r as usize).copied().unwrap_or(0.0);
+                        let r = r as usize * nl;
+                        if let Some(row) = q.get(r..r + nl) {
+                            for (a, v) in acc.iter_mut().zip(row) {
+                                *a += x * f32::from(*v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let inv = if norm > 0.0 { 1.0 / norm } else { 0.0 };
+        for ((zi, a), b) in z.iter_mut().zip(&acc).zip(&self.bias) {
+            *zi += self.weight * (a * inv + b);
+        }
+        rows.len()
+    }
+
+    fn explain_into(
+        &self,
+        features: &Features,
+        named: &[NamedFeature],
+        class: usize,
+        nl: usize,
+        acc: &mut FxHashMap<u32, f32>,
+    ) {
+        let (_, norm) = self.rows_and_norm(features);
+        if norm <= 0.0 {
+            return;
+        }
+        for nf in named {
+            let Some(&r) = self.rows.get(&nf.bucket) else {
+                continue;
+            };
+            let r = r as usize;
+            let x = f32::from(self.idf.get(r).copied().unwrap_or(0)) / IDF_STEPS / norm;
+            let (row, s): (Vec<f32>, f32) = match &self.w {
+                Embedding::F32(w) => (w.get(r * nl..(r + 1) * nl).unwrap_or(&[]).to_vec(), 1.0),
+                Embedding::I8 { q, scales } => (
+                    q.get(r * nl..(r + 1) * nl)
+                        .unwrap_or(&[])
+                        .iter()
+                        .map(|&v| f32::from(v))
+                        .collect(),
+                    scales.get(r).copied().unwrap_or(0.0),
+                ),
+            };
+            if row.len() != nl {
+                continue;
+            }
+            let mean = row.iter().sum::<f32>() / nl as f32;
+            let share = (row[class] - mean) * s * x * self.weight;
+            *acc.entry(nf.bucket).or_insert(0.0) += share;
+        }
+    }
+}
+
+/// `idf` is stored in steps of 1/16.
+pub(crate) const IDF_STEPS: f32 = 16.0;
+
+/// Per-row symmetric int8: every row is scaled by `max|x| / 127` and rounded.
+pub(crate) fn quantize_rows(e: &[f32], width: usize) -> Embedding {
+    let mut q = Vec::with_capacity(e.len());
+    let mut scales = Vec::with_capacity(e.len() / width.max(1));
+    for row in e.chunks_exact(width.max(1)) {
+        let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
+        scales.push(scale);
+        q.extend(
+            row.iter()
+                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
+        );
+    }
+    Embedding::I8 { q, scales }
+}
+
+/// Per-row symmetric int8 with a power-of-two scale per row (`2^e`, stored as one byte): the
+/// largest magnitude of a row maps into 64..=127. Used for the linear component, whose rows are short
+/// (one weight per label), so a 4-byte scale per row would cost a large part of the file.
+pub(crate) fn quantize_rows_pow2(e: &[f32], width: usize) -> Embedding {
+    let mut q = Vec::with_capacity(e.len());
+    let mut scales = Vec::with_capacity(e.len() / width.max(1));
+    for row in e.chunks_exact(width.max(1)) {
+        let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
+        let mut exp = if max > 0.0 && max.is_finite() {
+            (max / 127.0).log2().ceil() as i32
+        } else {
+            0
+        };
+        exp = exp.clamp(-120, 120);
+        // Correct float rounding in log2 so that max / 2^exp is in (63.5, 127].
+        while exp < 120 && max / pow2(exp) > 127.0 {
+            exp += 1;
+        }
+        while exp > -120 && max / pow2(exp - 1) <= 127.0 && max > 0.0 {
+            exp -= 1;
+        }
+        let scale = pow2(exp);
+        scales.push(scale);
+        q.extend(
+            row.iter()
+                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
+        );
+    }
+    Embedding::I8 { q, scales }
+}
+
+/// `2^e` for the scale exponents of [`quantize_rows_pow2`].
+pub(crate) fn pow2(e: i32) -> f32 {
+    2f32.powi(e)
+}
+
+/// A trained classifier. `Send + Sync`; share it behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub(crate) labels: Vec<String>,
+    pub(crate) featurizer: Featurizer,
+    pub(crate) bag: Option<Bag>,
+    pub(crate) linear: Option<Linear>,
+    pub(crate) temperature: f32,
+    pub(crate) oos: Option<OosThreshold>,
+    pub(crate) info: TrainInfo,
+}
+
+impl Model {
+    pub(crate) fn from_components(
+        labels: Vec<String>,
+        config: &FeatureConfig,
+        bag: Option<Bag>,
+        linear: Option<Linear>,
+        temperature: f32,
+        oos: Option<OosThreshold>,
+        info: TrainInfo,
+    ) -> Result<Model, NluError> {
+        if labels.is_empty() || (bag.is_none() && linear.is_none()) {
+            return Err(NluError::Format(
+                "model has no labels or no component".into(),
+            ));
+        }
+        if !(temperature.is_finite() && temperature > 0.0) {
+            return Err(NluError::Format(format!("bad temperature {temperature}")));
+        }
+        Ok(Model {
+            labels,
+            featurizer: Featurizer::new(config)?,
+            bag,
+            linear,
+            temperature,
+            oos,
+            info,
+        })
+    }
+
+    /// The labels, in the model's internal order.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    pub fn feature_config(&self) -> &FeatureConfig {
+        self.featurizer.config()
+    }
+
+    /// The model's own featurizer (also usable to compute features once for several models with the
+    /// same [`FeatureConfig`]).
+    pub fn featurizer(&self) -> &Featurizer {
+        &self.featurizer
+    }
+
+    /// Which components the model has.
+    pub fn kind(&self) -> ModelKind {
+        match (&self.bag, &self.linear) {
+            (Some(_), Some(_)) => ModelKind::Ensemble,
+            (None, Some(_)) => ModelKind::Linear,
+            _ => ModelKind::Bag,
+        }
+    }
+
+    /// Embedding width of the bag component (0 for a linear-only model).
+    pub fn dim(&self) -> usize {
+        self.bag.as_ref().map_or(0, |b| b.dim)
+    }
+
+    /// Number of weight rows (distinct feature buckets kept from training), over all components.
+    pub fn num_rows(&self) -> usize {
+        self.bag.as_ref().map_or(0, |b| b.row_buckets.len())
+            + self.linear.as_ref().map_or(0, |l| l.row_buckets.len())
+    }
+
+    pub fn is_quantized(&self) -> bool {
+        let bag_q = self
+            .bag
+            .as_ref()
+            .is_none_or(|b| matches!(b.emb, Embedding::I8 { .. }));
+        let lin_q = self
+            .linear
+            .as_ref()
+            .is_none_or(|l| matches!(l.w, Embedding::I8 { .. }));
+        bag_q && lin_q
+    }
+
+    /// Pooling of the bag component (the default for a linear-only model).
+    pub fn pooling(&self) -> Pooling {
+        self.bag.as_ref().map_or(Pooling::default(), |b| b.pooling)
+    }
+
+    pub fn temperature(&self) -> f32 {
+        self.temperature
+    }
+
+    pub fn oos_threshold(&self) -> Option<&OosThreshold> {
+        self.oos.as_ref()
+    }
+
+    /// Set, change or remove the confidence threshold and its fallback label.
+    pub fn set_oos_threshold(&mut self, oos: Option<OosThreshold>) {
+        self.oos = oos;
+    }
+
+    pub fn train_info(&self) -> &TrainInfo {
+        &self.info
+    }
+
+    /// Predict with the default options (top 5 labels, top 5 explanation features).
+    pub fn predict(&self, text: &str) -> Prediction {
+        let f = self.featurizer.featurize(text);
+        self.predict_features(&f, &PredictOptions::default())
+    }
+
+    /// Calibrated probabilities over [`Model::labels`] for precomputed features.
+    ///
+    /// The features must come from a featurizer with this model's [`FeatureConfig`]; features from
+    /// another config are not an error but give meaningless results.
+    pub fn probabilities(&self, features: &Features) -> Vec<f32> {
+        let (mut z, _) = self.logits(features);
         softmax_in_place(&mut z, self.temperature);
         z
     }
 
+    /// Uncalibrated summed logits and (bag known features, linear known features).
+    pub(crate) fn logits(&self, features: &Features) -> (Vec<f32>, (usize, usize)) {
+        let mut z = vec![0f32; self.labels.len()];
+        let nb = self
+            .bag
+            .as_ref()
+            .map_or(0, |b| b.add_logits(features, &mut z));
+        let nlin = self
+            .linear
+            .as_ref()
+            .map_or(0, |l| l.add_logits(features, &mut z));
+        (z, (nb, nlin))
+    }
+
     /// Predict from precomputed features (see [`Featurizer::featurize`]).
     pub fn predict_features(&self, features: &Features, opts: &PredictOptions) -> Prediction {
-        let (h, n) = self.hidden(features);
-        let p = self.softmax_from_hidden(&h);
+        let (mut p, (nb, nlin)) = self.logits(features);
+        softmax_in_place(&mut p, self.temperature);
         let mut best = 0usize;
         for (i, &v) in p.iter().enumerate() {
             if v > p.get(best).copied().unwrap_or(f32::MIN) {
@@ -313,8 +657,8 @@ impl Model {
         } else {
             Vec::new()
         };
-        let explanation = if opts.explain > 0 && n > 0 {
-            self.explain(&features.normalized, best, n, opts.explain)
+        let explanation = if opts.explain > 0 && nb + nlin > 0 {
+            self.explain(features, best, nb, opts.explain)
         } else {
             Vec::new()
         };
@@ -327,51 +671,35 @@ impl Model {
         }
     }
 
-    /// Exact decomposition of the logit margin: feature f adds `E[f]·(O[c] − mean_l O[l]) · scale(n)` to
-    /// label c's logit relative to the average label.
-    fn explain(&self, normalized: &str, class: usize, n: usize, k: usize) -> Vec<FeatureWeight> {
-        let d = self.dim;
-        let l = self.labels.len();
-        let mut dir = vec![0f32; d];
-        for row in self.out.chunks_exact(d) {
-            for (x, w) in dir.iter_mut().zip(row) {
-                *x -= w / l as f32;
-            }
+    /// Exact decomposition of the logit margin: each feature's share of label `class`'s logit relative
+    /// to the average label, summed over the components, divided by the temperature.
+    fn explain(
+        &self,
+        features: &Features,
+        class: usize,
+        nb: usize,
+        k: usize,
+    ) -> Vec<FeatureWeight> {
+        let nl = self.labels.len();
+        let named = self.featurizer.named_features(&features.normalized);
+        let mut acc: FxHashMap<u32, f32> = FxHashMap::default();
+        if let Some(b) = &self.bag
+            && nb > 0
+        {
+            b.explain_into(&named, class, nl, nb, &mut acc);
         }
-        if let Some(row) = self.out.get(class * d..(class + 1) * d) {
-            for (x, w) in dir.iter_mut().zip(row) {
-                *x += w;
-            }
+        if let Some(l) = &self.linear {
+            l.explain_into(features, &named, class, nl, &mut acc);
         }
-        let mut scored: Vec<FeatureWeight> = Vec::new();
-        for nf in self.featurizer.named_features(normalized) {
-            let Some(&r) = self.rows.get(&nf.bucket) else {
-                continue;
-            };
-            let r = r as usize;
-            let dot: f32 = match &self.emb {
-                Embedding::F32(e) => e
-                    .get(r * d..(r + 1) * d)
-                    .map(|row| row.iter().zip(&dir).map(|(a, b)| a * b).sum())
-                    .unwrap_or(0.0),
-                Embedding::I8 { q, scales } => {
-                    let s = scales.get(r).copied().unwrap_or(0.0);
-                    q.get(r * d..(r + 1) * d)
-                        .map(|row| {
-                            row.iter()
-                                .zip(&dir)
-                                .map(|(a, b)| f32::from(*a) * b)
-                                .sum::<f32>()
-                                * s
-                        })
-                        .unwrap_or(0.0)
-                }
-            };
-            scored.push(FeatureWeight {
-                feature: nf.name,
-                weight: dot * self.pooling.scale(n) / self.temperature,
-            });
-        }
+        let mut scored: Vec<FeatureWeight> = named
+            .into_iter()
+            .filter_map(|nf| {
+                acc.get(&nf.bucket).map(|w| FeatureWeight {
+                    feature: nf.name,
+                    weight: w / self.temperature,
+                })
+            })
+            .collect();
         scored.sort_by(|a, b| {
             b.weight
                 .total_cmp(&a.weight)
@@ -382,26 +710,22 @@ impl Model {
         scored
     }
 
-    /// An int8 copy: every embedding row is scaled by `max|x| / 127` and rounded. The small output
-    /// layer stays f32. Quantizing a quantized model returns it unchanged.
+    /// An int8 copy: every bag embedding row is scaled by `max|x| / 127`, every linear row (one
+    /// feature's weights over the labels) by a power of two (see [`quantize_rows_pow2`]), and rounded. The small bag output layer, the biases and the
+    /// 8-bit idf stay as they are. Quantizing a quantized model returns it unchanged.
     pub fn quantize(&self) -> Model {
-        let Embedding::F32(e) = &self.emb else {
-            return self.clone();
-        };
-        let d = self.dim;
-        let mut q = Vec::with_capacity(e.len());
-        let mut scales = Vec::with_capacity(self.row_buckets.len());
-        for row in e.chunks_exact(d) {
-            let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
-            let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-            scales.push(scale);
-            q.extend(
-                row.iter()
-                    .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
-            );
-        }
         let mut m = self.clone();
-        m.emb = Embedding::I8 { q, scales };
+        if let Some(b) = &mut m.bag
+            && let Embedding::F32(e) = &b.emb
+        {
+            b.emb = quantize_rows(e, b.dim);
+        }
+        let nl = self.labels.len();
+        if let Some(l) = &mut m.linear
+            && let Embedding::F32(w) = &l.w
+        {
+            l.w = quantize_rows_pow2(w, nl);
+        }
         m
     }
 }
@@ -418,5 +742,49 @@ pub(crate) fn softmax_in_place(z: &mut [f32], temperature: f32) {
         for x in z.iter_mut() {
             *x /= sum;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pow2_quantization_round_trip() {
+        let rows = vec![
+            0.5f32, -0.25, 0.125, 0.0, // max 0.5
+            3.0, 2.9, -1.0, 0.01, // max 3
+            0.0, 0.0, 0.0, 0.0, // all zero
+            1e-9, -2e-9, 0.0, 5e-10,
+        ];
+        let Embedding::I8 { q, scales } = quantize_rows_pow2(&rows, 4) else {
+            panic!("int8 expected");
+        };
+        assert_eq!(scales.len(), 4);
+        for (r, s) in scales.iter().enumerate() {
+            assert_eq!(s.log2().fract(), 0.0, "scale {s} is a power of two");
+            let row = &rows[r * 4..(r + 1) * 4];
+            let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
+            if max > 0.0 {
+                let top = max / s;
+                assert!(top > 63.5 && top <= 127.0, "row {r}: {top}");
+            }
+            for j in 0..4 {
+                let y = f32::from(q[r * 4 + j]) * s;
+                assert!((row[j] - y).abs() <= s * 0.5 + 1e-12, "row {r} col {j}");
+            }
+        }
+        assert_eq!(&q[8..12], &[0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn model_kind_parses() {
+        assert_eq!("linear".parse::<ModelKind>().unwrap(), ModelKind::Linear);
+        assert_eq!(
+            "ensemble".parse::<ModelKind>().unwrap(),
+            ModelKind::Ensemble
+        );
+        assert_eq!("bag".parse::<ModelKind>().unwrap(), ModelKind::Bag);
+        assert!("svm".parse::<ModelKind>().is_err());
     }
 }

@@ -1,5 +1,9 @@
-//! Training: mini-batch SGD on softmax cross-entropy with a linearly decaying learning rate (as fastText),
-//! class weights, early stopping on a dev set, temperature scaling and a dev-chosen OOS threshold.
+//! Training. The bag component: mini-batch SGD on softmax cross-entropy with a linearly decaying
+//! learning rate (as fastText), class weights, early stopping on a dev set. The linear component:
+//! one-vs-rest linear SVMs (`linear.rs`). Then, on the dev set: each component's temperature, the
+//! ensemble mix, the final temperature and the OOS threshold. Without a dev set, a linear or ensemble
+//! model is first fitted on 90% of the training set to choose those on the held-out 10%, then refitted
+//! on all of it.
 //!
 //! Determinism: the per-example forward/backward passes of a mini-batch run in parallel (rayon) against
 //! the same parameters; their gradients are then applied in example order on one thread. The result
@@ -13,8 +17,11 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::NluError;
-use crate::features::{FeatureConfig, Featurizer};
-use crate::model::{Embedding, Model, OosThreshold, Pooling, TrainInfo, softmax_in_place};
+use crate::features::{FeatureConfig, Features, Featurizer};
+use crate::linear::{Csr, SvmParams, fit_ovr, idf_q};
+use crate::model::{
+    Bag, Embedding, Linear, Model, ModelKind, OosThreshold, Pooling, TrainInfo, softmax_in_place,
+};
 
 /// One labelled text. JSONL lines `{"text": .., "label": ..}` deserialize into it (other keys ignored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +79,16 @@ pub struct TrainConfig {
     /// Each feature of a training example is dropped with this probability (0 = off).
     pub feature_dropout: f32,
     pub features: FeatureConfig,
+    /// Which components to fit.
+    pub kind: ModelKind,
+    /// Linear component: SVM regularization C.
+    pub svm_c: f32,
+    /// Linear component: drop buckets seen in fewer training texts.
+    pub linear_min_count: u32,
+    /// Linear component: keep at most this many buckets (most frequent first).
+    pub linear_max_features: usize,
+    /// Linear component: TF-IDF weights (else binary), before L2 normalization.
+    pub linear_idf: bool,
 }
 
 impl Default for TrainConfig {
@@ -92,6 +109,11 @@ impl Default for TrainConfig {
             pooling: Pooling::Sqrt,
             feature_dropout: 0.0,
             features: FeatureConfig::default(),
+            kind: ModelKind::Bag,
+            svm_c: 1.0,
+            linear_min_count: 1,
+            linear_max_features: 200_000,
+            linear_idf: true,
         }
     }
 }
@@ -141,7 +163,8 @@ fn logits(p: &Params, d: usize, h: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// Train a classifier. `dev` enables early stopping, temperature scaling and threshold selection.
+/// Train a classifier. `dev` enables early stopping, temperature scaling, the ensemble mix and
+/// threshold selection (a linear or ensemble model without `dev` uses a 10% hold-out for those).
 pub fn train(
     train: &[Example],
     dev: Option<&[Example]>,
@@ -162,8 +185,10 @@ pub fn train(
             "dim must be 1..=1024, epochs, batch_size and lr must be positive".into(),
         ));
     }
+    if !(cfg.svm_c.is_finite() && cfg.svm_c > 0.0) {
+        return Err(NluError::InvalidConfig("svm_c must be positive".into()));
+    }
     let featurizer = Featurizer::new(&cfg.features)?;
-    let d = cfg.dim;
 
     // Labels, sorted for a stable order.
     let mut labels: Vec<String> = train.iter().map(|e| e.label.clone()).collect();
@@ -187,24 +212,285 @@ pub fn train(
     if let Some(i) = feats.iter().position(|f| f.is_empty()) {
         return Err(NluError::EmptyText { index: i });
     }
+    let y: Vec<usize> = train
+        .iter()
+        .map(|e| label_idx.get(e.label.as_str()).copied().unwrap_or(0))
+        .collect();
+    let dev_set: Option<DevSet> = dev.filter(|d| !d.is_empty()).map(|dev| DevSet {
+        docs: dev
+            .par_iter()
+            .map(|e| {
+                (
+                    featurizer.featurize(&e.text).buckets,
+                    label_idx.get(e.label.as_str()).copied(),
+                )
+            })
+            .collect(),
+        gold: dev.iter().map(|e| e.label.clone()).collect(),
+    });
 
-    // Vocabulary of buckets by document frequency.
+    let nl = labels.len();
+    let holdout = dev_set.is_none()
+        && cfg.kind != ModelKind::Bag
+        && cfg.calibrate
+        && train.len() >= MIN_HOLDOUT_TRAIN;
+    let (fitted, calib) = if holdout {
+        // Choose temperature, mix and threshold on a seeded 10% hold-out, then refit on everything.
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x486f_6c64));
+        let n_hold = (train.len() / 10).max(1);
+        let (hold, rest) = order.split_at(n_hold);
+        let sub_feats: Vec<Vec<u32>> = rest.iter().map(|&i| feats[i].clone()).collect();
+        let sub_y: Vec<usize> = rest.iter().map(|&i| y[i]).collect();
+        let hold_set = DevSet {
+            docs: hold
+                .iter()
+                .map(|&i| (feats[i].clone(), Some(y[i])))
+                .collect(),
+            gold: hold.iter().map(|&i| train[i].label.clone()).collect(),
+        };
+        // The bag keeps its early stopping on the hold-out; the (fast) linear component is refitted
+        // on all examples with the mix and temperature chosen for its 90% version.
+        let mut sub = fit_components(&sub_feats, &sub_y, nl, Some(&hold_set), cfg, progress)?;
+        let calib = calibrate(&sub, &hold_set, &labels, cfg);
+        if sub.linear.is_some() && calib.w_lin > 0.0 {
+            let mut df: FxHashMap<u32, u32> = FxHashMap::default();
+            for f in &feats {
+                for &b in f {
+                    *df.entry(b).or_insert(0) += 1;
+                }
+            }
+            let class_w = class_weights(&y, nl, cfg.class_weighting);
+            sub.linear = Some(fit_linear(&feats, &y, nl, &class_w, &df, cfg)?);
+        }
+        (sub, calib)
+    } else {
+        let fitted = fit_components(&feats, &y, nl, dev_set.as_ref(), cfg, progress)?;
+        let calib = match &dev_set {
+            Some(ds) => calibrate(&fitted, ds, &labels, cfg),
+            None => Calibration {
+                w_bag: 1.0,
+                w_lin: 1.0,
+                temperature: 1.0,
+                oos: None,
+                dev_accuracy: None,
+            },
+        };
+        (fitted, calib)
+    };
+    let mut oos = calib.oos;
+    if oos.is_none() {
+        if let (Some(fb), Some(t)) = (&cfg.fallback_label, cfg.oos_threshold) {
+            oos = Some(OosThreshold {
+                fallback_label: fb.clone(),
+                threshold: t,
+            });
+        } else if cfg.fallback_label.is_some() {
+            tracing::warn!(
+                "fallback label given but no dev set and no fixed threshold: no threshold set"
+            );
+        }
+    }
+    let Fitted {
+        mut bag,
+        mut linear,
+        epochs_run,
+        best_epoch,
+    } = fitted;
+    // A component the dev mix gave no weight is dropped (it would only cost time and space).
+    if calib.w_bag == 0.0 && linear.is_some() {
+        bag = None;
+    }
+    if calib.w_lin == 0.0 && bag.is_some() {
+        linear = None;
+    }
+    if let Some(b) = &mut bag {
+        b.weight = calib.w_bag;
+    }
+    if let Some(l) = &mut linear {
+        l.weight = calib.w_lin;
+    }
+    Model::from_components(
+        labels,
+        &cfg.features,
+        bag,
+        linear,
+        calib.temperature,
+        oos,
+        TrainInfo {
+            seed: cfg.seed,
+            epochs_run,
+            best_epoch,
+            train_examples: train.len(),
+            dev_examples: dev.map_or(0, <[Example]>::len),
+            dev_accuracy: calib.dev_accuracy,
+        },
+    )
+}
+
+/// Smallest training set that gets a hold-out when no dev set is given (10% of fewer examples says
+/// too little; the model then keeps temperature 1 and equal component weights).
+const MIN_HOLDOUT_TRAIN: usize = 200;
+
+/// Featurized dev (or hold-out) examples: (buckets, label index if known) and the gold label strings.
+struct DevSet {
+    docs: Vec<(Vec<u32>, Option<usize>)>,
+    gold: Vec<String>,
+}
+
+struct Fitted {
+    bag: Option<Bag>,
+    linear: Option<Linear>,
+    epochs_run: usize,
+    best_epoch: usize,
+}
+
+struct Calibration {
+    w_bag: f32,
+    w_lin: f32,
+    temperature: f32,
+    oos: Option<OosThreshold>,
+    dev_accuracy: Option<f32>,
+}
+
+/// Buckets seen in at least `min_count` texts, at most `max` of them (most frequent first), ascending.
+fn select_vocab(df: &FxHashMap<u32, u32>, min_count: u32, max: usize) -> Vec<u32> {
+    let mut kept: Vec<(u32, u32)> = df
+        .iter()
+        .filter(|&(_, &c)| c >= min_count)
+        .map(|(&b, &c)| (b, c))
+        .collect();
+    if kept.len() > max {
+        kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        kept.truncate(max);
+    }
+    let mut v: Vec<u32> = kept.into_iter().map(|(b, _)| b).collect();
+    v.sort_unstable();
+    v
+}
+
+fn class_weights(y: &[usize], nl: usize, weighting: ClassWeighting) -> Vec<f32> {
+    let mut counts = vec![0usize; nl];
+    for &l in y {
+        if let Some(c) = counts.get_mut(l) {
+            *c += 1;
+        }
+    }
+    let raw: Vec<f32> = counts
+        .iter()
+        .map(|&c| match weighting {
+            ClassWeighting::None => 1.0,
+            ClassWeighting::Balanced => 1.0 / c.max(1) as f32,
+            ClassWeighting::SqrtBalanced => 1.0 / (c.max(1) as f32).sqrt(),
+        })
+        .collect();
+    // Normalized to mean 1 over the training examples.
+    let mean: f32 = y.iter().map(|&l| raw[l]).sum::<f32>() / y.len().max(1) as f32;
+    raw.iter().map(|w| w / mean).collect()
+}
+
+fn fit_components(
+    feats: &[Vec<u32>],
+    y: &[usize],
+    nl: usize,
+    dev: Option<&DevSet>,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&TrainProgress),
+) -> Result<Fitted, NluError> {
     let mut df: FxHashMap<u32, u32> = FxHashMap::default();
-    for f in &feats {
+    for f in feats {
         for &b in f {
             *df.entry(b).or_insert(0) += 1;
         }
     }
-    let mut kept: Vec<(u32, u32)> = df
-        .into_iter()
-        .filter(|&(_, c)| c >= cfg.min_count)
+    let class_w = class_weights(y, nl, cfg.class_weighting);
+    let linear = if cfg.kind != ModelKind::Bag {
+        Some(fit_linear(feats, y, nl, &class_w, &df, cfg)?)
+    } else {
+        None
+    };
+    let (bag, epochs_run, best_epoch) = if cfg.kind != ModelKind::Linear {
+        let (bag, run, best) = fit_bag(feats, y, nl, &class_w, &df, dev, cfg, progress)?;
+        (Some(bag), run, best)
+    } else {
+        progress(&TrainProgress {
+            epoch: cfg.epochs,
+            epochs: cfg.epochs,
+            train_loss: 0.0,
+            dev_accuracy: None,
+        });
+        (None, 0, 0)
+    };
+    Ok(Fitted {
+        bag,
+        linear,
+        epochs_run,
+        best_epoch,
+    })
+}
+
+fn fit_linear(
+    feats: &[Vec<u32>],
+    y: &[usize],
+    nl: usize,
+    class_w: &[f32],
+    df: &FxHashMap<u32, u32>,
+    cfg: &TrainConfig,
+) -> Result<Linear, NluError> {
+    let row_buckets = select_vocab(df, cfg.linear_min_count, cfg.linear_max_features);
+    let row_of: FxHashMap<u32, u32> = row_buckets
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| (b, i as u32))
         .collect();
-    if kept.len() > cfg.max_features {
-        kept.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        kept.truncate(cfg.max_features);
-    }
-    let mut row_buckets: Vec<u32> = kept.into_iter().map(|(b, _)| b).collect();
-    row_buckets.sort_unstable();
+    let n = feats.len();
+    let idf: Vec<u8> = row_buckets
+        .iter()
+        .map(|b| {
+            if cfg.linear_idf {
+                idf_q(n, df.get(b).copied().unwrap_or(0))
+            } else {
+                crate::model::IDF_STEPS as u8
+            }
+        })
+        .collect();
+    let docs: Vec<Vec<u32>> = feats
+        .iter()
+        .map(|f| f.iter().filter_map(|b| row_of.get(b).copied()).collect())
+        .collect();
+    let x = Csr::build(&docs, &idf);
+    drop(docs);
+    let ew: Vec<f32> = y.iter().map(|&l| class_w[l]).collect();
+    let (w, bias) = fit_ovr(
+        &x,
+        y,
+        &ew,
+        nl,
+        row_buckets.len(),
+        &SvmParams {
+            c: cfg.svm_c,
+            eps: 0.1,
+            max_iter: 1000,
+            seed: cfg.seed,
+        },
+    );
+    Linear::new(nl, row_buckets, idf, Embedding::F32(w), bias, 1.0)
+}
+
+/// Returns the bag component, the epochs run and the kept epoch.
+#[allow(clippy::too_many_arguments)]
+fn fit_bag(
+    feats: &[Vec<u32>],
+    y: &[usize],
+    nl: usize,
+    class_w: &[f32],
+    df: &FxHashMap<u32, u32>,
+    dev: Option<&DevSet>,
+    cfg: &TrainConfig,
+    progress: &mut dyn FnMut(&TrainProgress),
+) -> Result<(Bag, usize, usize), NluError> {
+    let d = cfg.dim;
+    let row_buckets = select_vocab(df, cfg.min_count, cfg.max_features);
     let row_of: FxHashMap<u32, u32> = row_buckets
         .iter()
         .enumerate()
@@ -216,43 +502,16 @@ pub fn train(
             .filter_map(|b| row_of.get(b).copied())
             .collect()
     };
-
     let docs: Vec<Doc> = feats
         .iter()
-        .zip(train)
-        .map(|(f, e)| Doc {
+        .zip(y)
+        .map(|(f, &label)| Doc {
             rows: to_rows(f),
-            label: label_idx.get(e.label.as_str()).copied().unwrap_or(0),
+            label,
         })
         .collect();
-    drop(feats);
-
     let dev_docs: Option<Vec<(Vec<u32>, Option<usize>)>> =
-        dev.filter(|d| !d.is_empty()).map(|dev| {
-            dev.par_iter()
-                .map(|e| {
-                    let f = featurizer.featurize(&e.text).buckets;
-                    (to_rows(&f), label_idx.get(e.label.as_str()).copied())
-                })
-                .collect()
-        });
-
-    // Class weights, normalized to mean 1 over the training examples.
-    let nl = labels.len();
-    let mut counts = vec![0usize; nl];
-    for doc in &docs {
-        counts[doc.label] += 1;
-    }
-    let raw: Vec<f32> = counts
-        .iter()
-        .map(|&c| match cfg.class_weighting {
-            ClassWeighting::None => 1.0,
-            ClassWeighting::Balanced => 1.0 / c.max(1) as f32,
-            ClassWeighting::SqrtBalanced => 1.0 / (c.max(1) as f32).sqrt(),
-        })
-        .collect();
-    let mean: f32 = docs.iter().map(|doc| raw[doc.label]).sum::<f32>() / docs.len() as f32;
-    let class_w: Vec<f32> = raw.iter().map(|w| w / mean).collect();
+        dev.map(|ds| ds.docs.iter().map(|(b, g)| (to_rows(b), *g)).collect());
 
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let bound = 1.0 / d as f32;
@@ -263,7 +522,6 @@ pub fn train(
         o: vec![0f32; nl * d],
         b: vec![0f32; nl],
     };
-
     let total_steps = (cfg.epochs * docs.len()) as f32;
     let mut seen = 0usize;
     let mut order: Vec<usize> = (0..docs.len()).collect();
@@ -367,69 +625,128 @@ pub fn train(
         }
     }
 
-    let (best_epoch, dev_accuracy) = match best {
-        Some((acc, _, ep, e, o, b)) => {
+    let best_epoch = match best {
+        Some((_, _, ep, e, o, b)) => {
             p = Params { e, o, b };
-            (ep, Some(acc))
+            ep
         }
-        None => (epochs_run, None),
+        None => epochs_run,
     };
 
-    // Calibration and threshold on dev.
-    let mut temperature = 1.0f32;
-    let mut oos = None;
-    if let Some(dd) = &dev_docs {
-        let dev_logits: Vec<Vec<f32>> = dd
-            .par_iter()
-            .map(|(rows, _)| logits(&p, d, &forward(&p, d, rows, cfg.pooling)))
-            .collect();
-        if cfg.calibrate {
-            temperature = fit_temperature(&dev_logits, dd);
-        }
-        if let Some(fb) = &cfg.fallback_label {
-            let threshold = match cfg.oos_threshold {
-                Some(t) => t,
-                None => {
-                    let dev_ex = dev.unwrap_or(&[]);
-                    choose_threshold(&dev_logits, dev_ex, &labels, fb, temperature)
-                }
-            };
-            oos = Some(OosThreshold {
-                fallback_label: fb.clone(),
-                threshold,
-            });
-        }
-    } else if let (Some(fb), Some(t)) = (&cfg.fallback_label, cfg.oos_threshold) {
-        oos = Some(OosThreshold {
-            fallback_label: fb.clone(),
-            threshold: t,
-        });
-    } else if cfg.fallback_label.is_some() {
-        tracing::warn!(
-            "fallback label given but no dev set and no fixed threshold: no threshold set"
-        );
-    }
+    Ok((
+        Bag::new(
+            nl,
+            d,
+            row_buckets,
+            Embedding::F32(p.e),
+            p.o,
+            p.b,
+            cfg.pooling,
+            1.0,
+        )?,
+        epochs_run,
+        best_epoch,
+    ))
+}
 
-    Model::from_parts(
-        labels,
-        &cfg.features,
-        d,
-        row_buckets,
-        Embedding::F32(p.e),
-        p.o,
-        p.b,
+/// Per-example logits of one component (weight as set), for the dev set.
+fn component_logits(
+    dev: &DevSet,
+    nl: usize,
+    f: &(dyn Fn(&Features, &mut [f32]) + Sync),
+) -> Vec<Vec<f32>> {
+    dev.docs
+        .par_iter()
+        .map(|(b, _)| {
+            let feats = Features {
+                normalized: String::new(),
+                buckets: b.clone(),
+            };
+            let mut z = vec![0f32; nl];
+            f(&feats, &mut z);
+            z
+        })
+        .collect()
+}
+
+fn accuracy(logits: &[Vec<f32>], dd: &[(Vec<u32>, Option<usize>)]) -> f32 {
+    let ok = logits
+        .iter()
+        .zip(dd)
+        .filter(|(z, (_, g))| *g == Some(argmax(z)))
+        .count();
+    ok as f32 / dd.len().max(1) as f32
+}
+
+/// Component weights, temperature and threshold on the dev (or hold-out) set. With two components
+/// each is first scaled by its own inverse temperature; the mix `λ·bag + (1−λ)·linear` is the λ on a
+/// 0.1 grid with the lowest dev NLL (after its own temperature fit).
+fn calibrate(fitted: &Fitted, dev: &DevSet, labels: &[String], cfg: &TrainConfig) -> Calibration {
+    let nl = labels.len();
+    let dd = &dev.docs;
+    let zb = fitted.bag.as_ref().map(|b| {
+        component_logits(dev, nl, &|f, z| {
+            b.add_logits(f, z);
+        })
+    });
+    let zl = fitted.linear.as_ref().map(|l| {
+        component_logits(dev, nl, &|f, z| {
+            l.add_logits(f, z);
+        })
+    });
+    let fit = |z: &[Vec<f32>]| -> f32 {
+        if cfg.calibrate {
+            fit_temperature(z, dd)
+        } else {
+            1.0
+        }
+    };
+    let (w_bag, w_lin, combined) = match (&zb, &zl) {
+        (Some(zb), Some(zl)) => {
+            let (tb, tl) = (fit(zb), fit(zl));
+            let mix = |lam: f32| -> Vec<Vec<f32>> {
+                zb.iter()
+                    .zip(zl)
+                    .map(|(a, b)| {
+                        a.iter()
+                            .zip(b)
+                            .map(|(x, y)| lam * x / tb + (1.0 - lam) * y / tl)
+                            .collect()
+                    })
+                    .collect()
+            };
+            let mut best = (f32::INFINITY, 0.5f32);
+            for step in 0..=10 {
+                let lam = step as f32 / 10.0;
+                let z = mix(lam);
+                let t = fit_temperature(&z, dd);
+                let nll = nll_at(&z, dd, t);
+                tracing::debug!(lam, nll, acc = accuracy(&z, dd), "ensemble mix");
+                if nll < best.0 {
+                    best = (nll, lam);
+                }
+            }
+            let lam = best.1;
+            (lam / tb, (1.0 - lam) / tl, mix(lam))
+        }
+        (Some(zb), None) => (1.0, 1.0, zb.clone()),
+        (None, Some(zl)) => (1.0, 1.0, zl.clone()),
+        (None, None) => (1.0, 1.0, Vec::new()),
+    };
+    let temperature = fit(&combined);
+    let oos = cfg.fallback_label.as_ref().map(|fb| OosThreshold {
+        fallback_label: fb.clone(),
+        threshold: cfg
+            .oos_threshold
+            .unwrap_or_else(|| choose_threshold(&combined, &dev.gold, labels, fb, temperature)),
+    });
+    Calibration {
+        w_bag,
+        w_lin,
         temperature,
         oos,
-        TrainInfo {
-            seed: cfg.seed,
-            epochs_run,
-            best_epoch,
-            train_examples: train.len(),
-            dev_examples: dev.map_or(0, <[Example]>::len),
-            dev_accuracy,
-        },
-        cfg.pooling,
-    )
+        dev_accuracy: Some(accuracy(&combined, dd)),
+    }
 }
 
 fn dev_score(
@@ -519,20 +836,20 @@ fn fit_temperature(logits: &[Vec<f32>], dd: &[(Vec<u32>, Option<usize>)]) -> f32
 /// classified dev examples.
 fn choose_threshold(
     logits: &[Vec<f32>],
-    dev: &[Example],
+    gold: &[String],
     labels: &[String],
     fallback: &str,
     t: f32,
 ) -> f32 {
     let rows: Vec<(f32, bool, bool)> = logits
         .iter()
-        .zip(dev)
-        .map(|(z, ex)| {
+        .zip(gold)
+        .map(|(z, g)| {
             let mut z = z.clone();
             softmax_in_place(&mut z, t);
             let a = argmax(&z);
             let pred = labels.get(a).map(String::as_str).unwrap_or("");
-            (z[a], pred == ex.label, ex.label == fallback)
+            (z[a], pred == g, g == fallback)
         })
         .collect();
     let has_fallback = rows.iter().any(|r| r.2);
@@ -626,6 +943,89 @@ mod tests {
     }
 
     #[test]
+    fn linear_and_ensemble_train_deterministically() {
+        let data = toy();
+        for kind in [ModelKind::Linear, ModelKind::Ensemble] {
+            let cfg = TrainConfig {
+                epochs: 60,
+                batch_size: 2,
+                kind,
+                ..TrainConfig::default()
+            };
+            // no dev set (and too few examples for a hold-out)
+            let m1 = train(&data, None, &cfg, &mut |_| {}).unwrap();
+            let m2 = train(&data, None, &cfg, &mut |_| {}).unwrap();
+            assert_eq!(m1.to_bytes(), m2.to_bytes(), "{kind:?}");
+            assert_eq!(m1.kind(), kind);
+            let p = m1.predict("多少钱一个");
+            assert_eq!(p.label, "ask_price", "{kind:?}");
+            assert!(!p.explanation.is_empty(), "{kind:?}");
+            assert!(p.explanation.iter().all(|f| f.weight > 0.0));
+            assert_eq!(m1.predict("hello!").label, "greeting", "{kind:?}");
+            // with a dev set
+            let m3 = train(&data, Some(&data), &cfg, &mut |_| {}).unwrap();
+            assert_eq!(m3.predict("价格多少呢").label, "ask_price", "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn holdout_calibrates_without_dev() {
+        // 300 synthetic texts: each label has its own words plus shared noise words.
+        let words = [
+            ["价格", "多少钱", "报价", "优惠", "便宜"],
+            ["你好", "您好", "早上好", "哈喽", "在吗"],
+            ["天气", "笑话", "音乐", "电影", "新闻"],
+        ];
+        let noise = ["我", "想", "问", "一下", "那个", "请", "吧"];
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let data: Vec<Example> = (0..300)
+            .map(|i| {
+                let l = i % 3;
+                let text: String = (0..4)
+                    .map(|k| {
+                        if k % 2 == 0 {
+                            words[l][rng.random_range(0..5)]
+                        } else {
+                            noise[rng.random_range(0..noise.len())]
+                        }
+                    })
+                    .collect();
+                Example::new(text, ["price", "greet", "other"][l])
+            })
+            .collect();
+        let cfg = TrainConfig {
+            kind: ModelKind::Linear,
+            ..TrainConfig::default()
+        };
+        let m = train(&data, None, &cfg, &mut |_| {}).unwrap();
+        assert_ne!(m.temperature(), 1.0, "hold-out fitted a temperature");
+        assert_eq!(m.train_info().train_examples, 300);
+        assert!(m.train_info().dev_accuracy.is_some_and(|a| a > 0.9));
+        assert_eq!(m.predict("请问报价多少钱").label, "price");
+        assert_eq!(
+            m.to_bytes(),
+            train(&data, None, &cfg, &mut |_| {}).unwrap().to_bytes()
+        );
+    }
+
+    #[test]
+    fn explanation_names_the_deciding_features() {
+        let data = toy();
+        let cfg = TrainConfig {
+            kind: ModelKind::Linear,
+            ..TrainConfig::default()
+        };
+        let m = train(&data, Some(&data), &cfg, &mut |_| {}).unwrap();
+        let p = m.predict("多少钱");
+        assert_eq!(p.label, "ask_price");
+        let names: Vec<&str> = p.explanation.iter().map(|f| f.feature.as_str()).collect();
+        assert!(
+            names.iter().any(|n| n.contains("多少") || n.contains("钱")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
     fn rejects_bad_training_sets() {
         let cfg = TrainConfig::default();
         assert!(matches!(
@@ -641,6 +1041,15 @@ mod tests {
         assert!(matches!(
             train(&empty, None, &cfg, &mut |_| {}),
             Err(NluError::EmptyText { index: 1 })
+        ));
+        let bad_c = TrainConfig {
+            svm_c: 0.0,
+            kind: ModelKind::Linear,
+            ..TrainConfig::default()
+        };
+        assert!(matches!(
+            train(&toy(), None, &bad_c, &mut |_| {}),
+            Err(NluError::InvalidConfig(_))
         ));
     }
 
@@ -668,12 +1077,7 @@ mod tests {
             vec![0.1, 0.0],
             vec![0.0, 0.2],
         ];
-        let dev = vec![
-            Example::new("1", "a"),
-            Example::new("2", "b"),
-            Example::new("3", "oos"),
-            Example::new("4", "oos"),
-        ];
+        let dev: Vec<String> = ["a", "b", "oos", "oos"].map(String::from).to_vec();
         let t = choose_threshold(&logits, &dev, &labels, "oos", 1.0);
         assert!(t > 0.56 && t < 0.99, "{t}");
     }
