@@ -1,13 +1,13 @@
 //! Prediction speed on short utterances, one thread.
 //! `cargo bench -p tuoke-nlu --bench predict`
-//! Uses a model trained (at bench start) on SMP2017 train from `$TUOKE_SHARED` or `<workspace>/../shared`;
-//! without it, on a small built-in set (printed).
+//! Uses models (ensemble = the CLI default, linear, bag) trained at bench start on SMP2017 train + dev
+//! from `$TUOKE_SHARED` or `<workspace>/../shared`; without it, on a small built-in set (printed).
 
 use std::hint::black_box;
 use std::path::PathBuf;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use tuoke_nlu::{Example, Model, Pooling, PredictOptions, TrainConfig, train};
+use tuoke_nlu::{Example, Model, ModelKind, PredictOptions, TrainConfig, train};
 
 fn shared() -> Option<PathBuf> {
     let p = std::env::var_os("TUOKE_SHARED")
@@ -18,31 +18,44 @@ fn shared() -> Option<PathBuf> {
         .then_some(p)
 }
 
-fn model() -> Model {
-    let data: Vec<Example> = match shared() {
-        Some(p) => std::fs::read_to_string(p.join("datasets/smp2017_intent_zh/train.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect(),
+fn read(p: &std::path::Path) -> Vec<Example> {
+    std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+/// A model of `kind` trained like `tuoke nlu train` does (SMP2017 train + dev when present).
+fn model(kind: ModelKind) -> Model {
+    let (data, dev): (Vec<Example>, Vec<Example>) = match shared() {
+        Some(p) => (
+            read(&p.join("datasets/smp2017_intent_zh/train.jsonl")),
+            read(&p.join("datasets/smp2017_intent_zh/dev.jsonl")),
+        ),
         None => {
             eprintln!(
                 "shared datasets not found: benchmarking a model trained on a tiny built-in set"
             );
-            ["多少钱", "价格多少", "你好", "您好", "天气", "讲个笑话"]
+            let d: Vec<Example> = ["多少钱", "价格多少", "你好", "您好", "天气", "讲个笑话"]
                 .iter()
                 .enumerate()
                 .map(|(i, t)| Example::new(*t, ["price", "greet", "oos"][i / 2]))
-                .collect()
+                .collect();
+            (d.clone(), d)
         }
     };
     let cfg = TrainConfig {
-        pooling: Pooling::Sqrt,
-        lr: 0.2,
-        epochs: 10,
+        kind,
         ..TrainConfig::default()
     };
-    train(&data, None, &cfg, &mut |_| {}).expect("bench model trains")
+    let m = train(&data, Some(&dev), &cfg, &mut |_| {}).expect("bench model trains");
+    eprintln!(
+        "{kind:?} bench model: {:?}, {} rows",
+        m.kind(),
+        m.num_rows()
+    );
+    m
 }
 
 const UTTERANCES: [&str; 8] = [
@@ -57,8 +70,6 @@ const UTTERANCES: [&str; 8] = [
 ];
 
 fn bench(c: &mut Criterion) {
-    let m = model();
-    let q = m.quantize();
     tuoke_nlu::warm_up();
     let mut i = 0usize;
     let mut next = || {
@@ -69,33 +80,46 @@ fn bench(c: &mut Criterion) {
         let n = tuoke_nlu::Normalizer::new();
         b.iter(|| black_box(n.normalize(black_box(next()))))
     });
-    c.bench_function("featurize", |b| {
-        b.iter(|| black_box(m.featurizer().featurize(black_box(next()))))
-    });
-    c.bench_function("predict_f32_full", |b| {
-        b.iter(|| black_box(m.predict(black_box(next()))))
-    });
-    c.bench_function("predict_int8_full", |b| {
-        b.iter(|| black_box(q.predict(black_box(next()))))
-    });
     let fast = PredictOptions {
         top_k: 3,
         explain: 0,
     };
-    c.bench_function("predict_int8_no_explain", |b| {
-        b.iter(|| {
-            black_box(q.predict_features(&q.featurizer().featurize(black_box(next())), &fast))
-        })
-    });
-    c.bench_function("three_models_shared_features", |b| {
-        b.iter(|| {
-            let f = q.featurizer().featurize(black_box(next()));
-            let a = q.predict_features(&f, &fast);
-            let s = q.probabilities(&f);
-            let d = m.probabilities(&f);
-            black_box((a, s, d))
-        })
-    });
+    // The CLI default (ensemble) first, then its two parts alone.
+    for (name, kind) in [
+        ("ensemble", ModelKind::Ensemble),
+        ("linear", ModelKind::Linear),
+        ("bag", ModelKind::Bag),
+    ] {
+        let m = model(kind);
+        let q = m.quantize();
+        if kind == ModelKind::Ensemble {
+            c.bench_function("featurize", |b| {
+                b.iter(|| black_box(m.featurizer().featurize(black_box(next()))))
+            });
+        }
+        c.bench_function(&format!("predict_{name}_f32_full"), |b| {
+            b.iter(|| black_box(m.predict(black_box(next()))))
+        });
+        c.bench_function(&format!("predict_{name}_int8_full"), |b| {
+            b.iter(|| black_box(q.predict(black_box(next()))))
+        });
+        c.bench_function(&format!("predict_{name}_int8_no_explain"), |b| {
+            b.iter(|| {
+                black_box(q.predict_features(&q.featurizer().featurize(black_box(next())), &fast))
+            })
+        });
+        if kind == ModelKind::Ensemble {
+            c.bench_function("three_models_shared_features", |b| {
+                b.iter(|| {
+                    let f = q.featurizer().featurize(black_box(next()));
+                    let a = q.predict_features(&f, &fast);
+                    let s = q.probabilities(&f);
+                    let d = m.probabilities(&f);
+                    black_box((a, s, d))
+                })
+            });
+        }
+    }
 }
 
 criterion_group!(benches, bench);

@@ -54,8 +54,9 @@ fn smp2017_train_eval_floor() {
     let f1 = v["macro_f1"].as_f64().unwrap();
     let acc = v["accuracy"].as_f64().unwrap();
     eprintln!("SMP2017 test (int8, seed 42): macro-F1 {f1:.4}, accuracy {acc:.4}");
-    // Measured 0.90+ in release; the floor leaves room for float differences across machines.
-    assert!(f1 >= 0.88, "macro-F1 {f1} below the floor 0.88");
+    // Measured 0.9175 (default ensemble, int8) in release; the floor leaves room for float
+    // differences across machines.
+    assert!(f1 >= 0.90, "macro-F1 {f1} below the floor 0.90");
     assert_eq!(v["per_label"].as_object().unwrap().len(), 31);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -39,7 +39,8 @@ pub struct TrainArgs {
     /// Training data (JSONL).
     #[arg(long)]
     train: PathBuf,
-    /// Dev data (JSONL): early stopping, confidence calibration and the OOS threshold.
+    /// Dev data (JSONL): early stopping, the ensemble mix, confidence calibration and the OOS
+    /// threshold. Without it a linear or ensemble model uses a seeded 10% of --train for those.
     #[arg(long)]
     dev: Option<PathBuf>,
     /// Where to write the model.
@@ -71,9 +72,20 @@ pub struct TrainArgs {
     /// Keep at most this many feature buckets (most frequent).
     #[arg(long)]
     max_features: Option<usize>,
-    /// Drop features seen in fewer training texts.
+    /// Drop features seen in fewer training texts (embedding bag).
     #[arg(long)]
     min_count: Option<u32>,
+    /// Model kind: `ensemble` (embedding bag + linear model, mixed on dev; a part the mix gives no
+    /// weight is dropped), `linear` (TF-IDF features → one-vs-rest linear SVMs) or `bag`
+    /// (fastText-style embedding bag).
+    #[arg(long, default_value = "ensemble")]
+    model_kind: tuoke_nlu::ModelKind,
+    /// Linear model: SVM regularization C (default 1).
+    #[arg(long)]
+    svm_c: Option<f32>,
+    /// Linear model: keep at most this many feature buckets (default 200000).
+    #[arg(long)]
+    linear_max_features: Option<usize>,
 }
 
 #[derive(Args)]
@@ -219,8 +231,15 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         seed: a.seed,
         fallback_label: a.fallback_label.clone(),
         oos_threshold: a.threshold,
+        kind: a.model_kind,
         ..TrainConfig::default()
     };
+    if let Some(c) = a.svm_c {
+        cfg.svm_c = c;
+    }
+    if let Some(n) = a.linear_max_features {
+        cfg.linear_max_features = n;
+    }
     if let Some(e) = a.epochs {
         cfg.epochs = e;
     }
@@ -289,7 +308,8 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
             .unwrap_or_default()
     );
     eprintln!(
-        "features {} × dim {}, temperature {:.3}{}",
+        "{:?} model: {} feature rows, bag dim {}, temperature {:.3}{}",
+        model.kind(),
         model.num_rows(),
         model.dim(),
         model.temperature(),

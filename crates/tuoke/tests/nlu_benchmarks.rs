@@ -1,0 +1,114 @@
+//! Trains the default (ensemble) model through the CLI on BANKING77 and ChnSentiCorp (shared evaluation
+//! data) with seed 42, quantizes it and checks the int8 test score against a floor.
+//! Skips with a printed reason when `../shared` is missing, unless `TUOKE_REQUIRE_ALL=1`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn shared(set: &str) -> Option<PathBuf> {
+    let p = std::env::var_os("TUOKE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let d = p.join("datasets").join(set);
+    if d.join("train.jsonl").exists() {
+        return Some(d);
+    }
+    if std::env::var("TUOKE_REQUIRE_ALL").as_deref() == Ok("1") {
+        panic!(
+            "TUOKE_REQUIRE_ALL=1 but shared dataset {set} not found at {}",
+            d.display()
+        );
+    }
+    eprintln!(
+        "skipping: shared dataset not found at {} (set TUOKE_SHARED)",
+        d.display()
+    );
+    None
+}
+
+/// Train (f32), quantize, evaluate both; returns (f32 accuracy, int8 accuracy, f32 bytes, int8 bytes).
+fn train_quantize_eval(d: &Path, name: &str) -> (f64, f64, u64, u64) {
+    let dir = std::env::temp_dir().join(format!("tuoke-nlu-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join("m.tnlu");
+    let model8 = dir.join("m8.tnlu");
+    let bin = env!("CARGO_BIN_EXE_tuoke");
+    let mut train = Command::new(bin);
+    train
+        .args(["nlu", "train", "--seed", "42", "--out"])
+        .arg(&model)
+        .arg("--train")
+        .arg(d.join("train.jsonl"));
+    if d.join("dev.jsonl").exists() {
+        train.arg("--dev").arg(d.join("dev.jsonl"));
+    }
+    let o = train.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(bin)
+        .args(["nlu", "quantize", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&model8)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let acc = |m: &Path| -> f64 {
+        let o = Command::new(bin)
+            .args(["nlu", "eval", "--json", "--model"])
+            .arg(m)
+            .arg("--test")
+            .arg(d.join("test.jsonl"))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["accuracy"].as_f64().unwrap()
+    };
+    let r = (
+        acc(&model),
+        acc(&model8),
+        std::fs::metadata(&model).unwrap().len(),
+        std::fs::metadata(&model8).unwrap().len(),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!(
+        "{name} test (seed 42): accuracy f32 {:.4}, int8 {:.4}; {} → {} bytes",
+        r.0, r.1, r.2, r.3
+    );
+    r
+}
+
+#[test]
+fn banking77_train_eval_floor() {
+    let Some(d) = shared("banking77_intent_en") else {
+        return;
+    };
+    let (f32_acc, int8_acc, f32_bytes, int8_bytes) = train_quantize_eval(&d, "banking77");
+    // Measured 0.9240 (f32 and int8) in release; the floor leaves room for float differences.
+    assert!(
+        int8_acc >= 0.915,
+        "int8 accuracy {int8_acc} below the floor 0.915"
+    );
+    assert!(
+        (f32_acc - int8_acc).abs() <= 0.005,
+        "{f32_acc} vs {int8_acc}"
+    );
+    assert!(f32_bytes as f64 / int8_bytes as f64 >= 3.5);
+}
+
+#[test]
+fn chnsenticorp_train_eval_floor() {
+    let Some(d) = shared("chnsenticorp_sentiment_zh") else {
+        return;
+    };
+    let (f32_acc, int8_acc, _, _) = train_quantize_eval(&d, "chnsenticorp");
+    // Measured 0.9317 (f32 and int8) in release.
+    assert!(
+        int8_acc >= 0.925,
+        "int8 accuracy {int8_acc} below the floor 0.925"
+    );
+    assert!(
+        (f32_acc - int8_acc).abs() <= 0.005,
+        "{f32_acc} vs {int8_acc}"
+    );
+}
