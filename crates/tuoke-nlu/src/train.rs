@@ -250,18 +250,21 @@ pub fn train(
             gold: hold.iter().map(|&i| train[i].label.clone()).collect(),
         };
         // The bag keeps its early stopping on the hold-out; the (fast) linear component is refitted
-        // on all examples with the mix and temperature chosen for its 90% version.
-        let mut sub = fit_components(&sub_feats, &sub_y, nl, Some(&hold_set), cfg, progress)?;
-        let calib = calibrate(&sub, &hold_set, &labels, cfg);
+        // on all examples with the mix and temperature chosen for its 90% version. That refit does
+        // not depend on the calibration, so it runs alongside the 90% fits (the bag's SGD leaves a
+        // core mostly idle between its parallel steps).
+        let (sub, calib, full_linear) = std::thread::scope(|s| {
+            let full = s.spawn(|| fit_linear_all(&feats, &y, nl, cfg));
+            let sub = fit_components(&sub_feats, &sub_y, nl, Some(&hold_set), cfg, progress);
+            let full = full.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            sub.map(|sub| {
+                let calib = calibrate(&sub, &hold_set, &labels, cfg);
+                (sub, calib, full)
+            })
+        })?;
+        let mut sub = sub;
         if sub.linear.is_some() && calib.w_lin > 0.0 {
-            let mut df: FxHashMap<u32, u32> = FxHashMap::default();
-            for f in &feats {
-                for &b in f {
-                    *df.entry(b).or_insert(0) += 1;
-                }
-            }
-            let class_w = class_weights(&y, nl, cfg.class_weighting);
-            sub.linear = Some(fit_linear(&feats, &y, nl, &class_w, &df, cfg)?);
+            sub.linear = Some(full_linear?);
         }
         (sub, calib)
     } else {
@@ -404,22 +407,29 @@ fn fit_components(
         }
     }
     let class_w = class_weights(y, nl, cfg.class_weighting);
-    let linear = if cfg.kind != ModelKind::Bag {
-        Some(fit_linear(feats, y, nl, &class_w, &df, cfg)?)
-    } else {
-        None
-    };
-    let (bag, epochs_run, best_epoch) = if cfg.kind != ModelKind::Linear {
-        let (bag, run, best) = fit_bag(feats, y, nl, &class_w, &df, dev, cfg, progress)?;
-        (Some(bag), run, best)
-    } else {
-        progress(&TrainProgress {
-            epoch: cfg.epochs,
-            epochs: cfg.epochs,
-            train_loss: 0.0,
-            dev_accuracy: None,
-        });
-        (None, 0, 0)
+    // The linear fit (parallel over labels) runs on its own thread next to the bag's SGD, whose
+    // sequential update steps leave cores idle. Both are deterministic on their own.
+    let (linear, bag) = std::thread::scope(|s| {
+        let linear = (cfg.kind != ModelKind::Bag)
+            .then(|| s.spawn(|| fit_linear(feats, y, nl, &class_w, &df, cfg)));
+        let bag = if cfg.kind != ModelKind::Linear {
+            Some(fit_bag(feats, y, nl, &class_w, &df, dev, cfg, progress))
+        } else {
+            progress(&TrainProgress {
+                epoch: cfg.epochs,
+                epochs: cfg.epochs,
+                train_loss: 0.0,
+                dev_accuracy: None,
+            });
+            None
+        };
+        let linear = linear.map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        (linear, bag)
+    });
+    let linear = linear.transpose()?;
+    let (bag, epochs_run, best_epoch) = match bag.transpose()? {
+        Some((bag, run, best)) => (Some(bag), run, best),
+        None => (None, 0, 0),
     };
     Ok(Fitted {
         bag,
@@ -427,6 +437,23 @@ fn fit_components(
         epochs_run,
         best_epoch,
     })
+}
+
+/// The linear component on all of `feats` (document frequencies and class weights computed here).
+fn fit_linear_all(
+    feats: &[Vec<u32>],
+    y: &[usize],
+    nl: usize,
+    cfg: &TrainConfig,
+) -> Result<Linear, NluError> {
+    let mut df: FxHashMap<u32, u32> = FxHashMap::default();
+    for f in feats {
+        for &b in f {
+            *df.entry(b).or_insert(0) += 1;
+        }
+    }
+    let class_w = class_weights(y, nl, cfg.class_weighting);
+    fit_linear(feats, y, nl, &class_w, &df, cfg)
 }
 
 fn fit_linear(
@@ -535,47 +562,51 @@ fn fit_bag(
         for batch in order.chunks(cfg.batch_size) {
             let lr = cfg.lr * (1.0 - seen as f32 / total_steps).max(0.0);
             seen += batch.len();
-            let grads: Vec<Grad> = batch
-                .par_iter()
-                .map(|&i| {
-                    let doc = &docs[i];
-                    let rows: Vec<u32> = if cfg.feature_dropout > 0.0 && doc.rows.len() > 1 {
-                        let cut = (f64::from(cfg.feature_dropout) * u64::MAX as f64) as u64;
-                        let base = splitmix(
-                            cfg.seed ^ splitmix(epoch as u64) ^ (i as u64).rotate_left(32),
-                        );
-                        let kept: Vec<u32> = doc
-                            .rows
-                            .iter()
-                            .enumerate()
-                            .filter(|(j, _)| splitmix(base ^ *j as u64) >= cut)
-                            .map(|(_, r)| *r)
-                            .collect();
-                        if kept.is_empty() {
-                            doc.rows.clone()
-                        } else {
-                            kept
-                        }
-                    } else {
+            let grad = |&i: &usize| -> Grad {
+                let doc = &docs[i];
+                let rows: Vec<u32> = if cfg.feature_dropout > 0.0 && doc.rows.len() > 1 {
+                    let cut = (f64::from(cfg.feature_dropout) * u64::MAX as f64) as u64;
+                    let base =
+                        splitmix(cfg.seed ^ splitmix(epoch as u64) ^ (i as u64).rotate_left(32));
+                    let kept: Vec<u32> = doc
+                        .rows
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| splitmix(base ^ *j as u64) >= cut)
+                        .map(|(_, r)| *r)
+                        .collect();
+                    if kept.is_empty() {
                         doc.rows.clone()
-                    };
-                    let h = forward(&p, d, &rows, cfg.pooling);
-                    let mut z = logits(&p, d, &h);
-                    softmax_in_place(&mut z, 1.0);
-                    let w = class_w[doc.label];
-                    let loss = -z[doc.label].max(1e-12).ln() * w;
-                    z[doc.label] -= 1.0;
-                    z.iter_mut().for_each(|g| *g *= w);
-                    // gradient w.r.t. h
-                    let mut gh = vec![0f32; d];
-                    for (row, g) in p.o.chunks_exact(d).zip(&z) {
-                        for (x, o) in gh.iter_mut().zip(row) {
-                            *x += g * o;
-                        }
+                    } else {
+                        kept
                     }
-                    (h, z, gh, loss, rows)
-                })
-                .collect();
+                } else {
+                    doc.rows.clone()
+                };
+                let h = forward(&p, d, &rows, cfg.pooling);
+                let mut z = logits(&p, d, &h);
+                softmax_in_place(&mut z, 1.0);
+                let w = class_w[doc.label];
+                let loss = -z[doc.label].max(1e-12).ln() * w;
+                z[doc.label] -= 1.0;
+                z.iter_mut().for_each(|g| *g *= w);
+                // gradient w.r.t. h
+                let mut gh = vec![0f32; d];
+                for (row, g) in p.o.chunks_exact(d).zip(&z) {
+                    for (x, o) in gh.iter_mut().zip(row) {
+                        *x += g * o;
+                    }
+                }
+                (h, z, gh, loss, rows)
+            };
+            // In an ensemble the linear fit runs alongside on the other cores, and per-batch
+            // parallelism (16 small examples) would only make the two compete; the result is the
+            // same either way (gradients against the same parameters, applied in example order).
+            let grads: Vec<Grad> = if cfg.kind == ModelKind::Bag {
+                batch.par_iter().map(grad).collect()
+            } else {
+                batch.iter().map(grad).collect()
+            };
             for (h, gz, gh, loss, rows) in grads {
                 loss_sum += f64::from(loss);
                 for ((row, g), b) in p.o.chunks_exact_mut(d).zip(&gz).zip(p.b.iter_mut()) {
