@@ -125,13 +125,22 @@ fn main() {
         );
     }
     for (name, m) in [("f32", &model), ("int8", &q)] {
-        let pred: Vec<String> = test_set
+        let preds: Vec<Prediction> = test_set
             .iter()
-            .map(|e| {
-                m.predict_features(&m.featurizer().featurize(&e.text), &opts)
-                    .label
-            })
+            .map(|e| m.predict_features(&m.featurizer().featurize(&e.text), &opts))
             .collect();
+        // Expected calibration error of the top-label confidence, 15 equal-width bins.
+        let mut bins = [(0usize, 0f64, 0f64); 15];
+        for (p, g) in preds.iter().zip(&gold) {
+            let b = ((p.confidence as f64 * 15.0) as usize).min(14);
+            bins[b].0 += 1;
+            bins[b].1 += p.confidence as f64;
+            bins[b].2 += f64::from(u8::from(p.label == *g));
+        }
+        let ece: f64 =
+            bins.iter().map(|(_, c, a)| (c - a).abs()).sum::<f64>() / preds.len().max(1) as f64;
+        eprintln!("{} {name}: ECE {ece:.4}", dir.display());
+        let pred: Vec<String> = preds.into_iter().map(|p| p.label).collect();
         let r = evaluate(&gold, &pred, None).unwrap();
         println!(
             "{} {name}: acc {:.4} macro_f1 {:.4} bytes {} rows {} T {:.3} best_epoch {}/{} train {:.2}s kind {:?}",
