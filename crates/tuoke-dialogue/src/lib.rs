@@ -27,8 +27,8 @@ pub use engine::Engine;
 pub use grading::GradingRules;
 pub use playbook::Playbook;
 pub use state::{
-    Action, ConversationState, Evidence, Grade, HandoffSummary, Lead, Reply, Role, SCHEMA_VERSION,
-    TurnOutput, TurnRecord,
+    Action, ConversationState, Counters, Evidence, Grade, HandoffSummary, Lead, Reply, Role,
+    SCHEMA_VERSION, TurnOutput, TurnRecord,
 };
 pub use text::{Text, Variety};
 

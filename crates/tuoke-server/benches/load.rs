@@ -2,7 +2,13 @@
 //! turns back to back, against loopback only, bounded in turns and time.
 //!
 //!   cargo bench -p tuoke-server --bench load -- [--db sqlite|URL] [--conversations 256]
-//!       [--turns 20000] [--seconds 20] [--threads-server 2]
+//!       [--turns 20000] [--seconds 20] [--threads-server 2] [--rate TURNS_PER_S] [--no-dashboard]
+//!
+//! Without `--rate` every conversation sends its next turn as soon as the last one is answered
+//! (closed loop: shows the most the server can do; latency is then queueing, 256 / throughput).
+//! With `--rate` the conversations together offer that many turns per second on a fixed
+//! schedule (open loop, like customers who type at their own pace), and latency is measured from
+//! each turn's due time.
 //!
 //! It starts the server in this process on 127.0.0.1 (its own Tokio runtime) with the demo
 //! company and a fresh SQLite file (or the given PostgreSQL URL, in a fresh database), then drives
@@ -17,6 +23,10 @@ use serde_json::{Value, json};
 use tuoke_server::ServerConfig;
 use tuoke_store::{Role, Store};
 
+// The same allocator as the `tuoke` binary, so the numbers are those of `tuoke serve`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const TEXTS: [&str; 8] = [
     "你好，X20多少钱？",
     "有没有优惠？买两台能便宜点吗",
@@ -27,6 +37,32 @@ const TEXTS: [&str; 8] = [
     "我考虑一下",
     "How much is the X20?",
 ];
+
+#[derive(serde::Deserialize)]
+struct TurnReply {
+    message: Option<StoredMessage>,
+}
+
+#[derive(serde::Deserialize)]
+struct StoredMessage {
+    id: String,
+}
+
+/// CPU time (user + system) this process has used so far, in seconds (all threads).
+fn cpu_seconds() -> f64 {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may contain spaces.
+            let rest = s.rsplit_once(')')?.1.to_string();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    ticks as f64 / 100.0
+}
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -45,6 +81,10 @@ struct Args {
     turns: u64,
     seconds: u64,
     server_threads: usize,
+    dashboard: bool,
+    /// Offered load in turns/s over all conversations (open loop); 0 = closed loop, each
+    /// conversation sends its next turn as soon as the last one is answered.
+    rate: f64,
 }
 
 fn args() -> Args {
@@ -54,6 +94,8 @@ fn args() -> Args {
         turns: 20_000,
         seconds: 20,
         server_threads: 2,
+        dashboard: true,
+        rate: 0.0,
     };
     let v: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -65,6 +107,12 @@ fn args() -> Args {
             "--turns" => a.turns = next.parse().unwrap_or(20_000),
             "--seconds" => a.seconds = next.parse().unwrap_or(20).min(300),
             "--threads-server" => a.server_threads = next.parse().unwrap_or(2),
+            "--rate" => a.rate = next.parse::<f64>().unwrap_or(0.0).max(0.0),
+            "--no-dashboard" => {
+                a.dashboard = false;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue;
@@ -133,13 +181,14 @@ fn main() {
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .thread_name("loadgen")
         .enable_all()
         .build()
         .expect("runtime");
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let peak_rss = Arc::new(AtomicU64::new(rss_idle));
-    let (lat, errors, ok_ids, elapsed) = client_rt.block_on(async {
+    let (lat, errors, ok_ids, elapsed, event_bytes, cpu) = client_rt.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(a.conversations)
             .build()
@@ -169,6 +218,36 @@ fn main() {
                 }
             })
         };
+        // A sales dashboard is open during the run (it receives every event), unless
+        // `--no-dashboard`.
+        let dashboard = a.dashboard.then(|| {
+            let client = client.clone();
+            let base = base.clone();
+            let agent = agent.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                use futures_util::StreamExt;
+                let mut bytes = 0usize;
+                let Ok(r) = client
+                    .get(format!("{base}/v1/events"))
+                    .bearer_auth(&agent)
+                    .send()
+                    .await
+                else {
+                    return 0;
+                };
+                let mut body = r.bytes_stream();
+                while !stop.load(Ordering::Relaxed) {
+                    match tokio::time::timeout(Duration::from_millis(200), body.next()).await {
+                        Ok(Some(Ok(b))) => bytes += b.len(),
+                        Ok(_) => break,
+                        Err(_) => {}
+                    }
+                }
+                bytes
+            })
+        });
+        let cpu_start = cpu_seconds();
         let start = Instant::now();
         let deadline = start + Duration::from_secs(a.seconds);
         let mut tasks = Vec::new();
@@ -179,7 +258,13 @@ fn main() {
             let done = done.clone();
             let stop = stop.clone();
             let budget = a.turns;
+            // Open loop: this conversation's turns are due every `period`, staggered so the
+            // conversations do not all send at once.
+            let period =
+                (a.rate > 0.0).then(|| Duration::from_secs_f64(a.conversations as f64 / a.rate));
+            let first_due = period.map(|p| start + p.mul_f64(ci as f64 / a.conversations as f64));
             tasks.push(tokio::spawn(async move {
+                let mut due = first_due;
                 let mut lat = Vec::new();
                 let mut errors = 0u64;
                 let mut ok_ids = Vec::new();
@@ -190,19 +275,37 @@ fn main() {
                     }
                     let text = TEXTS[(ci + i) % TEXTS.len()];
                     i += 1;
-                    let t = Instant::now();
+                    // Like the chat widget: every message carries an idempotency key.
+                    let cmid = format!("load-{ci}-{i}");
+                    // Latency counts from when the turn was due, not from when it could be sent,
+                    // so a slow server is not flattered by sending less (coordinated omission).
+                    let t = match due {
+                        Some(d) => {
+                            tokio::time::sleep_until(d.into()).await;
+                            d
+                        }
+                        None => Instant::now(),
+                    };
+                    if let (Some(d), Some(p)) = (due.as_mut(), period) {
+                        *d += p;
+                    }
+                    if Instant::now() >= deadline {
+                        break;
+                    }
                     let r = client
                         .post(format!("{base}/v1/conversations/{id}/messages"))
                         .bearer_auth(&widget)
-                        .json(&json!({"text": text}))
+                        .json(&json!({"text": text, "client_message_id": cmid}))
                         .send()
                         .await;
                     match r {
                         Ok(r) if r.status() == 200 => {
-                            let v: Value = r.json().await.unwrap_or(Value::Null);
+                            // Only the stored message's id is needed; serde skips the rest
+                            // without building it, so the load generator stays cheap.
+                            let v: Option<TurnReply> = r.json().await.ok();
                             lat.push(t.elapsed().as_micros() as u64);
-                            if let Some(mid) = v["message"]["id"].as_str() {
-                                ok_ids.push(mid.to_string());
+                            if let Some(m) = v.and_then(|v| v.message) {
+                                ok_ids.push(m.id);
                             }
                         }
                         _ => errors += 1,
@@ -221,15 +324,20 @@ fn main() {
             ok_ids.extend(ids);
         }
         let elapsed = start.elapsed();
+        let cpu = cpu_seconds() - cpu_start;
         stop.store(true, Ordering::Relaxed);
         let _ = sampler.await;
+        let event_bytes = match dashboard {
+            Some(d) => d.await.unwrap_or(0),
+            None => 0,
+        };
         // One dashboard-style read to make sure reads still work after the run.
         let _ = client
             .get(format!("{base}/v1/leads?limit=5"))
             .bearer_auth(&agent)
             .send()
             .await;
-        (lat, errors, ok_ids, elapsed)
+        (lat, errors, ok_ids, elapsed, event_bytes, cpu)
     });
     let mut lat = lat;
     lat.sort_unstable();
@@ -251,11 +359,16 @@ fn main() {
         lat.iter().sum::<u64>() as f64 / n / 1000.0
     };
     println!(
-        "engine={} conversations={} turns_ok={} errors={} seconds={:.2} turns_per_s={:.0} \
+        "engine={} conversations={} offered_per_s={} turns_ok={} errors={} seconds={:.2} turns_per_s={:.0} \
          latency_ms p50={:.2} p90={:.2} p99={:.2} max={:.2} mean={:.2} missing_after_run={} \
-         rss_idle_mib={:.1} rss_peak_mib={:.1}",
+         rss_idle_mib={:.1} rss_peak_mib={:.1} dashboard_event_kib={:.0} cpu_ms_per_turn={:.3}",
         store.engine().as_str(),
         a.conversations,
+        if a.rate > 0.0 {
+            format!("{:.0}", a.rate)
+        } else {
+            "closed-loop".into()
+        },
         lat.len(),
         errors,
         secs,
@@ -268,6 +381,15 @@ fn main() {
         missing,
         rss_idle as f64 / 1024.0,
         peak_rss.load(Ordering::Relaxed) as f64 / 1024.0,
+        event_bytes as f64 / 1024.0,
+        if lat.is_empty() {
+            0.0
+        } else {
+            cpu * 1000.0 / n
+        },
     );
-    println!("note: RSS is of this process (server + load generator together)");
+    println!(
+        "note: RSS and CPU are of this process (server + load generator together); \
+         cpu_ms_per_turn is process CPU time over the run divided by answered turns"
+    );
 }

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 use tuoke_core::{Analysis, Dialect, EntityType, Language};
@@ -23,6 +23,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Auth;
+use crate::cache::Loaded;
 use crate::error::{ApiError, JsonBody, P, Q};
 use crate::{assets, events, openapi, pii};
 
@@ -131,26 +132,177 @@ pub fn ts(ms: i64) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A message as the API shows it.
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    id: &'a str,
+    conversation_id: &'a str,
+    seq: i64,
+    role: &'static str,
+    text: &'a str,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<&'a Analysis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    citations: Option<&'a Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a String>,
+}
+
+impl<'a> From<&'a Message> for MessageOut<'a> {
+    fn from(m: &'a Message) -> Self {
+        MessageOut {
+            id: &m.id,
+            conversation_id: &m.conversation_id,
+            seq: m.seq,
+            role: m.role.as_str(),
+            text: &m.text,
+            created_at: ts(m.created_at),
+            analysis: m.analysis.as_ref(),
+            citations: m.citations.as_ref(),
+            agent: m.agent.as_ref(),
+        }
+    }
+}
+
+/// A message as a live event body (JSON text).
+fn message_event(m: &Message) -> Arc<str> {
+    events::data(&MessageOut::from(m))
+}
+
 pub fn message_json(m: &Message) -> Value {
-    let mut v = json!({
-        "id": m.id, "conversation_id": m.conversation_id, "seq": m.seq, "role": m.role.as_str(),
-        "text": m.text, "created_at": ts(m.created_at),
-    });
-    if let Some(a) = &m.analysis {
-        v["analysis"] = serde_json::to_value(a).unwrap_or(Value::Null);
+    serde_json::to_value(MessageOut::from(m)).unwrap_or(Value::Null)
+}
+
+/// The conversation state as a turn response shows it: everything but `history` (the
+/// conversation's messages, which the messages endpoints list). Keeps a turn's response and its
+/// stored idempotency copy at ~4 KB instead of ~18 KB. `GET /v1/conversations/{id}` has the
+/// whole state.
+#[derive(Serialize)]
+struct StateOut<'a> {
+    schema_version: u32,
+    stage: &'a str,
+    node: &'a str,
+    slots: &'a std::collections::BTreeMap<String, Value>,
+    handed_off: bool,
+    closed: bool,
+    variety: &'a tuoke_dialogue::Variety,
+    turn: usize,
+    counters: &'a tuoke_dialogue::Counters,
+    lead: &'a Lead,
+    sentiment_trend: &'a [f32],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    handoff_reason: Option<&'a String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a String>,
+    started_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a ConversationState> for StateOut<'a> {
+    fn from(s: &'a ConversationState) -> Self {
+        // Destructured so a new state field is a compile error here until it is shown or left out.
+        let ConversationState {
+            schema_version,
+            stage,
+            node,
+            slots,
+            handed_off,
+            closed,
+            variety,
+            turn,
+            history: _,
+            counters,
+            lead,
+            sentiment_trend,
+            handoff_reason,
+            agent,
+            started_at,
+            updated_at,
+        } = s;
+        StateOut {
+            schema_version: *schema_version,
+            stage,
+            node,
+            slots,
+            handed_off: *handed_off,
+            closed: *closed,
+            variety,
+            turn: *turn,
+            counters,
+            lead,
+            sentiment_trend,
+            handoff_reason: handoff_reason.as_ref(),
+            agent: agent.as_ref(),
+            started_at: *started_at,
+            updated_at: *updated_at,
+        }
     }
-    if let Some(c) = &m.citations {
-        v["citations"] = json!(c);
-    }
-    if let Some(a) = &m.agent {
-        v["agent"] = json!(a);
-    }
-    v
+}
+
+#[derive(Serialize)]
+struct ReplyOut<'a> {
+    text: &'a str,
+    citations: &'a [String],
+    node: &'a str,
+}
+
+#[derive(Serialize)]
+struct ConversationBrief<'a> {
+    status: &'static str,
+    stage: &'a str,
+}
+
+/// The body of a customer turn's response (and its stored idempotency copy).
+#[derive(Serialize)]
+struct TurnOut<'a> {
+    message: Option<MessageOut<'a>>,
+    reply_message: Option<MessageOut<'a>>,
+    reply: Option<ReplyOut<'a>>,
+    actions: &'a [Action],
+    analysis: &'a Analysis,
+    state: StateOut<'a>,
+    lead: &'a Lead,
+    conversation: ConversationBrief<'a>,
+}
+
+/// The response body of a customer turn as JSON text (serialized once, stored and sent).
+fn turn_body(msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> String {
+    let body = TurnOut {
+        message: msgs.first().map(MessageOut::from),
+        reply_message: msgs.get(1).map(MessageOut::from),
+        reply: out.reply.as_ref().map(|r| ReplyOut {
+            text: &r.text,
+            citations: &r.citations,
+            node: &r.node,
+        }),
+        actions: &out.actions,
+        analysis,
+        state: StateOut::from(&out.state),
+        lead: &out.lead,
+        conversation: ConversationBrief {
+            status: status_of(&out.state).as_str(),
+            stage: &out.state.stage,
+        },
+    };
+    // Our own plain types always serialize.
+    serde_json::to_string(&body).unwrap_or_else(|_| "{}".into())
+}
+
+fn lead_json(l: &Lead) -> Value {
+    json!({"score": l.score, "grade": l.grade, "evidence": l.evidence})
 }
 
 fn lead_of_state(state: &Value) -> Value {
     let l = &state["lead"];
     json!({"score": l["score"], "grade": l["grade"], "evidence": l.get("evidence").cloned().unwrap_or(json!([]))})
+}
+
+/// [`conversation_json`] of a conversation whose state is held parsed (after a change).
+fn loaded_json(l: &Loaded) -> Value {
+    let mut c = l.conv.clone();
+    c.state = serde_json::to_value(&*l.state).unwrap_or(Value::Null);
+    conversation_json(&c)
 }
 
 pub fn conversation_json(c: &Conversation) -> Value {
@@ -194,10 +346,31 @@ fn now_local(st: &AppState) -> DateTime<FixedOffset> {
 }
 
 fn parse_state(c: &Conversation) -> Result<ConversationState, ApiError> {
-    serde_json::from_value(c.state.clone()).map_err(|e| {
+    ConversationState::deserialize(&c.state).map_err(|e| {
         tracing::error!(conversation = %c.id, error = %e, "stored state does not parse");
         ApiError::internal("stored conversation state is unreadable")
     })
+}
+
+/// A conversation row with its parsed state, for a change.
+fn loaded_of(conv: Conversation) -> Result<Loaded, ApiError> {
+    let state = Arc::new(parse_state(&conv)?);
+    Ok(Loaded { conv, state })
+}
+
+/// The conversation a change starts from: from this process's cache of recently changed
+/// conversations when `cached` (the customer-turn path), else from the database.
+async fn load_for_change(
+    st: &AppState,
+    id: &str,
+    auth: &Auth,
+    cached: bool,
+) -> Result<Loaded, ApiError> {
+    if cached && let Some(l) = st.conversations.get(id) {
+        auth.may_access(l.conv.created_by_key.as_deref())?;
+        return Ok(l);
+    }
+    loaded_of(load_conversation(st, id, auth).await?)
 }
 
 async fn load_conversation(st: &AppState, id: &str, auth: &Auth) -> Result<Conversation, ApiError> {
@@ -214,7 +387,7 @@ async fn load_conversation(st: &AppState, id: &str, auth: &Auth) -> Result<Conve
 
 /// What one change of a conversation writes.
 struct Plan {
-    state: ConversationState,
+    state: Arc<ConversationState>,
     messages: Vec<NewMessage>,
     lead: Option<LeadUpdate>,
     handoff: Option<HandoffChange>,
@@ -226,20 +399,19 @@ struct Plan {
 /// racing changes (also from other processes) are all applied in some order, none lost.
 async fn mutate(
     st: &AppState,
-    mut conv: Conversation,
+    mut cur: Loaded,
     client_message_id: Option<String>,
     mut plan: impl FnMut(&Conversation, &ConversationState) -> Result<Plan, ApiError>,
-    result: impl Fn(&Conversation, &Plan, &[Message]) -> Option<Value>,
-) -> Result<(Conversation, Plan, Vec<Message>), Mutated> {
+    result: impl Fn(&Conversation, &Plan, &[Message]) -> Option<String>,
+) -> Result<(Loaded, Plan, Vec<Message>), Mutated> {
     for _attempt in 0..64 {
-        let state = parse_state(&conv)?;
-        let p = plan(&conv, &state)?;
+        let p = plan(&cur.conv, &cur.state)?;
         let status = status_of(&p.state);
         let commit = Commit {
-            conversation_id: conv.id.clone(),
-            expected_version: conv.version,
-            expected_last_seq: conv.last_seq,
-            state: serde_json::to_value(&p.state)
+            conversation_id: cur.conv.id.clone(),
+            expected_version: cur.conv.version,
+            expected_last_seq: cur.conv.last_seq,
+            state: serde_json::to_string(&*p.state)
                 .map_err(|e| ApiError::internal(format!("state does not serialize: {e}")))?,
             status,
             stage: p.state.stage.clone(),
@@ -250,37 +422,48 @@ async fn mutate(
             events: p.webhooks.clone(),
             now: tuoke_store::now_ms(),
         };
-        let before = conv.clone();
         let now = commit.now;
-        let state_json = commit.state.clone();
         match st
             .store
-            .commit(commit, |msgs| result(&before, &p, msgs))
+            .commit(commit, |msgs| result(&cur.conv, &p, msgs))
             .await
         {
             Ok(done) => {
-                let mut after = conv;
+                let mut after = cur.conv;
                 after.version = done.version;
                 after.last_seq = done.last_seq;
                 after.status = status;
                 after.stage = p.state.stage.clone();
-                after.state = state_json;
+                after.state = Value::Null;
                 after.updated_at = now;
                 if !p.webhooks.is_empty() {
                     st.webhook_wake.notify_one();
                 }
+                let after = Loaded {
+                    conv: after,
+                    state: p.state.clone(),
+                };
+                st.conversations.put(after.clone());
                 return Ok((after, p, done.messages));
             }
             Err(StoreError::Conflict) => {
                 st.metrics.turn_conflicts.inc();
-                conv = st
-                    .store
-                    .get_conversation_fresh(&before.id)
-                    .await?
-                    .ok_or_else(|| ApiError::not_found("conversation"))?;
+                let fresh = st.store.get_conversation_fresh(&cur.conv.id).await;
+                let fresh = match fresh {
+                    Ok(Some(c)) => c,
+                    Ok(None) => {
+                        st.conversations.remove(&cur.conv.id);
+                        return Err(ApiError::not_found("conversation").into());
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                cur = loaded_of(fresh)?;
             }
             Err(StoreError::Duplicate) => return Err(Mutated::Duplicate),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                st.conversations.remove(&cur.conv.id);
+                return Err(e.into());
+            }
         }
     }
     Err(ApiError::conflict("busy", "too many concurrent changes; retry").into())
@@ -306,29 +489,33 @@ impl From<StoreError> for Mutated {
 /// Publishes the live events of a committed change.
 fn publish(
     st: &AppState,
-    before: &Conversation,
-    after: &Conversation,
+    before: &Loaded,
+    after: &Loaded,
     msgs: &[Message],
     out: Option<&TurnOutput>,
 ) {
+    // Nobody is listening (no dashboard or conversation stream open): build no event bodies.
+    if !st.bus.has_listeners() {
+        return;
+    }
+    let (before_state, before) = (&before.state, &before.conv);
+    let (after_state, after) = (&after.state, &after.conv);
     for m in msgs {
         st.bus.publish(events::BusEvent {
             conversation_id: after.id.clone(),
             kind: "message",
             seq: Some(m.seq),
-            data: Arc::new(message_json(m)),
+            data: message_event(m),
         });
     }
-    let lb = lead_of_state(&before.state);
-    let la = lead_of_state(&after.state);
-    if lb != la {
-        let mut d = la;
+    if before_state.lead != after_state.lead {
+        let mut d = lead_json(&after_state.lead);
         d["conversation_id"] = json!(after.id);
         st.bus.publish(events::BusEvent {
             conversation_id: after.id.clone(),
             kind: "lead",
             seq: None,
-            data: Arc::new(d),
+            data: events::data(&d),
         });
     }
     if let Some(out) = out {
@@ -338,8 +525,8 @@ fn publish(
                     conversation_id: after.id.clone(),
                     kind: "handoff",
                     seq: None,
-                    data: Arc::new(
-                        json!({"conversation_id": after.id, "reason": reason, "summary": summary}),
+                    data: events::data(
+                        &json!({"conversation_id": after.id, "reason": reason, "summary": summary}),
                     ),
                 });
             }
@@ -350,7 +537,7 @@ fn publish(
             conversation_id: after.id.clone(),
             kind: "conversation",
             seq: None,
-            data: Arc::new(json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage,
+            data: events::data(&json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage,
                                   "previous_status": before.status.as_str(), "previous_stage": before.stage})),
         });
     }
@@ -468,14 +655,14 @@ pub async fn create_conversation(
             conversation_id: c.id.clone(),
             kind: "message",
             seq: Some(m.seq),
-            data: Arc::new(message_json(m)),
+            data: message_event(m),
         });
     }
     st.bus.publish(events::BusEvent {
         conversation_id: c.id.clone(),
         kind: "conversation",
         seq: None,
-        data: Arc::new(json!({"conversation_id": c.id, "status": c.status.as_str(), "stage": c.stage, "created": true})),
+        data: events::data(&json!({"conversation_id": c.id, "status": c.status.as_str(), "stage": c.stage, "created": true})),
     });
     let mut v = conversation_json(c);
     v["messages"] = Value::Array(created.messages.iter().map(message_json).collect());
@@ -578,7 +765,7 @@ pub async fn post_message(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<PostMessage>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Widget])?;
     let started = Instant::now();
     let text = body.text.trim().to_string();
@@ -587,12 +774,10 @@ pub async fn post_message(
     }
     check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
     check_len("client_message_id", &body.client_message_id, 200)?;
-    let conv = load_conversation(&st, &id, &auth).await?;
-    if let Some(cmid) = &body.client_message_id
-        && let Some(r) = st.store.turn_result(&id, cmid).await?
-    {
-        return Ok(Json(r));
-    }
+    let cur = load_for_change(&st, &id, &auth, true).await?;
+    // A repeated client_message_id is found by the commit, which writes nothing for it
+    // (Duplicate below), and answered with the stored result of its first send. Not looking it
+    // up first saves a read on every turn; a resend costs one extra analysis.
     // Analysis is pure CPU and runs outside any transaction.
     let t = Instant::now();
     let analysis: Analysis = st.analyzer.analyze(&text, now_local(&st)).map_err(|e| {
@@ -603,9 +788,11 @@ pub async fn post_message(
         .analyze_duration
         .observe(t.elapsed().as_secs_f64());
     let engine = &st.engine;
+    // The body as stored with the customer message is also the response: serialized once.
+    let stored_body = std::sync::Mutex::new(None::<String>);
     let r = mutate(
         &st,
-        conv,
+        cur,
         body.client_message_id.clone(),
         |c, state| {
             let out = engine.turn(state, &analysis, Utc::now());
@@ -627,7 +814,7 @@ pub async fn post_message(
                 _ => None,
             });
             Ok(Plan {
-                state: out.state.clone(),
+                state: Arc::new(out.state.clone()),
                 messages: msgs,
                 lead: Some(lead_update(&out.lead)),
                 handoff,
@@ -635,7 +822,13 @@ pub async fn post_message(
                 out: Some(out),
             })
         },
-        |_c, p, msgs| p.out.as_ref().map(|out| turn_json(msgs, out, &analysis)),
+        |_c, p, msgs| {
+            let body = p.out.as_ref().map(|out| turn_body(msgs, out, &analysis));
+            if let Ok(mut slot) = stored_body.lock() {
+                slot.clone_from(&body);
+            }
+            body
+        },
     )
     .await;
     let (after, plan, msgs) = match r {
@@ -643,7 +836,7 @@ pub async fn post_message(
         Err(Mutated::Duplicate) => {
             let cmid = body.client_message_id.as_deref().unwrap_or_default();
             return match st.store.turn_result(&id, cmid).await? {
-                Some(r) => Ok(Json(r)),
+                Some(r) => Ok(Json(r).into_response()),
                 None => Err(ApiError::conflict(
                     "duplicate",
                     "client_message_id already used",
@@ -671,41 +864,35 @@ pub async fn post_message(
     if contact != NewCustomer::default()
         && let Err(e) = st
             .store
-            .update_customer_contact(&after.customer_id, &contact)
+            .update_customer_contact(&after.conv.customer_id, &contact)
             .await
     {
         tracing::warn!(error = %e, "could not store contact details");
     }
     publish_turn(&st, &after, &msgs, out);
-    let result = match out {
-        Some(o) => turn_json(&msgs, o, &analysis),
-        None => json!({}),
+    let body = match stored_body.into_inner().ok().flatten() {
+        Some(b) => b,
+        None => match out {
+            Some(o) => turn_body(&msgs, o, &analysis),
+            None => "{}".to_string(),
+        },
     };
-    Ok(Json(result))
-}
-
-fn turn_json(msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> Value {
-    json!({
-        "message": msgs.first().map(message_json),
-        "reply_message": msgs.get(1).map(message_json),
-        "reply": out.reply.as_ref().map(|r| json!({"text": r.text, "citations": r.citations, "node": r.node})),
-        "actions": out.actions,
-        "analysis": analysis,
-        "state": out.state,
-        "lead": out.lead,
-        "conversation": {"status": status_of(&out.state).as_str(), "stage": out.state.stage},
-    })
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// Events of a customer turn: messages, and lead/handoff/conversation changes as the engine
 /// reported them in its actions.
-fn publish_turn(st: &AppState, after: &Conversation, msgs: &[Message], out: Option<&TurnOutput>) {
+fn publish_turn(st: &AppState, after: &Loaded, msgs: &[Message], out: Option<&TurnOutput>) {
+    if !st.bus.has_listeners() {
+        return;
+    }
+    let after = &after.conv;
     for m in msgs {
         st.bus.publish(events::BusEvent {
             conversation_id: after.id.clone(),
             kind: "message",
             seq: Some(m.seq),
-            data: Arc::new(message_json(m)),
+            data: message_event(m),
         });
     }
     let Some(out) = out else { return };
@@ -719,8 +906,8 @@ fn publish_turn(st: &AppState, after: &Conversation, msgs: &[Message], out: Opti
                     conversation_id: after.id.clone(),
                     kind: "handoff",
                     seq: None,
-                    data: Arc::new(
-                        json!({"conversation_id": after.id, "reason": reason, "summary": summary}),
+                    data: events::data(
+                        &json!({"conversation_id": after.id, "reason": reason, "summary": summary}),
                     ),
                 });
             }
@@ -735,7 +922,7 @@ fn publish_turn(st: &AppState, after: &Conversation, msgs: &[Message], out: Opti
             conversation_id: after.id.clone(),
             kind: "lead",
             seq: None,
-            data: Arc::new(json!({"conversation_id": after.id, "score": out.lead.score, "grade": out.lead.grade, "evidence": out.lead.evidence})),
+            data: events::data(&json!({"conversation_id": after.id, "score": out.lead.score, "grade": out.lead.grade, "evidence": out.lead.evidence})),
         });
     }
     if conv_changed {
@@ -743,7 +930,7 @@ fn publish_turn(st: &AppState, after: &Conversation, msgs: &[Message], out: Opti
             conversation_id: after.id.clone(),
             kind: "conversation",
             seq: None,
-            data: Arc::new(json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage})),
+            data: events::data(&json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage})),
         });
     }
 }
@@ -779,8 +966,8 @@ pub async fn takeover(
         .filter(|a| !a.trim().is_empty())
         .unwrap_or_else(|| auth.key.name.clone());
     check_len("agent", &Some(agent.clone()), 200)?;
-    let conv = load_conversation(&st, &id, &auth).await?;
-    if conv.status == Status::Closed {
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    if conv.conv.status == Status::Closed {
         return Err(ApiError::conflict("closed", "the conversation is closed"));
     }
     let engine = &st.engine;
@@ -805,7 +992,7 @@ pub async fn takeover(
                 agent: Some(agent.clone()),
             });
             Ok(Plan {
-                state: out.state.clone(),
+                state: Arc::new(out.state.clone()),
                 messages: Vec::new(),
                 lead: None,
                 handoff,
@@ -835,7 +1022,7 @@ pub async fn takeover(
     Ok(Json(json!({
         "handoff": {"reason": ho.as_ref().map(|h| h.reason.clone()).unwrap_or_else(|| "agent_takeover".into()),
                     "agent": agent, "summary": summary},
-        "conversation": conversation_json(&after),
+        "conversation": loaded_json(&after),
     })))
 }
 
@@ -868,8 +1055,8 @@ pub async fn agent_message(
         return Err(ApiError::bad_request("text is empty"));
     }
     check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
-    let conv = load_conversation(&st, &id, &auth).await?;
-    if conv.status != Status::HandedOff {
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    if conv.conv.status != Status::HandedOff {
         return Err(ApiError::conflict(
             "not_handed_off",
             "take the conversation over before replying as an agent",
@@ -886,7 +1073,7 @@ pub async fn agent_message(
             let mut m = NewMessage::text(MessageRole::Agent, text.clone());
             m.agent = Some(state.agent.clone().unwrap_or_else(|| agent.clone()));
             Ok(Plan {
-                state: s,
+                state: Arc::new(s),
                 messages: vec![m],
                 lead: None,
                 handoff: None,
@@ -912,7 +1099,7 @@ pub async fn release(
     P(id): P<String>,
 ) -> Result<Json<Value>, ApiError> {
     auth.require(&[Role::Agent])?;
-    let conv = load_conversation(&st, &id, &auth).await?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
     let engine = &st.engine;
     let (after, plan, msgs) = mutate(
         &st,
@@ -927,7 +1114,7 @@ pub async fn release(
                 messages.push(m);
             }
             Ok(Plan {
-                state: out.state.clone(),
+                state: Arc::new(out.state.clone()),
                 messages,
                 lead: None,
                 handoff: Some(HandoffChange::Released),
@@ -948,7 +1135,7 @@ pub async fn release(
         )
         .await?;
     publish(&st, &conv, &after, &msgs, plan.out.as_ref());
-    Ok(Json(json!({"conversation": conversation_json(&after)})))
+    Ok(Json(json!({"conversation": loaded_json(&after)})))
 }
 
 // ------------------------------------------------------------------ leads, stats, analyze, company

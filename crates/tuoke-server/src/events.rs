@@ -15,7 +15,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::broadcast;
 use tuoke_store::Role;
 
@@ -32,7 +32,13 @@ pub struct BusEvent {
     pub kind: &'static str,
     /// Message seq for `message` events.
     pub seq: Option<i64>,
-    pub data: Arc<Value>,
+    /// The event body as JSON text, serialized once for every stream that forwards it.
+    pub data: Arc<str>,
+}
+
+/// An event body: `v` as JSON text.
+pub fn data<T: serde::Serialize + ?Sized>(v: &T) -> Arc<str> {
+    Arc::from(serde_json::to_string(v).unwrap_or_else(|_| "{}".into()))
 }
 
 pub struct Bus {
@@ -55,6 +61,10 @@ impl Bus {
         // No receivers is fine.
         let _ = self.tx.send(e);
     }
+    /// Whether any stream is open; without one, callers skip building event bodies.
+    pub fn has_listeners(&self) -> bool {
+        self.tx.receiver_count() > 0
+    }
     pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
         self.tx.subscribe()
     }
@@ -66,9 +76,7 @@ pub struct AfterQuery {
 }
 
 fn to_event(e: &BusEvent, with_id: bool) -> Event {
-    let mut ev = Event::default()
-        .event(e.kind)
-        .data(serde_json::to_string(&*e.data).unwrap_or_else(|_| "{}".into()));
+    let mut ev = Event::default().event(e.kind).data(&*e.data);
     if with_id && let Some(s) = e.seq {
         ev = ev.id(s.to_string());
     }

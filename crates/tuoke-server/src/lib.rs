@@ -12,6 +12,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod cache;
 pub mod error;
 pub mod events;
 pub mod metrics;
@@ -107,6 +108,8 @@ pub struct AppState {
     pub limiter: Option<DefaultKeyedRateLimiter<String>>,
     pub metrics: metrics::Metrics,
     pub bus: events::Bus,
+    /// Conversations this process changed last, with parsed state (customer-turn fast path).
+    pub conversations: cache::ConvCache,
     /// Wakes the webhook worker after a commit queued deliveries.
     pub webhook_wake: tokio::sync::Notify,
     /// Flips to true when the server shuts down (ends SSE streams and workers).
@@ -135,6 +138,7 @@ impl AppState {
             limiter,
             metrics: metrics::Metrics::default(),
             bus: events::Bus::new(),
+            conversations: cache::ConvCache::new(4096),
             webhook_wake: tokio::sync::Notify::new(),
             shutdown,
         }

@@ -14,6 +14,7 @@
 #![allow(clippy::type_complexity)]
 
 mod model;
+mod writer;
 pub use model::*;
 
 use std::str::FromStr;
@@ -78,6 +79,9 @@ enum Db {
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
+        /// Conversation commits go through one writer thread that groups them into
+        /// transactions (see [`writer`]).
+        writer: writer::Writer,
     },
     Pg(PgPool),
 }
@@ -156,19 +160,152 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// Binds the 14 columns of one message row (in `MESSAGE_COLUMNS` order) to a query.
+macro_rules! bind_message {
+    ($q:expr, $m:expr, $cmid:expr, $result:expr) => {{
+        let m: &Message = $m;
+        $q.bind(&m.id)
+            .bind(&m.conversation_id)
+            .bind(m.seq)
+            .bind(m.role.as_str())
+            .bind(&m.text)
+            .bind(m.analysis.as_ref().map(to_json))
+            .bind(m.citations.as_ref().map(to_json))
+            .bind(&m.agent)
+            .bind(m.analysis.as_ref().map(|a| a.intent.label.clone()))
+            .bind(m.analysis.as_ref().map(|a| sentiment_str(a)))
+            .bind($cmid)
+            .bind($result)
+            .bind(day_of(m.created_at))
+            .bind(m.created_at)
+    }};
+}
+
 /// Inserts one message row; evaluates to `Result<_, sqlx::Error>`.
 macro_rules! insert_message {
     ($exec:expr, $m:expr, $cmid:expr, $result:expr) => {{
-        let m: &Message = $m;
-        sqlx::query("INSERT INTO messages (id, conversation_id, seq, role, text, analysis, citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-            .bind(&m.id).bind(&m.conversation_id).bind(m.seq).bind(m.role.as_str()).bind(&m.text)
-            .bind(m.analysis.as_ref().map(to_json)).bind(m.citations.as_ref().map(to_json)).bind(&m.agent)
-            .bind(m.analysis.as_ref().map(|a| a.intent.label.clone()))
-            .bind(m.analysis.as_ref().map(|a| sentiment_str(a)))
-            .bind($cmid).bind($result).bind(day_of(m.created_at)).bind(m.created_at)
+        bind_message!(sqlx::query("INSERT INTO messages (id, conversation_id, seq, role, text, analysis, citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"), $m, $cmid, $result)
             .execute($exec).await
     }};
+}
+
+/// Inserts two message rows in one statement (a customer message and the bot's reply: one
+/// round trip to the database instead of two); evaluates to `Result<_, sqlx::Error>`.
+macro_rules! insert_message_pair {
+    ($exec:expr, $a:expr, $cmid:expr, $result:expr, $b:expr) => {{
+        let q = sqlx::query("INSERT INTO messages (id, conversation_id, seq, role, text, analysis, citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14), \
+                            ($15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)");
+        let q = bind_message!(q, $a, $cmid, $result);
+        bind_message!(q, $b, None::<&str>, None::<&str>).execute($exec).await
+    }};
+}
+
+/// Applies one conversation commit inside an open transaction (either engine); evaluates to
+/// `Result<writer::Outcome, sqlx::Error>`. A conflict, an unknown conversation or a used
+/// `client_message_id` is found before anything is written, so such a job leaves the
+/// transaction untouched and the other jobs of a grouped SQLite transaction go on.
+macro_rules! apply_commit {
+    ($conn:expr, $job:expr) => {{
+        let job: &writer::Job = $job;
+        async {
+            // On PostgreSQL the update locks the row, and the version check makes the lost
+            // update impossible; on SQLite the transaction already holds the write lock. The
+            // same statement refuses a used client_message_id (NULL never matches).
+            let updated = sqlx::query("UPDATE conversations SET state = $1, status = $2, stage = $3, version = version + 1, last_seq = $4, updated_at = $5 \
+                                       WHERE id = $6 AND version = $7 \
+                                       AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $6 AND client_message_id = $8)")
+                .bind(&job.state).bind(job.status.as_str()).bind(&job.stage).bind(job.last_seq).bind(job.now)
+                .bind(&job.conversation_id).bind(job.expected_version).bind(job.client_message_id.as_deref())
+                .execute(&mut *$conn).await?.rows_affected();
+            if updated == 0 {
+                let exists: Option<i64> = sqlx::query_scalar("SELECT version FROM conversations WHERE id = $1")
+                    .bind(&job.conversation_id).fetch_optional(&mut *$conn).await?;
+                if exists.is_none() {
+                    return Ok(writer::Outcome::NotFound);
+                }
+                if let Some(cmid) = &job.client_message_id {
+                    let used: Option<i64> = sqlx::query_scalar("SELECT seq FROM messages WHERE conversation_id = $1 AND client_message_id = $2")
+                        .bind(&job.conversation_id).bind(cmid).fetch_optional(&mut *$conn).await?;
+                    if used.is_some() {
+                        return Ok(writer::Outcome::Duplicate);
+                    }
+                }
+                return Ok(writer::Outcome::Conflict);
+            }
+            let cmid = job.client_message_id.as_deref();
+            let res = job.result.as_deref();
+            match job.messages.as_slice() {
+                [] => {}
+                [a, b] => {
+                    insert_message_pair!(&mut *$conn, a, cmid, res, b)?;
+                }
+                [first, rest @ ..] => {
+                    insert_message!(&mut *$conn, first, cmid, res)?;
+                    for m in rest {
+                        insert_message!(&mut *$conn, m, None::<&str>, None::<&str>)?;
+                    }
+                }
+            }
+            let last_message = job.messages.last().map(|m| m.text.as_str());
+            if let Some(lead) = &job.lead {
+                sqlx::query("UPDATE leads SET score = $1, grade = $2, evidence = $3, last_activity = $4, last_message = COALESCE($5, last_message) WHERE conversation_id = $6")
+                    .bind(lead.score).bind(&lead.grade).bind(&lead.evidence).bind(job.now).bind(last_message).bind(&job.conversation_id)
+                    .execute(&mut *$conn).await?;
+            } else if !job.messages.is_empty() {
+                sqlx::query("UPDATE leads SET last_activity = $1, last_message = COALESCE($2, last_message) WHERE conversation_id = $3")
+                    .bind(job.now).bind(last_message).bind(&job.conversation_id)
+                    .execute(&mut *$conn).await?;
+            }
+            match &job.handoff {
+                Some(HandoffChange::Requested { reason, summary, agent }) => {
+                    let taken = agent.as_ref().map(|_| job.now);
+                    sqlx::query("INSERT INTO handoffs (id, conversation_id, reason, summary, agent, requested_at, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(new_id()).bind(&job.conversation_id).bind(reason).bind(to_json(summary)).bind(agent).bind(job.now).bind(taken)
+                        .execute(&mut *$conn).await?;
+                }
+                Some(HandoffChange::Released) => {
+                    sqlx::query("UPDATE handoffs SET released_at = $1 WHERE conversation_id = $2 AND released_at IS NULL")
+                        .bind(job.now).bind(&job.conversation_id).execute(&mut *$conn).await?;
+                }
+                None => {}
+            }
+            if !job.events.is_empty() {
+                let subs: Vec<(String, String)> = sqlx::query_as("SELECT id, events FROM webhooks WHERE active = 1")
+                    .fetch_all(&mut *$conn).await?;
+                for (event, payload) in &job.events {
+                    for (wid, events) in &subs {
+                        let wanted: Vec<String> = serde_json::from_str(events).unwrap_or_default();
+                        if !wanted.iter().any(|w| w == event || w == "*") {
+                            continue;
+                        }
+                        sqlx::query("INSERT INTO webhook_outbox (id, webhook_id, event, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)")
+                            .bind(new_id()).bind(wid).bind(event).bind(to_json(payload)).bind(job.now)
+                            .execute(&mut *$conn).await?;
+                    }
+                }
+            }
+            Ok::<_, sqlx::Error>(writer::Outcome::Done)
+        }
+        .await
+    }};
+}
+
+/// [`apply_commit`] on a SQLite connection (the writer thread's transaction).
+pub(crate) async fn apply_sqlite(
+    conn: &mut sqlx::SqliteConnection,
+    job: &writer::Job,
+) -> std::result::Result<writer::Outcome, sqlx::Error> {
+    apply_commit!(conn, job)
+}
+
+/// [`apply_commit`] on a PostgreSQL transaction.
+async fn apply_pg(
+    conn: &mut sqlx::PgConnection,
+    job: &writer::Job,
+) -> std::result::Result<writer::Outcome, sqlx::Error> {
+    apply_commit!(conn, job)
 }
 
 fn sentiment_str(a: &tuoke_core::Analysis) -> &'static str {
@@ -300,15 +437,19 @@ impl Store {
                     .await?;
                 Store {
                     db: Db::Sqlite {
+                        writer: writer::Writer::start(pool.clone())?,
                         write: pool.clone(),
                         read: pool,
                     },
                 }
             } else {
+                // The writer touches the hot pages of every table and index on each commit; a
+                // 16 MiB page cache (SQLite's default is 2 MiB) keeps them instead of re-reading
+                // them from the OS after every checkpoint.
                 let write = SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
-                    .connect_with(opts.clone())
+                    .connect_with(opts.clone().pragma("cache_size", "-16384"))
                     .await?;
                 let read = SqlitePoolOptions::new()
                     .max_connections(4)
@@ -316,7 +457,11 @@ impl Store {
                     .connect_with(opts.read_only(false))
                     .await?;
                 Store {
-                    db: Db::Sqlite { write, read },
+                    db: Db::Sqlite {
+                        writer: writer::Writer::start(write.clone())?,
+                        write,
+                        read,
+                    },
                 }
             }
         } else {
@@ -421,7 +566,7 @@ impl Store {
     /// Waits for checkpoint and closes all connections.
     pub async fn close(&self) {
         match &self.db {
-            Db::Sqlite { write, read } => {
+            Db::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }
@@ -607,7 +752,9 @@ impl Store {
         conversation_id: &str,
         client_message_id: &str,
     ) -> Result<Option<serde_json::Value>> {
-        let r: Option<Option<String>> = write!(self, p => {
+        // A reader sees every committed turn (WAL), and a turn that commits after this read is
+        // still caught by the commit's own check.
+        let r: Option<Option<String>> = read!(self, p => {
             sqlx::query_scalar("SELECT result FROM messages WHERE conversation_id = $1 AND client_message_id = $2")
                 .bind(conversation_id).bind(client_message_id).fetch_optional(p).await?
         });
@@ -622,13 +769,13 @@ impl Store {
     /// Returns [`StoreError::Conflict`] when another writer got there first (re-read and retry),
     /// [`StoreError::Duplicate`] when `client_message_id` was already used.
     ///
-    /// `result` (if any) is stored with the first new message so a repeated
+    /// `result` (JSON text, if any) is stored with the first new message so a repeated
     /// `client_message_id` can return it; the closure gets the committed messages (with their
     /// sequence numbers) to build it.
     pub async fn commit(
         &self,
         c: Commit,
-        result: impl FnOnce(&[Message]) -> Option<serde_json::Value>,
+        result: impl FnOnce(&[Message]) -> Option<String>,
     ) -> Result<Committed> {
         let now = c.now;
         let n = c.messages.len() as i64;
@@ -639,74 +786,44 @@ impl Store {
             .enumerate()
             .map(|(i, m)| m.into_message(&c.conversation_id, base + i as i64 + 1, now))
             .collect();
-        let result_json = result(&messages).map(|v| to_json(&v));
-        let outbox_events = c.events;
-        write!(self, p => {
-            let mut tx = p.begin().await?;
-            // The write comes first: on SQLite it takes the write lock at once; on PostgreSQL
-            // it locks the row, and the version check makes the lost update impossible.
-            let updated = sqlx::query("UPDATE conversations SET state = $1, status = $2, stage = $3, version = version + 1, last_seq = $4, updated_at = $5 \
-                                       WHERE id = $6 AND version = $7")
-                .bind(to_json(&c.state)).bind(c.status.as_str()).bind(&c.stage).bind(base + n).bind(now)
-                .bind(&c.conversation_id).bind(c.expected_version)
-                .execute(&mut *tx).await?.rows_affected();
-            if updated == 0 {
-                tx.rollback().await?;
-                let exists: Option<i64> = sqlx::query_scalar("SELECT version FROM conversations WHERE id = $1")
-                    .bind(&c.conversation_id).fetch_optional(p).await?;
-                return Err(if exists.is_some() { StoreError::Conflict } else { StoreError::NotFound("conversation") });
-            }
-            for (i, m) in messages.iter().enumerate() {
-                let (cmid, res) = if i == 0 { (c.client_message_id.as_deref(), result_json.as_deref()) } else { (None, None) };
-                let r = insert_message!(&mut *tx, m, cmid, res);
-                if let Err(e) = r {
-                    if is_unique_violation(&e) {
+        let result_json = result(&messages);
+        let job = writer::Job {
+            conversation_id: c.conversation_id,
+            expected_version: c.expected_version,
+            last_seq: base + n,
+            state: c.state,
+            status: c.status,
+            stage: c.stage,
+            messages,
+            client_message_id: c.client_message_id,
+            result: result_json,
+            lead: c.lead.map(|l| writer::JobLead {
+                score: l.score,
+                grade: l.grade,
+                evidence: to_json(&l.evidence),
+            }),
+            handoff: c.handoff,
+            events: c.events,
+            now,
+        };
+        let messages = match &self.db {
+            Db::Sqlite { writer, .. } => writer.commit(job).await?,
+            Db::Pg(p) => {
+                let mut tx = p.begin().await?;
+                match apply_pg(&mut tx, &job).await {
+                    Ok(writer::Outcome::Done) => {
+                        tx.commit().await?;
+                        job.messages
+                    }
+                    Ok(other) => {
                         tx.rollback().await?;
-                        return Err(StoreError::Duplicate);
+                        return Err(other.into_error());
                     }
-                    return Err(e.into());
+                    Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate),
+                    Err(e) => return Err(e.into()),
                 }
             }
-            let last_message = messages.last().map(|m| m.text.clone());
-            if let Some(lead) = &c.lead {
-                sqlx::query("UPDATE leads SET score = $1, grade = $2, evidence = $3, last_activity = $4, last_message = COALESCE($5, last_message) WHERE conversation_id = $6")
-                    .bind(lead.score).bind(&lead.grade).bind(to_json(&lead.evidence)).bind(now).bind(&last_message).bind(&c.conversation_id)
-                    .execute(&mut *tx).await?;
-            } else if !messages.is_empty() {
-                sqlx::query("UPDATE leads SET last_activity = $1, last_message = COALESCE($2, last_message) WHERE conversation_id = $3")
-                    .bind(now).bind(&last_message).bind(&c.conversation_id)
-                    .execute(&mut *tx).await?;
-            }
-            match &c.handoff {
-                Some(HandoffChange::Requested { reason, summary, agent }) => {
-                    let taken = agent.as_ref().map(|_| now);
-                    sqlx::query("INSERT INTO handoffs (id, conversation_id, reason, summary, agent, requested_at, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                        .bind(new_id()).bind(&c.conversation_id).bind(reason).bind(to_json(summary)).bind(agent).bind(now).bind(taken)
-                        .execute(&mut *tx).await?;
-                }
-                Some(HandoffChange::Released) => {
-                    sqlx::query("UPDATE handoffs SET released_at = $1 WHERE conversation_id = $2 AND released_at IS NULL")
-                        .bind(now).bind(&c.conversation_id).execute(&mut *tx).await?;
-                }
-                None => {}
-            }
-            if !outbox_events.is_empty() {
-                let subs: Vec<(String, String)> = sqlx::query_as("SELECT id, events FROM webhooks WHERE active = 1")
-                    .fetch_all(&mut *tx).await?;
-                for (event, payload) in &outbox_events {
-                    for (wid, events) in &subs {
-                        let wanted: Vec<String> = serde_json::from_str(events).unwrap_or_default();
-                        if !wanted.iter().any(|w| w == event || w == "*") {
-                            continue;
-                        }
-                        sqlx::query("INSERT INTO webhook_outbox (id, webhook_id, event, payload, attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)")
-                            .bind(new_id()).bind(wid).bind(event).bind(to_json(payload)).bind(now)
-                            .execute(&mut *tx).await?;
-                    }
-                }
-            }
-            tx.commit().await?;
-        });
+        };
         Ok(Committed {
             version: c.expected_version + 1,
             last_seq: base + n,

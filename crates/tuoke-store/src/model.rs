@@ -226,7 +226,8 @@ pub struct Commit {
     pub expected_version: i64,
     /// `last_seq` as read together with `expected_version`.
     pub expected_last_seq: i64,
-    pub state: Value,
+    /// The new conversation state as JSON text (serialized once by the caller).
+    pub state: String,
     pub status: Status,
     pub stage: String,
     pub messages: Vec<NewMessage>,

@@ -74,7 +74,7 @@ fn turn_commit(c: &Conversation, text: &str, cmid: Option<&str>, score: i64) -> 
         conversation_id: c.id.clone(),
         expected_version: c.version,
         expected_last_seq: c.last_seq,
-        state: json!({"schema_version": 1, "stage": "qualify", "turns": c.version}),
+        state: json!({"schema_version": 1, "stage": "qualify", "turns": c.version}).to_string(),
         status: Status::Bot,
         stage: "qualify".into(),
         messages: vec![customer, bot],
@@ -103,7 +103,7 @@ async fn conversation_lifecycle(s: Store) {
 
     let done = s
         .commit(turn_commit(&got, "多少钱", Some("m1"), 40), |msgs| {
-            Some(json!({"seqs": msgs.iter().map(|m| m.seq).collect::<Vec<_>>()}))
+            Some(json!({"seqs": msgs.iter().map(|m| m.seq).collect::<Vec<_>>()}).to_string())
         })
         .await
         .unwrap();
@@ -217,6 +217,99 @@ async fn racing_turns(s: Store) {
     }
 }
 both!(race, racing_turns);
+
+/// Many conversations committed at once (on SQLite the writer groups them into shared
+/// transactions): fresh turns, resent client_message_ids and stale versions sent together each
+/// get their own answer, and only the fresh turns are stored.
+async fn concurrent_mixed_commits(s: Store) {
+    let s = Arc::new(s);
+    let mut convs = Vec::new();
+    for _ in 0..24 {
+        convs.push(
+            s.create_conversation(new_conv(None))
+                .await
+                .unwrap()
+                .conversation,
+        );
+    }
+    // Round 1: one turn per conversation, all at once, each with an idempotency key.
+    let mut tasks = Vec::new();
+    for (i, c) in convs.iter().enumerate() {
+        let (s, c) = (s.clone(), c.clone());
+        tasks.push(tokio::spawn(async move {
+            s.commit(
+                turn_commit(&c, &format!("first {i}"), Some(&format!("m{i}")), 20),
+                |_| Some(format!("{{\"n\":{i}}}")),
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        let done = t.await.unwrap().unwrap();
+        assert_eq!(done.version, 2);
+        assert_eq!(
+            done.messages.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            [2, 3]
+        );
+    }
+    // Round 2, all at once: for each conversation a fresh turn from the current version, a
+    // resend of round 1's key, and a turn planned from the stale version 1.
+    let mut tasks = Vec::new();
+    for (i, c) in convs.iter().enumerate() {
+        let cur = s.get_conversation_fresh(&c.id).await.unwrap().unwrap();
+        let fresh = turn_commit(&cur, &format!("second {i}"), Some(&format!("n{i}")), 30);
+        let resend = turn_commit(&cur, &format!("first {i}"), Some(&format!("m{i}")), 20);
+        let stale = turn_commit(c, &format!("stale {i}"), None, 40);
+        for (kind, commit) in [("fresh", fresh), ("resend", resend), ("stale", stale)] {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                (kind, s.commit(commit, |_| None).await.map(|d| d.version))
+            }));
+        }
+    }
+    let mut fresh_ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            ("fresh", Ok(3)) => fresh_ok += 1,
+            // The resend and the fresh turn race: whichever commits second sees a moved version
+            // or the used key; a resend is never stored.
+            ("fresh", Err(StoreError::Conflict)) => {}
+            ("resend", Err(StoreError::Duplicate | StoreError::Conflict)) => {}
+            ("stale", Err(StoreError::Conflict)) => {}
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    for (i, c) in convs.iter().enumerate() {
+        let msgs = s.list_messages(&c.id, 0, 100).await.unwrap();
+        let texts: Vec<&str> = msgs.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(
+            texts.iter().filter(|t| t.starts_with("first")).count(),
+            1,
+            "{texts:?}"
+        );
+        assert!(!texts.iter().any(|t| t.starts_with("stale")), "{texts:?}");
+        for (k, m) in msgs.iter().enumerate() {
+            assert_eq!(m.seq, k as i64 + 1);
+        }
+        let r = s
+            .turn_result(&c.id, &format!("m{i}"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(r["n"], i);
+    }
+    // The resends are told apart from conflicts: with the fresh turns committed, a resend is
+    // always a duplicate.
+    for (i, c) in convs.iter().enumerate() {
+        let cur = s.get_conversation_fresh(&c.id).await.unwrap().unwrap();
+        let again = s
+            .commit(turn_commit(&cur, "x", Some(&format!("m{i}")), 1), |_| None)
+            .await;
+        assert!(matches!(again, Err(StoreError::Duplicate)), "{again:?}");
+    }
+    assert!(fresh_ok > 0, "some fresh turns commit");
+}
+both!(mixed_commits, concurrent_mixed_commits);
 
 async fn keys_and_leads(s: Store) {
     let (k, secret) = s.create_api_key(Role::Agent, "alice").await.unwrap();
