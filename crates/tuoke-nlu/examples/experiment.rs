@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release -p tuoke-nlu --example experiment -- <dataset-dir> [key=value ...]`
 //! keys: dim lr epochs batch min_count max_features ngram_min ngram_max words bigrams bits weighting seed
-//! kind=bag|linear|ensemble c lmin lmax idf=0|1
+//! kind=bag|linear|ensemble c lmin lmax idf=0|1 norm=l2|sqrt|auto hbits=auto|0|8..=24 (linear hashed table)
 //! dev=none (ignore dev.jsonl); devsplit=1 (tuning on a set without dev.jsonl: train on 90% of train,
 //! use the other 10% as dev and report its score; the test score is then not the final one)
 use std::time::Instant;
@@ -66,6 +66,14 @@ fn main() {
             "lmin" => cfg.linear_min_count = v.parse().unwrap_or(cfg.linear_min_count),
             "lmax" => cfg.linear_max_features = v.parse().unwrap_or(cfg.linear_max_features),
             "idf" => cfg.linear_idf = v == "1",
+            "norm" => {
+                cfg.linear_norm = match v {
+                    "sqrt" => Some(LinearNorm::Sqrt),
+                    "l2" => Some(LinearNorm::L2),
+                    _ => None,
+                }
+            }
+            "hbits" => cfg.linear_hash_bits = v.parse().ok(),
             _ => eprintln!("unknown key {k}"),
         }
     }

@@ -1,21 +1,29 @@
-//! The model file format, little-endian. Version 2 (written):
+//! The model file format, little-endian. Version 3 (written):
 //!
 //! ```text
 //! 0   8  magic "TUOKENLU"
-//! 8   4  format version (u32) = 2
+//! 8   4  format version (u32) = 3
 //! 12  8  total file length in bytes (u64), checksum included
 //! 20  4  header length H (u32)
 //! 24  H  header: JSON {labels, feature_config, temperature, oos, train_info,
 //!                      bag: {dim, rows, quantized, pooling, weight} | null,
-//!                      linear: {rows, quantized, weight} | null}
+//!                      linear: {rows, quantized, weight, hash_bits, idf, scales} | null}
 //! ..     bag block (if any): row bucket ids (ascending, LEB128 varints of the gaps);
 //!        embedding f32 rows×dim, or i8 rows×dim followed by f32 scale per row;
 //!        output layer f32 labels×dim; bias f32 labels
-//! ..     linear block (if any): row bucket ids (as above); idf u8 per row (1/16 steps);
-//!        weights f32 rows×labels, or i8 rows×labels followed by one i8 exponent `e` per row
-//!        (row scale `2^e`); bias f32 labels
+//! ..     linear block (if any):
+//!          row bucket ids as above when `hash_bits` is null; with `hash_bits = k` instead an
+//!            occupancy bitmap of `2^k` bits (u64 words; a bucket's slot is a hash of it, the row of
+//!            a set slot is its rank among the set bits);
+//!          idf u8 per row (1/16 steps) — only when `idf` is true (else it is folded into the weights);
+//!          weights rows×labels (feature-major): f32; or i8 followed by the scales: with
+//!            `scales: "label"` one f32 per label (per-row quantization of W = labels × features),
+//!            with `scales: "feature_pow2"` (version 2) one i8 exponent `e` per row (scale `2^e`);
+//!          bias f32 labels
 //! end-4  CRC-32 (IEEE) of every byte before it
 //! ```
+//! Version 2 (read only) is version 3 with a linear header `{rows, quantized, weight}` (the defaults
+//! `hash_bits: null, idf: true, scales: "feature_pow2"`).
 //! Version 1 (read only; the embedding-bag model before the linear component existed) has the header
 //! `{labels, feature_config, dim, rows, quantized, temperature, oos, train_info, pooling}` followed by
 //! one bag block.
@@ -29,11 +37,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::NluError;
 use crate::features::FeatureConfig;
-use crate::model::{Bag, Embedding, Linear, Model, OosThreshold, Pooling, TrainInfo};
+use crate::model::{
+    Bag, Embedding, HashedRows, Linear, LinearRows, LinearWeights, Model, OosThreshold, Pooling,
+    TrainInfo, row_map,
+};
 
 pub const MAGIC: &[u8; 8] = b"TUOKENLU";
-/// The version written; versions 1 and 2 are read.
-pub const FORMAT_VERSION: u32 = 2;
+/// The version written; versions 1, 2 and 3 are read.
+pub const FORMAT_VERSION: u32 = 3;
 const FIXED: usize = 24;
 
 #[derive(Serialize, Deserialize)]
@@ -59,11 +70,34 @@ struct BagHeader {
     weight: f32,
 }
 
+/// How the scales of an int8 linear block are stored.
+#[derive(Serialize, Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+enum ScaleLayout {
+    /// One f32 per label (version 3).
+    Label,
+    /// One i8 power-of-two exponent per feature row (version 2).
+    #[default]
+    FeaturePow2,
+}
+
+fn yes() -> bool {
+    true
+}
+
 #[derive(Serialize, Deserialize)]
 struct LinearHeader {
     rows: usize,
     quantized: bool,
     weight: f32,
+    /// `Some(k)`: `2^k` hashed rows, no ids stored.
+    #[serde(default)]
+    hash_bits: Option<u8>,
+    /// An idf table follows the ids.
+    #[serde(default = "yes")]
+    idf: bool,
+    #[serde(default)]
+    scales: ScaleLayout,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,9 +167,18 @@ impl Model {
                 weight: b.weight,
             }),
             linear: self.linear.as_ref().map(|l| LinearHeader {
-                rows: l.row_buckets.len(),
-                quantized: matches!(l.w, Embedding::I8 { .. }),
+                rows: l.num_rows(),
+                quantized: !matches!(l.w, LinearWeights::F32(_)),
                 weight: l.weight,
+                hash_bits: match &l.rows {
+                    LinearRows::Hashed(h) => Some(h.bits),
+                    LinearRows::Sparse { .. } => None,
+                },
+                idf: l.idf.is_some(),
+                scales: match l.w {
+                    LinearWeights::I8PerFeature { .. } => ScaleLayout::FeaturePow2,
+                    _ => ScaleLayout::Label,
+                },
             }),
         };
         // Serializing plain data structs to JSON cannot fail.
@@ -153,18 +196,30 @@ impl Model {
             put_f32s(&mut out, &b.bias);
         }
         if let Some(l) = &self.linear {
-            put_buckets(&mut out, &l.row_buckets);
-            out.extend_from_slice(&l.idf);
+            match &l.rows {
+                LinearRows::Sparse { row_buckets, .. } => put_buckets(&mut out, row_buckets),
+                LinearRows::Hashed(h) => h
+                    .occupied
+                    .iter()
+                    .for_each(|w| out.extend_from_slice(&w.to_le_bytes())),
+            }
+            if let Some(idf) = &l.idf {
+                out.extend_from_slice(idf);
+            }
             match &l.w {
-                Embedding::I8 { q, scales } => {
+                LinearWeights::F32(w) => put_f32s(&mut out, w),
+                LinearWeights::I8PerLabel { q, scales } => {
                     out.extend(q.iter().map(|&x| x as u8));
-                    // Scales are exact powers of two (quantize_rows_pow2): store the exponent.
+                    put_f32s(&mut out, scales);
+                }
+                LinearWeights::I8PerFeature { q, scales } => {
+                    out.extend(q.iter().map(|&x| x as u8));
+                    // Scales are exact powers of two (version-2 files): store the exponent.
                     out.extend(scales.iter().map(|s| {
                         let e = if *s > 0.0 { s.log2().round() } else { 0.0 };
                         e.clamp(-128.0, 127.0) as i8 as u8
                     }));
                 }
-                w => put_rows(&mut out, w),
             }
             put_f32s(&mut out, &l.bias);
         }
@@ -175,7 +230,7 @@ impl Model {
         out
     }
 
-    /// Parse a model file (format version 1 or 2). Every defect gives an error, never a panic.
+    /// Parse a model file (format version 1, 2 or 3). Every defect gives an error, never a panic.
     pub fn from_bytes(bytes: &[u8]) -> Result<Model, NluError> {
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
             return Err(NluError::NotAModel);
@@ -188,7 +243,7 @@ impl Model {
         }
         let mut c = Cursor { b: bytes, pos: 8 };
         let version = c.u32()?;
-        if version != 1 && version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(NluError::UnsupportedVersion {
                 found: version,
                 supported: FORMAT_VERSION,
@@ -271,25 +326,80 @@ impl Model {
         };
         let linear = match &h.linear {
             Some(lh) => {
-                let row_buckets = c.buckets(lh.rows)?;
-                let idf = c.take(lh.rows)?.to_vec();
-                let w = if lh.quantized {
-                    let cells = lh
-                        .rows
-                        .checked_mul(l)
-                        .ok_or_else(|| NluError::Format("dimensions overflow".into()))?;
-                    let q = c.take(cells)?.iter().map(|&x| x as i8).collect();
-                    let scales = c
-                        .take(lh.rows)?
-                        .iter()
-                        .map(|&e| crate::model::pow2(i32::from(e as i8)))
-                        .collect();
-                    Embedding::I8 { q, scales }
+                if version < 3
+                    && (lh.hash_bits.is_some() || !lh.idf || lh.scales != ScaleLayout::FeaturePow2)
+                {
+                    return Err(NluError::Format(
+                        "version-2 linear header with version-3 fields".into(),
+                    ));
+                }
+                let rows = match lh.hash_bits {
+                    Some(bits) => {
+                        if !crate::model::LINEAR_HASH_BITS.contains(&bits) {
+                            return Err(NluError::Format(format!(
+                                "linear hash bits must be {}..={}, got {bits}",
+                                crate::model::LINEAR_HASH_BITS.start(),
+                                crate::model::LINEAR_HASH_BITS.end()
+                            )));
+                        }
+                        let words = (1usize << bits) / 64;
+                        let occupied: Vec<u64> = c
+                            .take(words * 8)?
+                            .chunks_exact(8)
+                            .map(|b| {
+                                u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+                            })
+                            .collect();
+                        let h = HashedRows::new(bits, occupied).ok_or_else(|| {
+                            NluError::Format("bad linear occupancy bitmap".into())
+                        })?;
+                        if h.len() != lh.rows {
+                            return Err(NluError::Format(format!(
+                                "linear header says {} rows, the bitmap has {}",
+                                lh.rows,
+                                h.len()
+                            )));
+                        }
+                        LinearRows::Hashed(h)
+                    }
+                    None => {
+                        let row_buckets = c.buckets(lh.rows)?;
+                        LinearRows::Sparse {
+                            rows: row_map(&row_buckets),
+                            row_buckets,
+                        }
+                    }
+                };
+                let idf = if lh.idf {
+                    Some(c.take(lh.rows)?.to_vec())
                 } else {
-                    c.rows(lh.rows, l, false)?
+                    None
+                };
+                let cells = lh
+                    .rows
+                    .checked_mul(l)
+                    .ok_or_else(|| NluError::Format("dimensions overflow".into()))?;
+                let w = if !lh.quantized {
+                    LinearWeights::F32(c.f32s(cells)?)
+                } else {
+                    let q = c.take(cells)?.iter().map(|&x| x as i8).collect();
+                    match lh.scales {
+                        ScaleLayout::Label => LinearWeights::I8PerLabel {
+                            q,
+                            scales: c.f32s(l)?,
+                        },
+                        ScaleLayout::FeaturePow2 => LinearWeights::I8PerFeature {
+                            q,
+                            scales: c
+                                .take(lh.rows)?
+                                .iter()
+                                .map(|&e| crate::model::pow2(i32::from(e as i8)))
+                                .collect(),
+                        },
+                    }
                 };
                 let bias = c.f32s(l)?;
-                Some(Linear::new(l, row_buckets, idf, w, bias, lh.weight)?)
+                Some(Linear::new(l, rows, idf, w, bias, lh.weight)?)
             }
             None => None,
         };
@@ -415,7 +525,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Example, ModelKind, TrainConfig, train};
+    use crate::{AUTO_LINEAR_HASH_BITS, Example, ModelKind, TrainConfig, train};
 
     fn model() -> Model {
         let data: Vec<Example> = [
@@ -605,6 +715,181 @@ mod tests {
                 Err(NluError::Checksum { .. })
             ));
         }
+    }
+
+    /// The version-2 encoder (linear rows with a power-of-two scale per feature row), kept to test
+    /// reading the files written before version 3.
+    fn v2_bytes(m: &Model, quantize: bool) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct LinearHeaderV2 {
+            rows: usize,
+            quantized: bool,
+            weight: f32,
+        }
+        #[derive(Serialize)]
+        struct V2 {
+            labels: Vec<String>,
+            feature_config: FeatureConfig,
+            temperature: f32,
+            oos: Option<OosThreshold>,
+            train_info: TrainInfo,
+            bag: Option<BagHeader>,
+            linear: Option<LinearHeaderV2>,
+        }
+        let l = m.linear.as_ref().expect("a linear model");
+        assert!(m.bag.is_none());
+        let (LinearRows::Sparse { row_buckets, .. }, Some(idf), LinearWeights::F32(w)) =
+            (&l.rows, &l.idf, &l.w)
+        else {
+            panic!("a sparse f32 linear model with idf");
+        };
+        let nl = m.labels.len();
+        let header = V2 {
+            labels: m.labels.clone(),
+            feature_config: m.feature_config().clone(),
+            temperature: m.temperature,
+            oos: m.oos.clone(),
+            train_info: m.info.clone(),
+            bag: None,
+            linear: Some(LinearHeaderV2 {
+                rows: row_buckets.len(),
+                quantized: quantize,
+                weight: l.weight,
+            }),
+        };
+        let hjson = serde_json::to_vec(&header).unwrap();
+        let mut out = Vec::new();
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&2u32.to_le_bytes());
+        out.extend_from_slice(&0u64.to_le_bytes());
+        out.extend_from_slice(&(hjson.len() as u32).to_le_bytes());
+        out.extend_from_slice(&hjson);
+        put_buckets(&mut out, row_buckets);
+        out.extend_from_slice(idf);
+        if quantize {
+            // version 2's quantizer: per row, the power of two that maps max|w| into 64..=127
+            let mut exps = Vec::new();
+            for row in w.chunks_exact(nl) {
+                let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
+                let mut e = -120i32;
+                while e < 120 && max / crate::model::pow2(e) > 127.0 {
+                    e += 1;
+                }
+                let s = crate::model::pow2(e);
+                out.extend(
+                    row.iter()
+                        .map(|x| (x / s).round().clamp(-127.0, 127.0) as i8 as u8),
+                );
+                exps.push(e as i8 as u8);
+            }
+            out.extend_from_slice(&exps);
+        } else {
+            put_f32s(&mut out, w);
+        }
+        put_f32s(&mut out, &l.bias);
+        seal(out)
+    }
+
+    /// Patch the length field and append the CRC.
+    fn seal(mut out: Vec<u8>) -> Vec<u8> {
+        let total = (out.len() + 4) as u64;
+        out[12..20].copy_from_slice(&total.to_le_bytes());
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    #[test]
+    fn reads_version_2_files() {
+        let m = toy_linear(ModelKind::Linear);
+        let f = Model::from_bytes(&v2_bytes(&m, false)).unwrap();
+        assert_eq!(f.to_bytes(), m.to_bytes());
+        let q = Model::from_bytes(&v2_bytes(&m, true)).unwrap();
+        assert!(q.is_quantized());
+        assert!(matches!(
+            q.linear.as_ref().unwrap().w,
+            LinearWeights::I8PerFeature { .. }
+        ));
+        for t in ["多少钱啊", "hello", "你好呀", "讲笑话"] {
+            let (a, b) = (m.predict(t), q.predict(t));
+            assert_eq!(a.label, b.label, "{t}");
+            assert!((a.confidence - b.confidence).abs() < 0.05, "{t}");
+            assert!(!b.explanation.is_empty() || a.explanation.is_empty(), "{t}");
+        }
+        // re-saved as version 3 (per-feature scales kept), same model
+        let b3 = q.to_bytes();
+        assert_eq!(&b3[8..12], &FORMAT_VERSION.to_le_bytes());
+        let q3 = Model::from_bytes(&b3).unwrap();
+        assert_eq!(q3.to_bytes(), b3);
+        assert_eq!(q3.predict("多少钱啊"), q.predict("多少钱啊"));
+        // a version-2 header may not carry version-3 layouts (per-label scales)
+        let b3 = m.quantize().to_bytes();
+        let mut v = b3[..b3.len() - 4].to_vec();
+        v[8..12].copy_from_slice(&2u32.to_le_bytes());
+        assert!(matches!(
+            Model::from_bytes(&seal(v)),
+            Err(NluError::Format(_))
+        ));
+    }
+
+    #[test]
+    fn round_trip_hashed_binary_linear() {
+        let data: Vec<Example> = [
+            ("很好用", "pos"),
+            ("非常满意", "pos"),
+            ("great phone", "pos"),
+            ("推荐购买", "pos"),
+            ("太差了", "neg"),
+            ("不满意", "neg"),
+            ("terrible", "neg"),
+            ("退货了", "neg"),
+        ]
+        .iter()
+        .map(|(t, l)| Example::new(*t, *l))
+        .collect();
+        let cfg = TrainConfig {
+            kind: ModelKind::Linear,
+            ..TrainConfig::default()
+        };
+        let m = train(&data, Some(&data), &cfg, &mut |_| {}).unwrap();
+        assert!(matches!(
+            m.linear.as_ref().unwrap().rows,
+            LinearRows::Hashed(_)
+        ));
+        let b = m.to_bytes();
+        let back = Model::from_bytes(&b).unwrap();
+        assert_eq!(back.to_bytes(), b);
+        assert_eq!(back.predict("很满意"), m.predict("很满意"));
+        let q = m.quantize();
+        let qb = q.to_bytes();
+        let q2 = Model::from_bytes(&qb).unwrap();
+        assert_eq!(q2.to_bytes(), qb);
+        assert_eq!(q2.predict("太差"), q.predict("太差"));
+        // int8 body: 2^20-bit bitmap + 2 bytes per row + 2 label scales + 2 biases; f32: 8 per row
+        let rows = m.num_rows();
+        let bitmap = (1usize << AUTO_LINEAR_HASH_BITS) / 8;
+        // (+1: the f32 header says `"quantized":false`, one byte longer than `true`)
+        assert_eq!(b.len() - qb.len(), rows * 6 - 8 + 1);
+        assert!(qb.len() >= bitmap + rows * 2);
+        for n in (0..qb.len()).step_by(4099) {
+            assert!(Model::from_bytes(&qb[..n]).is_err());
+        }
+        // a header row count that disagrees with the bitmap is a format error
+        let body = &qb[..qb.len() - 4];
+        let hlen = u32::from_le_bytes([body[20], body[21], body[22], body[23]]) as usize;
+        let header = std::str::from_utf8(&body[24..24 + hlen]).unwrap();
+        let wrong = header.replacen(
+            &format!("\"rows\":{rows}"),
+            &format!("\"rows\":{}", rows + 1),
+            1,
+        );
+        assert_ne!(wrong, header);
+        let mut v = body[..20].to_vec();
+        v.extend_from_slice(&(wrong.len() as u32).to_le_bytes());
+        v.extend_from_slice(wrong.as_bytes());
+        v.extend_from_slice(&body[24 + hlen..]);
+        let e = Model::from_bytes(&seal(v)).unwrap_err();
+        assert!(e.to_string().contains("bitmap"), "{e}");
     }
 
     #[test]

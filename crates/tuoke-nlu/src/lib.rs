@@ -46,7 +46,9 @@ pub use model::{
     Embedding, Model, ModelKind, OosThreshold, Pooling, PredictOptions, Prediction, TrainInfo,
 };
 pub use normalize::{Normalized, Normalizer};
-pub use train::{ClassWeighting, Example, TrainConfig, TrainProgress, train};
+pub use train::{
+    AUTO_LINEAR_HASH_BITS, ClassWeighting, Example, LinearNorm, TrainConfig, TrainProgress, train,
+};
 pub use tuoke_core::{FeatureWeight, LabelScore};
 
 /// Everything that can go wrong in the NLU engine.

@@ -17,17 +17,39 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use crate::model::IDF_STEPS;
+use crate::train::LinearNorm;
 
 /// Compressed sparse rows: document `i` has features `idx[ptr[i]..ptr[i+1]]` with values `val[..]`.
 pub(crate) struct Csr {
     pub(crate) ptr: Vec<usize>,
     pub(crate) idx: Vec<u32>,
     pub(crate) val: Vec<f32>,
+    /// The corpus constant `c` of [`LinearNorm::Sqrt`] (1 with [`LinearNorm::L2`]).
+    pub(crate) sqrt_norm_c: f32,
 }
 
 impl Csr {
-    /// Rows of each document (already mapped to the component's row ids) → TF-IDF, L2-normalized.
-    pub(crate) fn build(docs: &[Vec<u32>], idf: &[u8]) -> Csr {
+    /// Rows of each document (already mapped to the component's row ids) → TF-IDF values, normalized
+    /// as `norm` says.
+    pub(crate) fn build(docs: &[Vec<u32>], idf: &[u8], norm: LinearNorm) -> Csr {
+        let idf_of = |r: u32| f32::from(idf.get(r as usize).copied().unwrap_or(0)) / IDF_STEPS;
+        // c² = mean over the documents of (Σ idf²)/n.
+        let sqrt_norm_c = match norm {
+            LinearNorm::L2 => 1.0,
+            LinearNorm::Sqrt => {
+                let (mut sum, mut count) = (0f64, 0usize);
+                for d in docs.iter().filter(|d| !d.is_empty()) {
+                    let ss: f64 = d.iter().map(|&r| f64::from(idf_of(r)).powi(2)).sum();
+                    sum += ss / d.len() as f64;
+                    count += 1;
+                }
+                if count > 0 && sum > 0.0 {
+                    (sum / count as f64).sqrt() as f32
+                } else {
+                    1.0
+                }
+            }
+        };
         let mut ptr = Vec::with_capacity(docs.len() + 1);
         let total: usize = docs.iter().map(Vec::len).sum();
         let mut idx = Vec::with_capacity(total);
@@ -36,17 +58,24 @@ impl Csr {
         for d in docs {
             let start = val.len();
             for &r in d {
-                let v = f32::from(idf.get(r as usize).copied().unwrap_or(0)) / IDF_STEPS;
                 idx.push(r);
-                val.push(v);
+                val.push(idf_of(r));
             }
-            let norm = val[start..].iter().map(|v| v * v).sum::<f32>().sqrt();
-            if norm > 0.0 {
-                val[start..].iter_mut().for_each(|v| *v /= norm);
+            let div = match norm {
+                LinearNorm::L2 => val[start..].iter().map(|v| v * v).sum::<f32>().sqrt(),
+                LinearNorm::Sqrt => sqrt_norm_c * (d.len() as f32).sqrt(),
+            };
+            if div > 0.0 {
+                val[start..].iter_mut().for_each(|v| *v /= div);
             }
             ptr.push(val.len());
         }
-        Csr { ptr, idx, val }
+        Csr {
+            ptr,
+            idx,
+            val,
+            sqrt_norm_c,
+        }
     }
 
     fn len(&self) -> usize {
@@ -204,7 +233,7 @@ mod tests {
         ];
         let labels = vec![0, 0, 0, 1, 1, 1];
         let idf = vec![16u8; 5];
-        let x = Csr::build(&docs, &idf);
+        let x = Csr::build(&docs, &idf, LinearNorm::L2);
         let p = SvmParams {
             c: 1.0,
             eps: 0.01,
@@ -228,6 +257,23 @@ mod tests {
         assert!(w[4 * 2].abs() < w[0].abs());
         // deterministic
         assert_eq!(fit_ovr(&x, &labels, &[1.0; 6], 2, 5, &p).0, w);
+    }
+
+    #[test]
+    fn feature_values_by_normalization() {
+        let docs = vec![vec![0, 1], vec![1, 2, 3, 0]];
+        let idf = vec![16u8, 32, 48, 16]; // 1, 2, 3, 1
+        let l2 = Csr::build(&docs, &idf, LinearNorm::L2);
+        let n0 = 5f32.sqrt();
+        assert!((l2.val[0] - 1.0 / n0).abs() < 1e-6 && (l2.val[1] - 2.0 / n0).abs() < 1e-6);
+        assert_eq!(l2.sqrt_norm_c, 1.0);
+        let sq = Csr::build(&docs, &idf, LinearNorm::Sqrt);
+        // c² = mean((1+4)/2, (4+9+1+1)/4) = (2.5 + 3.75) / 2
+        let c = 3.125f32.sqrt();
+        assert!((sq.sqrt_norm_c - c).abs() < 1e-6);
+        assert!((sq.val[1] - 2.0 / (c * 2f32.sqrt())).abs() < 1e-6);
+        assert!((sq.val[3] - 3.0 / (c * 2.0)).abs() < 1e-6);
+        assert_eq!(sq.ptr, vec![0, 2, 6]);
     }
 
     #[test]

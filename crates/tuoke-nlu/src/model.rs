@@ -144,16 +144,132 @@ pub(crate) struct Bag {
     pub(crate) weight: f32,
 }
 
+/// How the linear component finds the weight row of a feature bucket.
+#[derive(Debug, Clone)]
+pub(crate) enum LinearRows {
+    /// One row per bucket kept from training; the ascending bucket ids are stored in the file
+    /// (LEB128 gaps, about a byte per row).
+    Sparse {
+        row_buckets: Vec<u32>,
+        rows: FxHashMap<u32, u32>,
+    },
+    /// The hashing trick: a bucket's slot is a multiplicative hash into `2^bits` slots (colliding
+    /// features share a slot); only slots seen in training have a row, marked in an occupancy bitmap
+    /// of `2^bits` bits (the file stores the bitmap, no ids). Row of a slot = its rank in the bitmap.
+    Hashed(HashedRows),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct HashedRows {
+    pub(crate) bits: u8,
+    /// `2^bits / 64` words, bit `s % 64` of word `s / 64` set when slot `s` has a row.
+    pub(crate) occupied: Vec<u64>,
+    /// Number of set bits before each word.
+    rank: Vec<u32>,
+    len: usize,
+}
+
+impl HashedRows {
+    /// From the occupancy words; `None` when their number does not match `bits`.
+    pub(crate) fn new(bits: u8, occupied: Vec<u64>) -> Option<HashedRows> {
+        if !LINEAR_HASH_BITS.contains(&bits) || occupied.len() != (1usize << bits) / 64 {
+            return None;
+        }
+        let mut rank = Vec::with_capacity(occupied.len());
+        let mut len = 0usize;
+        for w in &occupied {
+            rank.push(len as u32);
+            len += w.count_ones() as usize;
+        }
+        Some(HashedRows {
+            bits,
+            occupied,
+            rank,
+            len,
+        })
+    }
+
+    /// From the ascending occupied slots.
+    pub(crate) fn from_slots(bits: u8, slots: &[u32]) -> Option<HashedRows> {
+        let words = (1usize << bits.min(31)) / 64;
+        let mut occupied = vec![0u64; words];
+        for &s in slots {
+            *occupied.get_mut(s as usize / 64)? |= 1u64 << (s % 64);
+        }
+        HashedRows::new(bits, occupied)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn row(&self, bucket: u32) -> Option<u32> {
+        let s = hashed_row(bucket, self.bits);
+        let (i, bit) = (s as usize / 64, s % 64);
+        let w = *self.occupied.get(i)?;
+        if w >> bit & 1 == 0 {
+            return None;
+        }
+        let below = (w & ((1u64 << bit) - 1)).count_ones();
+        Some(self.rank.get(i)? + below)
+    }
+}
+
+/// Smallest and largest `bits` of [`LinearRows::Hashed`].
+pub(crate) const LINEAR_HASH_BITS: std::ops::RangeInclusive<u8> = 8..=24;
+
+/// Slot of `bucket` in a `2^bits`-slot hashed table (Fibonacci hashing: the top bits of
+/// `bucket · 2^32/φ`, which spreads the buckets' low and high bits over the table).
+#[inline]
+pub(crate) fn hashed_row(bucket: u32, bits: u8) -> u32 {
+    bucket.wrapping_mul(0x9E37_79B1) >> (32 - u32::from(bits.clamp(1, 31)))
+}
+
+impl LinearRows {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            LinearRows::Sparse { row_buckets, .. } => row_buckets.len(),
+            LinearRows::Hashed(h) => h.len,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn row(&self, bucket: u32) -> Option<u32> {
+        match self {
+            LinearRows::Sparse { rows, .. } => rows.get(&bucket).copied(),
+            LinearRows::Hashed(h) => h.row(bucket),
+        }
+    }
+}
+
+/// Weights of the linear component, `rows × labels` in memory and in the file (one feature's weights
+/// over the labels are contiguous, so a prediction gathers one short run per feature).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum LinearWeights {
+    F32(Vec<f32>),
+    /// int8 with one scale per row of the weight matrix `W` (labels × features), i.e. per label
+    /// (`w[f][l] ≈ q[f][l] · scales[l]`): format version 3, written by [`Model::quantize`].
+    I8PerLabel {
+        q: Vec<i8>,
+        scales: Vec<f32>,
+    },
+    /// int8 with a power-of-two scale per feature (`scales.len() == rows`): format version 2 files.
+    I8PerFeature {
+        q: Vec<i8>,
+        scales: Vec<f32>,
+    },
+}
+
 /// The full-rank linear component.
 #[derive(Debug, Clone)]
 pub(crate) struct Linear {
-    /// Bucket id of each row, ascending.
-    pub(crate) row_buckets: Vec<u32>,
-    pub(crate) rows: FxHashMap<u32, u32>,
-    /// Inverse document frequency of each row in 1/16 steps (`idf = q / 16`).
-    pub(crate) idf: Vec<u8>,
-    /// `rows × labels`: the weights of one feature for every label form a row.
-    pub(crate) w: Embedding,
+    pub(crate) rows: LinearRows,
+    /// Inverse document frequency of each row in 1/16 steps (`idf = q / 16`); features are
+    /// `x_f = idf_f / ‖idf‖₂`. `None`: the idf (and a corpus constant) is folded into the weights and
+    /// features are `x_f = 1/sqrt(n)` over the `n` known features of the text.
+    pub(crate) idf: Option<Vec<u8>>,
+    pub(crate) w: LinearWeights,
     pub(crate) bias: Vec<f32>,
     /// Factor on this component's logits.
     pub(crate) weight: f32,
@@ -312,18 +428,22 @@ impl Bag {
 impl Linear {
     pub(crate) fn new(
         nl: usize,
-        row_buckets: Vec<u32>,
-        idf: Vec<u8>,
-        w: Embedding,
+        rows: LinearRows,
+        idf: Option<Vec<u8>>,
+        w: LinearWeights,
         bias: Vec<f32>,
         weight: f32,
     ) -> Result<Linear, NluError> {
-        let n = row_buckets.len();
+        let n = rows.len();
+        let cells = n.checked_mul(nl);
         let w_ok = match &w {
-            Embedding::F32(v) => Some(v.len()) == n.checked_mul(nl),
-            Embedding::I8 { q, scales } => Some(q.len()) == n.checked_mul(nl) && scales.len() == n,
+            LinearWeights::F32(v) => Some(v.len()) == cells,
+            LinearWeights::I8PerLabel { q, scales } => Some(q.len()) == cells && scales.len() == nl,
+            LinearWeights::I8PerFeature { q, scales } => {
+                Some(q.len()) == cells && scales.len() == n
+            }
         };
-        if !w_ok || idf.len() != n || bias.len() != nl {
+        if !w_ok || idf.as_ref().is_some_and(|i| i.len() != n) || bias.len() != nl {
             return Err(NluError::Format(
                 "inconsistent linear model dimensions".into(),
             ));
@@ -332,8 +452,7 @@ impl Linear {
             return Err(NluError::Format(format!("bad component weight {weight}")));
         }
         Ok(Linear {
-            rows: row_map(&row_buckets),
-            row_buckets,
+            rows,
             idf,
             w,
             bias,
@@ -341,18 +460,38 @@ impl Linear {
         })
     }
 
-    /// Known rows of the features and the L2 norm of their idf vector.
+    pub(crate) fn num_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The feature value factor of row `r` before normalization: its idf, or 1 when folded.
+    #[inline]
+    fn idf_of(&self, r: u32) -> f32 {
+        match &self.idf {
+            Some(idf) => f32::from(idf.get(r as usize).copied().unwrap_or(0)) / IDF_STEPS,
+            None => 1.0,
+        }
+    }
+
+    /// Known rows of the features and the normalizer (`‖idf‖₂`, or `sqrt(n)` with folded idf).
     fn rows_and_norm(&self, features: &Features) -> (Vec<u32>, f32) {
         let mut rows = Vec::with_capacity(features.buckets.len());
         let mut ss = 0f32;
-        for b in &features.buckets {
-            if let Some(&r) = self.rows.get(b) {
-                let v = f32::from(self.idf.get(r as usize).copied().unwrap_or(0)) / IDF_STEPS;
-                ss += v * v;
+        for &b in &features.buckets {
+            if let Some(r) = self.rows.row(b) {
+                if self.idf.is_some() {
+                    let v = self.idf_of(r);
+                    ss += v * v;
+                }
                 rows.push(r);
             }
         }
-        (rows, ss.sqrt())
+        let norm = if self.idf.is_some() {
+            ss.sqrt()
+        } else {
+            (rows.len() as f32).sqrt()
+        };
+        (rows, norm)
     }
 
     /// Adds `weight · (Σ x_f W[f] + b)` to `z`; returns the number of known features.
@@ -362,9 +501,9 @@ impl Linear {
         let mut acc = vec![0f32; nl];
         if norm > 0.0 {
             match &self.w {
-                Embedding::F32(w) => {
+                LinearWeights::F32(w) => {
                     for &r in &rows {
-                        let x = f32::from(self.idf[r as usize]) / IDF_STEPS;
+                        let x = self.idf_of(r);
                         let r = r as usize * nl;
                         if let Some(row) = w.get(r..r + nl) {
                             for (a, v) in acc.iter_mut().zip(row) {
@@ -373,16 +512,44 @@ impl Linear {
                         }
                     }
                 }
-                Embedding::I8 { q, scales } => {
+                LinearWeights::I8PerFeature { q, scales } => {
                     for &r in &rows {
-                        let x = f32::from(self.idf[r as usize]) / IDF_STEPS
-                            * scales.get(r as usize).copied().unwrap_or(0.0);
+                        let x = self.idf_of(r) * scales.get(r as usize).copied().unwrap_or(0.0);
                         let r = r as usize * nl;
                         if let Some(row) = q.get(r..r + nl) {
                             for (a, v) in acc.iter_mut().zip(row) {
                                 *a += x * f32::from(*v);
                             }
                         }
+                    }
+                }
+                LinearWeights::I8PerLabel { q, scales } if self.idf.is_none() => {
+                    // Folded idf: the features are all 1/sqrt(n), so the sum runs in integers.
+                    let mut acc_i = vec![0i32; nl];
+                    for &r in &rows {
+                        let r = r as usize * nl;
+                        if let Some(row) = q.get(r..r + nl) {
+                            for (a, v) in acc_i.iter_mut().zip(row) {
+                                *a += i32::from(*v);
+                            }
+                        }
+                    }
+                    for ((a, s), ai) in acc.iter_mut().zip(scales).zip(&acc_i) {
+                        *a = *ai as f32 * s;
+                    }
+                }
+                LinearWeights::I8PerLabel { q, scales } => {
+                    for &r in &rows {
+                        let x = self.idf_of(r);
+                        let r = r as usize * nl;
+                        if let Some(row) = q.get(r..r + nl) {
+                            for (a, v) in acc.iter_mut().zip(row) {
+                                *a += x * f32::from(*v);
+                            }
+                        }
+                    }
+                    for (a, s) in acc.iter_mut().zip(scales) {
+                        *a *= s;
                     }
                 }
             }
@@ -392,6 +559,25 @@ impl Linear {
             *zi += self.weight * (a * inv + b);
         }
         rows.len()
+    }
+
+    /// The (de-scaled) weights of row `r` over the labels, for explanations.
+    fn row_weights(&self, r: usize, nl: usize) -> Option<Vec<f32>> {
+        let span = r.checked_mul(nl)?..(r + 1).checked_mul(nl)?;
+        match &self.w {
+            LinearWeights::F32(w) => w.get(span).map(<[f32]>::to_vec),
+            LinearWeights::I8PerLabel { q, scales } => q.get(span).map(|row| {
+                row.iter()
+                    .zip(scales)
+                    .map(|(&v, s)| f32::from(v) * s)
+                    .collect()
+            }),
+            LinearWeights::I8PerFeature { q, scales } => {
+                let s = scales.get(r).copied().unwrap_or(0.0);
+                q.get(span)
+                    .map(|row| row.iter().map(|&v| f32::from(v) * s).collect())
+            }
+        }
     }
 
     fn explain_into(
@@ -407,27 +593,18 @@ impl Linear {
             return;
         }
         for nf in named {
-            let Some(&r) = self.rows.get(&nf.bucket) else {
+            let Some(r) = self.rows.row(nf.bucket) else {
                 continue;
             };
-            let r = r as usize;
-            let x = f32::from(self.idf.get(r).copied().unwrap_or(0)) / IDF_STEPS / norm;
-            let (row, s): (Vec<f32>, f32) = match &self.w {
-                Embedding::F32(w) => (w.get(r * nl..(r + 1) * nl).unwrap_or(&[]).to_vec(), 1.0),
-                Embedding::I8 { q, scales } => (
-                    q.get(r * nl..(r + 1) * nl)
-                        .unwrap_or(&[])
-                        .iter()
-                        .map(|&v| f32::from(v))
-                        .collect(),
-                    scales.get(r).copied().unwrap_or(0.0),
-                ),
-            };
-            if row.len() != nl {
+            let x = self.idf_of(r) / norm;
+            let Some(row) = self.row_weights(r as usize, nl) else {
                 continue;
-            }
+            };
+            let Some(&wc) = row.get(class) else {
+                continue;
+            };
             let mean = row.iter().sum::<f32>() / nl as f32;
-            let share = (row[class] - mean) * s * x * self.weight;
+            let share = (wc - mean) * x * self.weight;
             *acc.entry(nf.bucket).or_insert(0.0) += share;
         }
     }
@@ -452,38 +629,35 @@ pub(crate) fn quantize_rows(e: &[f32], width: usize) -> Embedding {
     Embedding::I8 { q, scales }
 }
 
-/// Per-row symmetric int8 with a power-of-two scale per row (`2^e`, stored as one byte): the
-/// largest magnitude of a row maps into 64..=127. Used for the linear component, whose rows are short
-/// (one weight per label), so a 4-byte scale per row would cost a large part of the file.
-pub(crate) fn quantize_rows_pow2(e: &[f32], width: usize) -> Embedding {
-    let mut q = Vec::with_capacity(e.len());
-    let mut scales = Vec::with_capacity(e.len() / width.max(1));
-    for row in e.chunks_exact(width.max(1)) {
-        let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
-        let mut exp = if max > 0.0 && max.is_finite() {
-            (max / 127.0).log2().ceil() as i32
-        } else {
-            0
-        };
-        exp = exp.clamp(-120, 120);
-        // Correct float rounding in log2 so that max / 2^exp is in (63.5, 127].
-        while exp < 120 && max / pow2(exp) > 127.0 {
-            exp += 1;
+/// Per-row symmetric int8 of the linear weight matrix `W` (labels × features), stored feature-major
+/// (`w` is `rows × nl`): one scale per label, `max_f |w[f][l]| / 127`. No per-feature metadata, so a
+/// 2-label model costs 2 bytes per feature row.
+pub(crate) fn quantize_per_label(w: &[f32], nl: usize) -> LinearWeights {
+    let nl = nl.max(1);
+    let mut max = vec![0f32; nl];
+    for row in w.chunks_exact(nl) {
+        for (m, x) in max.iter_mut().zip(row) {
+            if x.is_finite() {
+                *m = m.max(x.abs());
+            }
         }
-        while exp > -120 && max / pow2(exp - 1) <= 127.0 && max > 0.0 {
-            exp -= 1;
-        }
-        let scale = pow2(exp);
-        scales.push(scale);
+    }
+    let scales: Vec<f32> = max
+        .iter()
+        .map(|&m| if m > 0.0 { m / 127.0 } else { 1.0 })
+        .collect();
+    let mut q = Vec::with_capacity(w.len());
+    for row in w.chunks_exact(nl) {
         q.extend(
             row.iter()
-                .map(|x| (x / scale).round().clamp(-127.0, 127.0) as i8),
+                .zip(&scales)
+                .map(|(x, s)| (x / s).round().clamp(-127.0, 127.0) as i8),
         );
     }
-    Embedding::I8 { q, scales }
+    LinearWeights::I8PerLabel { q, scales }
 }
 
-/// `2^e` for the scale exponents of [`quantize_rows_pow2`].
+/// `2^e`: the per-feature scales of version-2 int8 linear rows are stored as exponents.
 pub(crate) fn pow2(e: i32) -> f32 {
     2f32.powi(e)
 }
@@ -561,7 +735,7 @@ impl Model {
     /// Number of weight rows (distinct feature buckets kept from training), over all components.
     pub fn num_rows(&self) -> usize {
         self.bag.as_ref().map_or(0, |b| b.row_buckets.len())
-            + self.linear.as_ref().map_or(0, |l| l.row_buckets.len())
+            + self.linear.as_ref().map_or(0, Linear::num_rows)
     }
 
     pub fn is_quantized(&self) -> bool {
@@ -572,7 +746,7 @@ impl Model {
         let lin_q = self
             .linear
             .as_ref()
-            .is_none_or(|l| matches!(l.w, Embedding::I8 { .. }));
+            .is_none_or(|l| !matches!(l.w, LinearWeights::F32(_)));
         bag_q && lin_q
     }
 
@@ -710,9 +884,10 @@ impl Model {
         scored
     }
 
-    /// An int8 copy: every bag embedding row is scaled by `max|x| / 127`, every linear row (one
-    /// feature's weights over the labels) by a power of two (see [`quantize_rows_pow2`]), and rounded. The small bag output layer, the biases and the
-    /// 8-bit idf stay as they are. Quantizing a quantized model returns it unchanged.
+    /// An int8 copy: every bag embedding row is scaled by `max|x| / 127` (one f32 scale per row), the
+    /// linear weight matrix per label (one f32 scale per label, see [`quantize_per_label`]), and
+    /// rounded. The small bag output layer, the biases and an 8-bit idf table (if the linear model
+    /// has one) stay as they are. Quantizing a quantized model returns it unchanged.
     pub fn quantize(&self) -> Model {
         let mut m = self.clone();
         if let Some(b) = &mut m.bag
@@ -722,9 +897,9 @@ impl Model {
         }
         let nl = self.labels.len();
         if let Some(l) = &mut m.linear
-            && let Embedding::F32(w) = &l.w
+            && let LinearWeights::F32(w) = &l.w
         {
-            l.w = quantize_rows_pow2(w, nl);
+            l.w = quantize_per_label(w, nl);
         }
         m
     }
@@ -750,31 +925,49 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pow2_quantization_round_trip() {
-        let rows = vec![
-            0.5f32, -0.25, 0.125, 0.0, // max 0.5
-            3.0, 2.9, -1.0, 0.01, // max 3
-            0.0, 0.0, 0.0, 0.0, // all zero
-            1e-9, -2e-9, 0.0, 5e-10,
-        ];
-        let Embedding::I8 { q, scales } = quantize_rows_pow2(&rows, 4) else {
-            panic!("int8 expected");
+    fn per_label_quantization_round_trip() {
+        // 3 feature rows × 2 labels; label 0's largest weight is 2.54, label 1's is 0.127
+        let w = vec![2.54f32, 0.127, -1.0, -0.05, 0.0, 0.001];
+        let LinearWeights::I8PerLabel { q, scales } = quantize_per_label(&w, 2) else {
+            panic!("per-label int8 expected");
         };
-        assert_eq!(scales.len(), 4);
-        for (r, s) in scales.iter().enumerate() {
-            assert_eq!(s.log2().fract(), 0.0, "scale {s} is a power of two");
-            let row = &rows[r * 4..(r + 1) * 4];
-            let max = row.iter().fold(0f32, |m, x| m.max(x.abs()));
-            if max > 0.0 {
-                let top = max / s;
-                assert!(top > 63.5 && top <= 127.0, "row {r}: {top}");
-            }
-            for j in 0..4 {
-                let y = f32::from(q[r * 4 + j]) * s;
-                assert!((row[j] - y).abs() <= s * 0.5 + 1e-12, "row {r} col {j}");
-            }
+        assert_eq!(scales.len(), 2);
+        assert!((scales[0] - 0.02).abs() < 1e-7 && (scales[1] - 0.001).abs() < 1e-9);
+        assert_eq!(q.len(), 6);
+        assert_eq!((q[0], q[1]), (127, 127));
+        for (i, (&x, &v)) in w.iter().zip(&q).enumerate() {
+            let s = scales[i % 2];
+            assert!((x - f32::from(v) * s).abs() <= s * 0.5 + 1e-7, "cell {i}");
         }
-        assert_eq!(&q[8..12], &[0, 0, 0, 0]);
+        // an all-zero label gets scale 1 and zeros; NaN is ignored for the scale
+        let LinearWeights::I8PerLabel { q, scales } =
+            quantize_per_label(&[0.0, 1.0, 0.0, f32::NAN], 2)
+        else {
+            panic!("per-label int8 expected");
+        };
+        assert_eq!(scales[0], 1.0);
+        assert_eq!(q[0], 0);
+        assert_eq!(q[1], 127);
+    }
+
+    #[test]
+    fn hashed_rows_rank_the_occupied_slots() {
+        let h = HashedRows::from_slots(8, &[0, 5, 63, 64, 200, 255]).unwrap();
+        assert_eq!(h.len(), 6);
+        // find buckets that land on some of the slots and check the ranks
+        let mut found = 0;
+        for b in 0u32..100_000 {
+            let s = hashed_row(b, 8);
+            let want = [0, 5, 63, 64, 200, 255].iter().position(|&x| x == s);
+            assert_eq!(h.row(b), want.map(|r| r as u32), "bucket {b} slot {s}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 0);
+        assert!(hashed_row(u32::MAX, 8) < 256 && hashed_row(u32::MAX, 24) < 1 << 24);
+        // the bitmap size must match the bits
+        assert!(HashedRows::new(8, vec![0; 3]).is_none());
+        assert!(HashedRows::new(7, vec![0; 2]).is_none());
+        assert!(HashedRows::from_slots(8, &[256]).is_none());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::linear::{Csr, SvmParams, fit_ovr, idf_q};
 use crate::model::{
     Bag, Embedding, Linear, Model, ModelKind, OosThreshold, Pooling, TrainInfo, softmax_in_place,
 };
+use crate::model::{HashedRows, LINEAR_HASH_BITS, LinearRows, LinearWeights, hashed_row, row_map};
 
 /// One labelled text. JSONL lines `{"text": .., "label": ..}` deserialize into it (other keys ignored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,8 +88,51 @@ pub struct TrainConfig {
     pub linear_min_count: u32,
     /// Linear component: keep at most this many buckets (most frequent first).
     pub linear_max_features: usize,
-    /// Linear component: TF-IDF weights (else binary), before L2 normalization.
+    /// Linear component: TF-IDF weights (else binary), before normalization.
     pub linear_idf: bool,
+    /// Linear component: how a text's feature vector is normalized (see [`LinearNorm`]); `None` =
+    /// [`LinearNorm::Sqrt`] with a hashed table, [`LinearNorm::L2`] with sparse rows.
+    pub linear_norm: Option<LinearNorm>,
+    /// Linear component row layout: `Some(0)` = one row per kept bucket (bucket ids stored in the
+    /// file, `linear_max_features` applies); `Some(k)`, k in 8..=24 = the hashing trick, `2^k` slots
+    /// (occupancy bitmap stored, no ids; colliding features share a row; `linear_max_features` does
+    /// not apply); `None` = [`AUTO_LINEAR_HASH_BITS`] for a 2-label model, sparse otherwise.
+    pub linear_hash_bits: Option<u8>,
+}
+
+/// The hashed-table size `None` picks for 2-label models (chosen on the ChnSentiCorp dev split, see
+/// docs/benchmarks.md): with two weights per feature, a bucket id and an idf byte per row would cost
+/// as much as the int8 weights themselves, so a binary model stores a hashed table with the idf
+/// folded into the weights instead.
+pub const AUTO_LINEAR_HASH_BITS: u8 = 20;
+
+impl TrainConfig {
+    /// The linear layout used for `nl` labels: (hash bits, 0 = sparse; normalization).
+    pub fn linear_layout(&self, nl: usize) -> (u8, LinearNorm) {
+        let bits = self
+            .linear_hash_bits
+            .unwrap_or(if nl <= 2 { AUTO_LINEAR_HASH_BITS } else { 0 });
+        let norm = self.linear_norm.unwrap_or(if bits == 0 {
+            LinearNorm::L2
+        } else {
+            LinearNorm::Sqrt
+        });
+        (bits, norm)
+    }
+}
+
+/// Normalization of the linear component's TF-IDF feature vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinearNorm {
+    /// `x_f = idf_f / ‖idf‖₂` (unit L2 norm, scikit-learn's `TfidfVectorizer`): the model keeps an
+    /// idf table (one byte per row) to compute the norm.
+    #[default]
+    L2,
+    /// `x_f = idf_f / (c · sqrt(n))` over the `n` known features of the text, `c²` = the corpus mean of
+    /// `idf²` per text (so a typical vector has norm ≈ 1). The idf and `c` are folded into the weights
+    /// after training: the model keeps no idf table.
+    Sqrt,
 }
 
 impl Default for TrainConfig {
@@ -114,6 +158,8 @@ impl Default for TrainConfig {
             linear_min_count: 1,
             linear_max_features: 200_000,
             linear_idf: true,
+            linear_norm: None,
+            linear_hash_bits: None,
         }
     }
 }
@@ -464,36 +510,90 @@ fn fit_linear(
     df: &FxHashMap<u32, u32>,
     cfg: &TrainConfig,
 ) -> Result<Linear, NluError> {
-    let row_buckets = select_vocab(df, cfg.linear_min_count, cfg.linear_max_features);
-    let row_of: FxHashMap<u32, u32> = row_buckets
-        .iter()
-        .enumerate()
-        .map(|(i, &b)| (b, i as u32))
-        .collect();
     let n = feats.len();
-    let idf: Vec<u8> = row_buckets
+    let (hash_bits, norm) = cfg.linear_layout(nl);
+    // Rows, each document's row ids and each row's document frequency.
+    let (rows, docs, row_df): (LinearRows, Vec<Vec<u32>>, Vec<u32>) = if hash_bits == 0 {
+        let row_buckets = select_vocab(df, cfg.linear_min_count, cfg.linear_max_features);
+        let row_of: FxHashMap<u32, u32> = row_buckets
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| (b, i as u32))
+            .collect();
+        let row_df = row_buckets
+            .iter()
+            .map(|b| df.get(b).copied().unwrap_or(0))
+            .collect();
+        let docs = feats
+            .iter()
+            .map(|f| f.iter().filter_map(|b| row_of.get(b).copied()).collect())
+            .collect();
+        (
+            LinearRows::Sparse {
+                rows: row_map(&row_buckets),
+                row_buckets,
+            },
+            docs,
+            row_df,
+        )
+    } else {
+        if !LINEAR_HASH_BITS.contains(&hash_bits) {
+            return Err(NluError::InvalidConfig(format!(
+                "linear_hash_bits must be 0 or {}..={}, got {hash_bits}",
+                LINEAR_HASH_BITS.start(),
+                LINEAR_HASH_BITS.end()
+            )));
+        }
+        // Slots of each document (colliding features stay separate entries, as at prediction).
+        let slots: Vec<Vec<u32>> = feats
+            .iter()
+            .map(|f| f.iter().map(|&b| hashed_row(b, hash_bits)).collect())
+            .collect();
+        let mut slot_df = vec![0u32; 1 << hash_bits];
+        let mut seen: Vec<u32> = Vec::new();
+        for d in &slots {
+            seen.clear();
+            seen.extend_from_slice(d);
+            seen.sort_unstable();
+            seen.dedup();
+            for &s in &seen {
+                slot_df[s as usize] += 1;
+            }
+        }
+        let min = cfg.linear_min_count.max(1);
+        let kept: Vec<u32> = (0..slot_df.len() as u32)
+            .filter(|&s| slot_df[s as usize] >= min)
+            .collect();
+        let h = HashedRows::from_slots(hash_bits, &kept)
+            .ok_or_else(|| NluError::InvalidConfig("bad linear hash table".into()))?;
+        let rows = LinearRows::Hashed(h);
+        let docs = feats
+            .iter()
+            .map(|f| f.iter().filter_map(|&b| rows.row(b)).collect())
+            .collect();
+        let row_df = kept.iter().map(|&s| slot_df[s as usize]).collect();
+        (rows, docs, row_df)
+    };
+    let nf = rows.len();
+    let idf: Vec<u8> = row_df
         .iter()
-        .map(|b| {
+        .map(|&d| {
             if cfg.linear_idf {
-                idf_q(n, df.get(b).copied().unwrap_or(0))
+                idf_q(n, d)
             } else {
                 crate::model::IDF_STEPS as u8
             }
         })
         .collect();
-    let docs: Vec<Vec<u32>> = feats
-        .iter()
-        .map(|f| f.iter().filter_map(|b| row_of.get(b).copied()).collect())
-        .collect();
-    let x = Csr::build(&docs, &idf);
+    let x = Csr::build(&docs, &idf, norm);
     drop(docs);
     let ew: Vec<f32> = y.iter().map(|&l| class_w[l]).collect();
-    let (w, bias) = fit_ovr(
+    let (mut w, bias) = fit_ovr(
         &x,
         y,
         &ew,
         nl,
-        row_buckets.len(),
+        nf,
         &SvmParams {
             c: cfg.svm_c,
             eps: 0.1,
@@ -501,7 +601,18 @@ fn fit_linear(
             seed: cfg.seed,
         },
     );
-    Linear::new(nl, row_buckets, idf, Embedding::F32(w), bias, 1.0)
+    let idf = match norm {
+        LinearNorm::L2 => Some(idf),
+        LinearNorm::Sqrt => {
+            // Fold x_f = idf_f / (c·sqrt(n)) into the weights: w'[f] = w[f]·idf_f / c.
+            for (row, &q) in w.chunks_exact_mut(nl.max(1)).zip(&idf) {
+                let k = f32::from(q) / crate::model::IDF_STEPS / x.sqrt_norm_c;
+                row.iter_mut().for_each(|v| *v *= k);
+            }
+            None
+        }
+    };
+    Linear::new(nl, rows, idf, LinearWeights::F32(w), bias, 1.0)
 }
 
 /// Returns the bag component, the epochs run and the kept epoch.
@@ -1054,6 +1165,66 @@ mod tests {
             names.iter().any(|n| n.contains("多少") || n.contains("钱")),
             "{names:?}"
         );
+    }
+
+    #[test]
+    fn binary_models_get_a_hashed_linear_table_with_folded_idf() {
+        let two: Vec<Example> = toy().into_iter().filter(|e| e.label != "oos").collect();
+        let cfg = TrainConfig {
+            kind: ModelKind::Linear,
+            ..TrainConfig::default()
+        };
+        assert_eq!(
+            cfg.linear_layout(2),
+            (AUTO_LINEAR_HASH_BITS, LinearNorm::Sqrt)
+        );
+        assert_eq!(cfg.linear_layout(3), (0, LinearNorm::L2));
+        let m = train(&two, Some(&two), &cfg, &mut |_| {}).unwrap();
+        let l = m.linear.as_ref().unwrap();
+        assert!(matches!(&l.rows, LinearRows::Hashed(h) if h.bits == AUTO_LINEAR_HASH_BITS));
+        assert!(l.idf.is_none());
+        let three = train(&toy(), Some(&toy()), &cfg, &mut |_| {}).unwrap();
+        let l3 = three.linear.as_ref().unwrap();
+        assert!(matches!(l3.rows, LinearRows::Sparse { .. }) && l3.idf.is_some());
+        // f32 and int8 (integer sums over the folded weights) agree, and both explain
+        let q = m.quantize();
+        assert!(matches!(
+            q.linear.as_ref().unwrap().w,
+            LinearWeights::I8PerLabel { .. }
+        ));
+        for t in ["多少钱", "hello", "这个怎么卖", "早上好呀"] {
+            let (a, b) = (m.predict(t), q.predict(t));
+            assert_eq!(a.label, b.label, "{t}");
+            assert!((a.confidence - b.confidence).abs() < 0.02, "{t}");
+            assert!(!b.explanation.is_empty(), "{t}");
+        }
+        let p = q.predict("多少钱");
+        assert_eq!(p.label, "ask_price");
+        assert!(
+            p.explanation
+                .iter()
+                .any(|f| f.feature.contains("多少") || f.feature.contains("钱")),
+            "{:?}",
+            p.explanation
+        );
+        // an explicit layout overrides the automatic one; bad bits are a config error
+        let sparse = TrainConfig {
+            linear_hash_bits: Some(0),
+            ..cfg.clone()
+        };
+        let ms = train(&two, Some(&two), &sparse, &mut |_| {}).unwrap();
+        assert!(matches!(
+            ms.linear.as_ref().unwrap().rows,
+            LinearRows::Sparse { .. }
+        ));
+        let bad = TrainConfig {
+            linear_hash_bits: Some(30),
+            ..cfg
+        };
+        assert!(matches!(
+            train(&two, None, &bad, &mut |_| {}),
+            Err(NluError::InvalidConfig(_))
+        ));
     }
 
     #[test]

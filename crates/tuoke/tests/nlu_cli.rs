@@ -387,3 +387,68 @@ fn predict_rejects_non_utf8_stdin_with_line() {
     let e = stderr(&o);
     assert!(e.contains("stdin:2") && e.contains("UTF-8"), "{e}");
 }
+
+#[test]
+fn binary_linear_hashed_layout_trains_quantizes_and_explains() {
+    let dir = tmpdir("hashed");
+    let train = dir.join("train.jsonl");
+    let lines: Vec<String> = toy_lines()
+        .into_iter()
+        .filter(|l| !l.contains("\"oos\""))
+        .collect();
+    write_lines(&train, &lines);
+    let (model, model8) = (dir.join("m.tnlu"), dir.join("m8.tnlu"));
+    let train_with = |bits: &str| {
+        run(&[
+            "nlu",
+            "train",
+            "--train",
+            train.to_str().unwrap(),
+            "--dev",
+            train.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--model-kind",
+            "linear",
+            "--linear-hash-bits",
+            bits,
+        ])
+    };
+    let o = train_with("12");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "nlu",
+        "quantize",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        model8.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // f32: 8 bytes per row; int8: 2 bytes per row + two label scales
+    let (f, q) = (
+        std::fs::metadata(&model).unwrap().len(),
+        std::fs::metadata(&model8).unwrap().len(),
+    );
+    assert!(f > q + 100, "{f} vs {q}");
+    let o = run(&[
+        "nlu",
+        "predict",
+        "--model",
+        model8.to_str().unwrap(),
+        "多少钱",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(v["label"], "ask_price");
+    assert!(!v["explanation"].as_array().unwrap().is_empty(), "{v}");
+    // out-of-range table sizes are clear errors
+    let e = stderr(&train_with("5"));
+    assert!(
+        e.contains("linear_hash_bits") && !e.contains("panicked"),
+        "{e}"
+    );
+    let e = stderr(&train_with("30"));
+    assert!(e.contains("30") && !e.contains("panicked"), "{e}");
+}

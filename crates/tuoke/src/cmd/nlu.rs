@@ -83,9 +83,14 @@ pub struct TrainArgs {
     /// Linear model: SVM regularization C (default 1).
     #[arg(long)]
     svm_c: Option<f32>,
-    /// Linear model: keep at most this many feature buckets (default 200000).
+    /// Linear model: keep at most this many feature buckets (default 200000; sparse layout only).
     #[arg(long)]
     linear_max_features: Option<usize>,
+    /// Linear model row layout: `0` = one row per kept feature bucket (bucket ids stored), 8..=24 =
+    /// hashed table of 2^N slots (no ids stored, idf folded into the weights). Default: 20 for
+    /// 2-label sets, 0 otherwise.
+    #[arg(long, value_parser = clap::value_parser!(u8).range(0..=24))]
+    linear_hash_bits: Option<u8>,
 }
 
 #[derive(Args)]
@@ -239,6 +244,9 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
     }
     if let Some(n) = a.linear_max_features {
         cfg.linear_max_features = n;
+    }
+    if a.linear_hash_bits.is_some() {
+        cfg.linear_hash_bits = a.linear_hash_bits;
     }
     if let Some(e) = a.epochs {
         cfg.epochs = e;
