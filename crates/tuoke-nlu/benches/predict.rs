@@ -2,6 +2,7 @@
 //! `cargo bench -p tuoke-nlu --bench predict`
 //! Uses models (ensemble = the CLI default, linear, bag) trained at bench start on SMP2017 train + dev
 //! from `$TUOKE_SHARED` or `<workspace>/../shared`; without it, on a small built-in set (printed).
+//! `linear_binary` is the 2-label linear model (hashed table, folded idf) of ChnSentiCorp train + dev.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -24,6 +25,32 @@ fn read(p: &std::path::Path) -> Vec<Example> {
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect()
+}
+
+/// The 2-label linear model `tuoke nlu train --model-kind linear` makes of ChnSentiCorp (hashed
+/// table); a tiny built-in set without the shared data.
+fn binary_model() -> Model {
+    let (data, dev) = match shared() {
+        Some(p) => (
+            read(&p.join("datasets/chnsenticorp_sentiment_zh/train.jsonl")),
+            read(&p.join("datasets/chnsenticorp_sentiment_zh/dev.jsonl")),
+        ),
+        None => {
+            let d: Vec<Example> = ["很好", "满意", "推荐", "太差", "失望", "退货"]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| Example::new(*t, ["pos", "neg"][i / 3]))
+                .collect();
+            (d.clone(), d)
+        }
+    };
+    let cfg = TrainConfig {
+        kind: ModelKind::Linear,
+        ..TrainConfig::default()
+    };
+    let m = train(&data, Some(&dev), &cfg, &mut |_| {}).expect("bench model trains");
+    eprintln!("binary bench model: {} rows", m.num_rows());
+    m
 }
 
 /// A model of `kind` trained like `tuoke nlu train` does (SMP2017 train + dev when present).
@@ -89,8 +116,13 @@ fn bench(c: &mut Criterion) {
         ("ensemble", ModelKind::Ensemble),
         ("linear", ModelKind::Linear),
         ("bag", ModelKind::Bag),
+        ("linear_binary", ModelKind::Linear),
     ] {
-        let m = model(kind);
+        let m = if name == "linear_binary" {
+            binary_model()
+        } else {
+            model(kind)
+        };
         let q = m.quantize();
         if kind == ModelKind::Ensemble {
             c.bench_function("featurize", |b| {
