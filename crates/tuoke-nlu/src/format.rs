@@ -525,7 +525,7 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{AUTO_LINEAR_HASH_BITS, Example, ModelKind, TrainConfig, train};
+    use crate::{Example, ModelKind, TrainConfig, train};
 
     fn model() -> Model {
         let data: Vec<Example> = [
@@ -865,9 +865,12 @@ mod tests {
         let q2 = Model::from_bytes(&qb).unwrap();
         assert_eq!(q2.to_bytes(), qb);
         assert_eq!(q2.predict("太差"), q.predict("太差"));
-        // int8 body: 2^20-bit bitmap + 2 bytes per row + 2 label scales + 2 biases; f32: 8 per row
+        // int8 body: 2^k-bit bitmap + 2 bytes per row + 2 label scales + 2 biases; f32: 8 per row
         let rows = m.num_rows();
-        let bitmap = (1usize << AUTO_LINEAR_HASH_BITS) / 8;
+        let LinearRows::Hashed(h) = &m.linear.as_ref().unwrap().rows else {
+            panic!("hashed rows expected");
+        };
+        let bitmap = (1usize << h.bits) / 8;
         // (+1: the f32 header says `"quantized":false`, one byte longer than `true`)
         assert_eq!(b.len() - qb.len(), rows * 6 - 8 + 1);
         assert!(qb.len() >= bitmap + rows * 2);

@@ -47,7 +47,7 @@ pub use model::{
 };
 pub use normalize::{Normalized, Normalizer};
 pub use train::{
-    AUTO_LINEAR_HASH_BITS, ClassWeighting, Example, LinearNorm, TrainConfig, TrainProgress, train,
+    ClassWeighting, Example, LinearNorm, TrainConfig, TrainProgress, auto_linear_hash_bits, train,
 };
 pub use tuoke_core::{FeatureWeight, LabelScore};
 

@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::NluError;
@@ -96,22 +96,34 @@ pub struct TrainConfig {
     /// Linear component row layout: `Some(0)` = one row per kept bucket (bucket ids stored in the
     /// file, `linear_max_features` applies); `Some(k)`, k in 8..=24 = the hashing trick, `2^k` slots
     /// (occupancy bitmap stored, no ids; colliding features share a row; `linear_max_features` does
-    /// not apply); `None` = [`AUTO_LINEAR_HASH_BITS`] for a 2-label model, sparse otherwise.
+    /// not apply); `None` = hashed with [`auto_linear_hash_bits`] of the number of distinct training
+    /// feature buckets for a 2-label model, sparse otherwise.
     pub linear_hash_bits: Option<u8>,
 }
 
-/// The hashed-table size `None` picks for 2-label models (chosen on the ChnSentiCorp dev split, see
-/// docs/benchmarks.md): with two weights per feature, a bucket id and an idf byte per row would cost
-/// as much as the int8 weights themselves, so a binary model stores a hashed table with the idf
-/// folded into the weights instead.
-pub const AUTO_LINEAR_HASH_BITS: u8 = 20;
+/// The hashed-table size `linear_hash_bits: None` picks for a 2-label model: the smallest `2^k` slots
+/// (k in 8..=24) not fewer than the distinct feature buckets of the training texts (load factor ≤ 1, so
+/// 39–63% of the slots are occupied and the occupancy bitmap costs ≤ 2.6 bits per row). With two weights
+/// per feature, a bucket id and an idf byte per row would cost as much as the int8 weights themselves,
+/// so binary models use the hashed table with the idf folded into the weights. On ChnSentiCorp (828k
+/// distinct buckets → 2^20) this is also the size the dev split prefers (docs/benchmarks.md).
+pub fn auto_linear_hash_bits(distinct_buckets: usize) -> u8 {
+    let mut k = *LINEAR_HASH_BITS.start();
+    while k < *LINEAR_HASH_BITS.end() && (1usize << k) < distinct_buckets {
+        k += 1;
+    }
+    k
+}
 
 impl TrainConfig {
-    /// The linear layout used for `nl` labels: (hash bits, 0 = sparse; normalization).
-    pub fn linear_layout(&self, nl: usize) -> (u8, LinearNorm) {
-        let bits = self
-            .linear_hash_bits
-            .unwrap_or(if nl <= 2 { AUTO_LINEAR_HASH_BITS } else { 0 });
+    /// The linear layout used for `nl` labels and `distinct_buckets` training feature buckets:
+    /// (hash bits, 0 = sparse; normalization).
+    pub fn linear_layout(&self, nl: usize, distinct_buckets: usize) -> (u8, LinearNorm) {
+        let bits = self.linear_hash_bits.unwrap_or(if nl <= 2 {
+            auto_linear_hash_bits(distinct_buckets)
+        } else {
+            0
+        });
         let norm = self.linear_norm.unwrap_or(if bits == 0 {
             LinearNorm::L2
         } else {
@@ -276,6 +288,19 @@ pub fn train(
     });
 
     let nl = labels.len();
+    // Fix the automatic linear table size on all training texts, so that a hold-out fit and the
+    // refit on everything share it.
+    let resolved;
+    let cfg = if cfg.kind != ModelKind::Bag && cfg.linear_hash_bits.is_none() && nl <= 2 {
+        let distinct: FxHashSet<u32> = feats.iter().flatten().copied().collect();
+        resolved = TrainConfig {
+            linear_hash_bits: Some(auto_linear_hash_bits(distinct.len())),
+            ..cfg.clone()
+        };
+        &resolved
+    } else {
+        cfg
+    };
     let holdout = dev_set.is_none()
         && cfg.kind != ModelKind::Bag
         && cfg.calibrate
@@ -511,7 +536,7 @@ fn fit_linear(
     cfg: &TrainConfig,
 ) -> Result<Linear, NluError> {
     let n = feats.len();
-    let (hash_bits, norm) = cfg.linear_layout(nl);
+    let (hash_bits, norm) = cfg.linear_layout(nl, df.len());
     // Rows, each document's row ids and each row's document frequency.
     let (rows, docs, row_df): (LinearRows, Vec<Vec<u32>>, Vec<u32>) = if hash_bits == 0 {
         let row_buckets = select_vocab(df, cfg.linear_min_count, cfg.linear_max_features);
@@ -1174,14 +1199,20 @@ mod tests {
             kind: ModelKind::Linear,
             ..TrainConfig::default()
         };
-        assert_eq!(
-            cfg.linear_layout(2),
-            (AUTO_LINEAR_HASH_BITS, LinearNorm::Sqrt)
-        );
-        assert_eq!(cfg.linear_layout(3), (0, LinearNorm::L2));
+        assert_eq!(cfg.linear_layout(2, 828_000), (20, LinearNorm::Sqrt));
+        assert_eq!(cfg.linear_layout(2, 1 << 20), (20, LinearNorm::Sqrt));
+        assert_eq!(cfg.linear_layout(2, (1 << 20) + 1), (21, LinearNorm::Sqrt));
+        assert_eq!(cfg.linear_layout(2, 10), (8, LinearNorm::Sqrt));
+        assert_eq!(cfg.linear_layout(2, usize::MAX), (24, LinearNorm::Sqrt));
+        assert_eq!(cfg.linear_layout(3, 828_000), (0, LinearNorm::L2));
         let m = train(&two, Some(&two), &cfg, &mut |_| {}).unwrap();
         let l = m.linear.as_ref().unwrap();
-        assert!(matches!(&l.rows, LinearRows::Hashed(h) if h.bits == AUTO_LINEAR_HASH_BITS));
+        let distinct: FxHashSet<u32> = two
+            .iter()
+            .flat_map(|e| m.featurizer().featurize(&e.text).buckets)
+            .collect();
+        let want = auto_linear_hash_bits(distinct.len());
+        assert!(matches!(&l.rows, LinearRows::Hashed(h) if h.bits == want));
         assert!(l.idf.is_none());
         let three = train(&toy(), Some(&toy()), &cfg, &mut |_| {}).unwrap();
         let l3 = three.linear.as_ref().unwrap();

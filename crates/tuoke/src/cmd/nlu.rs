@@ -87,8 +87,8 @@ pub struct TrainArgs {
     #[arg(long)]
     linear_max_features: Option<usize>,
     /// Linear model row layout: `0` = one row per kept feature bucket (bucket ids stored), 8..=24 =
-    /// hashed table of 2^N slots (no ids stored, idf folded into the weights). Default: 20 for
-    /// 2-label sets, 0 otherwise.
+    /// hashed table of 2^N slots (no ids stored, idf folded into the weights). Default: for 2-label
+    /// sets the smallest 2^N ≥ the distinct training features (N in 8..=24), else 0.
     #[arg(long, value_parser = clap::value_parser!(u8).range(0..=24))]
     linear_hash_bits: Option<u8>,
 }
