@@ -1,15 +1,18 @@
 //! The classifier: up to two components over the same hashed features, whose logits are summed.
 //!
 //! * **bag** — a fastText-style hashed embedding bag: `h = pool(E[f] for f in features)`, `z = O·h + b`.
-//! * **linear** — a full-rank linear model over TF-IDF, L2-normalized binary features:
-//!   `x_f = idf_f / ‖idf‖₂`, `z = Σ_f x_f·W[f] + b` (one weight per feature × label; trained as
-//!   one-vs-rest L2-loss linear SVMs, see `linear.rs`).
+//! * **linear** — a full-rank linear model over TF-IDF binary features, `z = Σ_f x_f·W[f] + b` (one
+//!   weight per feature × label; trained as one-vs-rest L2-loss linear SVMs, see `linear.rs`). Either
+//!   sparse rows (one per kept bucket, ids stored) with `x_f = idf_f / ‖idf‖₂` and an idf table, or
+//!   a hashed table ([`LinearRows::Hashed`], no ids) with `x_f = 1/sqrt(n)` and the idf folded into
+//!   `W` (see [`crate::LinearNorm`]).
 //!
 //! `logits = a_bag·z_bag + a_lin·z_lin` (the `a` are fitted on dev: each component's own inverse
-//! temperature), `p = softmax(logits / T)`. Only buckets seen in training get a row (an unseen bucket
-//! carries no information), which keeps files small. Rows are stored as f32 or, after
-//! [`Model::quantize`], as int8 with one symmetric scale per row; the int8 model predicts straight from
-//! the int8 rows (gather + per-row scale), it is never expanded back to f32.
+//! temperature), `p = softmax(logits / T)`. Only buckets (or hashed slots) seen in training get a row
+//! (an unseen bucket carries no information), which keeps files small. Weights are f32 or, after
+//! [`Model::quantize`], int8: bag rows with one symmetric scale per row, the linear matrix with one
+//! symmetric scale per label (a row of `W` as labels × features). The int8 model predicts straight from
+//! the int8 weights (gather + scale), it is never expanded back to f32.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -885,7 +888,7 @@ impl Model {
     }
 
     /// An int8 copy: every bag embedding row is scaled by `max|x| / 127` (one f32 scale per row), the
-    /// linear weight matrix per label (one f32 scale per label, see [`quantize_per_label`]), and
+    /// linear weight matrix per label (one f32 scale per label, see `quantize_per_label`), and
     /// rounded. The small bag output layer, the biases and an 8-bit idf table (if the linear model
     /// has one) stay as they are. Quantizing a quantized model returns it unchanged.
     pub fn quantize(&self) -> Model {
