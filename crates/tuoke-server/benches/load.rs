@@ -2,7 +2,8 @@
 //! turns back to back, against loopback only, bounded in turns and time.
 //!
 //!   cargo bench -p tuoke-server --bench load -- [--db sqlite|URL] [--conversations 256]
-//!       [--turns 20000] [--seconds 20] [--threads-server 2] [--rate TURNS_PER_S] [--no-dashboard]
+//!       [--turns 20000] [--seconds 20] [--threads-server 2] [--rate TURNS_PER_S] [--warmup 1]
+//!       [--no-dashboard] [--series]
 //!
 //! Without `--rate` every conversation sends its next turn as soon as the last one is answered
 //! (closed loop: shows the most the server can do; latency is then queueing, 256 / throughput).
@@ -82,9 +83,14 @@ struct Args {
     seconds: u64,
     server_threads: usize,
     dashboard: bool,
+    /// Print latency per half second of the run (shows stalls that percentiles hide).
+    series: bool,
     /// Offered load in turns/s over all conversations (open loop); 0 = closed loop, each
     /// conversation sends its next turn as soon as the last one is answered.
     rate: f64,
+    /// Turns sent in the first `warmup` seconds are stored and checked but not timed (cold
+    /// caches: every conversation's first turn reads it from the database).
+    warmup: f64,
 }
 
 fn args() -> Args {
@@ -95,7 +101,9 @@ fn args() -> Args {
         seconds: 20,
         server_threads: 2,
         dashboard: true,
+        series: false,
         rate: 0.0,
+        warmup: 1.0,
     };
     let v: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -108,8 +116,14 @@ fn args() -> Args {
             "--seconds" => a.seconds = next.parse().unwrap_or(20).min(300),
             "--threads-server" => a.server_threads = next.parse().unwrap_or(2),
             "--rate" => a.rate = next.parse::<f64>().unwrap_or(0.0).max(0.0),
+            "--warmup" => a.warmup = next.parse::<f64>().unwrap_or(1.0).clamp(0.0, 60.0),
             "--no-dashboard" => {
                 a.dashboard = false;
+                i += 1;
+                continue;
+            }
+            "--series" => {
+                a.series = true;
                 i += 1;
                 continue;
             }
@@ -188,7 +202,7 @@ fn main() {
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let peak_rss = Arc::new(AtomicU64::new(rss_idle));
-    let (lat, errors, ok_ids, elapsed, event_bytes, cpu) = client_rt.block_on(async {
+    let (lat, errors, ok_ids, elapsed, event_bytes, cpu, series) = client_rt.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(a.conversations)
             .build()
@@ -247,8 +261,19 @@ fn main() {
                 bytes
             })
         });
-        let cpu_start = cpu_seconds();
         let start = Instant::now();
+        let timed_from = start + Duration::from_secs_f64(a.warmup);
+        let cpu_start = std::sync::Arc::new(std::sync::Mutex::new(None::<f64>));
+        {
+            // CPU time is counted from the end of the warm-up, like latency.
+            let cpu_start = cpu_start.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(timed_from.into()).await;
+                if let Ok(mut c) = cpu_start.lock() {
+                    *c = Some(cpu_seconds());
+                }
+            });
+        }
         let deadline = start + Duration::from_secs(a.seconds);
         let mut tasks = Vec::new();
         for (ci, id) in convs.into_iter().enumerate() {
@@ -258,6 +283,7 @@ fn main() {
             let done = done.clone();
             let stop = stop.clone();
             let budget = a.turns;
+            let want_series = a.series;
             // Open loop: this conversation's turns are due every `period`, staggered so the
             // conversations do not all send at once.
             let period =
@@ -265,6 +291,7 @@ fn main() {
             let first_due = period.map(|p| start + p.mul_f64(ci as f64 / a.conversations as f64));
             tasks.push(tokio::spawn(async move {
                 let mut due = first_due;
+                let mut series: Vec<(u64, u64)> = Vec::new();
                 let mut lat = Vec::new();
                 let mut errors = 0u64;
                 let mut ok_ids = Vec::new();
@@ -303,7 +330,15 @@ fn main() {
                             // Only the stored message's id is needed; serde skips the rest
                             // without building it, so the load generator stays cheap.
                             let v: Option<TurnReply> = r.json().await.ok();
-                            lat.push(t.elapsed().as_micros() as u64);
+                            if t >= timed_from {
+                                lat.push(t.elapsed().as_micros() as u64);
+                            }
+                            if want_series {
+                                series.push((
+                                    (t - start).as_millis() as u64,
+                                    t.elapsed().as_micros() as u64,
+                                ));
+                            }
                             if let Some(m) = v.and_then(|v| v.message) {
                                 ok_ids.push(m.id);
                             }
@@ -311,20 +346,23 @@ fn main() {
                         _ => errors += 1,
                     }
                 }
-                (lat, errors, ok_ids)
+                (lat, errors, ok_ids, series)
             }));
         }
         let mut lat = Vec::new();
         let mut errors = 0;
         let mut ok_ids = Vec::new();
+        let mut series = Vec::new();
         for t in tasks {
-            let (l, e, ids) = t.await.expect("task");
+            let (l, e, ids, ser) = t.await.expect("task");
+            series.extend(ser);
             lat.extend(l);
             errors += e;
             ok_ids.extend(ids);
         }
-        let elapsed = start.elapsed();
-        let cpu = cpu_seconds() - cpu_start;
+        let elapsed = timed_from.elapsed();
+        let cpu_from = cpu_start.lock().ok().and_then(|c| *c).unwrap_or(0.0);
+        let cpu = cpu_seconds() - cpu_from;
         stop.store(true, Ordering::Relaxed);
         let _ = sampler.await;
         let event_bytes = match dashboard {
@@ -337,7 +375,7 @@ fn main() {
             .bearer_auth(&agent)
             .send()
             .await;
-        (lat, errors, ok_ids, elapsed, event_bytes, cpu)
+        (lat, errors, ok_ids, elapsed, event_bytes, cpu, series)
     });
     let mut lat = lat;
     lat.sort_unstable();
@@ -388,6 +426,26 @@ fn main() {
             cpu * 1000.0 / n
         },
     );
+    if a.series {
+        // Half-second buckets by due time: turns, p50 and max latency (ms), as a text chart.
+        let mut buckets: std::collections::BTreeMap<u64, Vec<u64>> = Default::default();
+        for (at, l) in series {
+            buckets.entry(at / 500).or_default().push(l);
+        }
+        println!("series: from_s turns p50_ms max_ms  (one # per 5 ms of max)");
+        for (b, mut v) in buckets {
+            v.sort_unstable();
+            let max = pct(&v, 1.0);
+            println!(
+                "series: {:6.1} {:5} {:7.1} {:7.1}  {}",
+                b as f64 / 2.0,
+                v.len(),
+                pct(&v, 0.5),
+                max,
+                "#".repeat(((max / 5.0).ceil() as usize).min(60))
+            );
+        }
+    }
     println!(
         "note: RSS and CPU are of this process (server + load generator together); \
          cpu_ms_per_turn is process CPU time over the run divided by answered turns"

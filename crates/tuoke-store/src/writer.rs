@@ -8,20 +8,112 @@
 //!
 //! Instead, conversation commits are sent to one thread that owns the write path. It takes what
 //! has queued up (up to [`MAX_BATCH`] jobs), applies them in one transaction and answers each
-//! caller. Jobs that conflict (stale version), name an unknown conversation or reuse a
+//! caller. The statements run synchronously on this thread through rusqlite on the sqlx write
+//! connection's own handle (locked with `lock_handle` for the group, so sqlx's other writes wait
+//! on the pool as before): sqlx would send every statement to its connection worker thread and
+//! back, and on two busy cores each of those hand-offs waited for the scheduler. Jobs that conflict (stale version), name an unknown conversation or reuse a
 //! `client_message_id` are detected before they write anything, so they do not disturb the rest
 //! of the group. If the group transaction fails for any other reason it is rolled back and each
 //! job is retried in a transaction of its own, so one bad job cannot fail its neighbours.
 //!
 //! Durability is unchanged: a caller hears `Ok` only after the transaction holding its job has
 //! committed.
+//!
+//! WAL checkpoints run in the writer's commits (SQLite's auto-checkpoint, set to 500 pages on
+//! the write connection). Measured alternatives were worse for latency: a PASSIVE checkpoint
+//! beside the writer never catches up with a WAL that grows by ~50 KB per turn, so the WAL
+//! cannot restart and the eventual large checkpoint (with its fsync) stalls the writer for
+//! ~100 ms; small frequent checkpoints keep each stall to a few milliseconds
+//! (docs/benchmarks.md, "Service").
 
 use std::sync::Arc;
 
+use rusqlite::OptionalExtension;
+use rusqlite::types::Value as SqlValue;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{HandoffChange, Message, Result, Status, StoreError, is_unique_violation};
+use crate::{HandoffChange, Message, Result, Status, StoreError};
+
+/// The SQL of a conversation commit, shared by the SQLite writer (rusqlite) and the PostgreSQL
+/// path (sqlx). `$n` placeholders are understood by both engines; SQLite numbers them by first
+/// appearance, which here is always in order.
+pub(crate) mod sql {
+    /// Moves the conversation to its new state if it is still at the expected version and the
+    /// client_message_id (NULL never matches) is unused.
+    pub const UPDATE_CONVERSATION: &str = "UPDATE conversations SET state = $1, status = $2, stage = $3, \
+        version = version + 1, last_seq = $4, updated_at = $5 WHERE id = $6 AND version = $7 \
+        AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $6 AND client_message_id = $8)";
+    pub const CONVERSATION_VERSION: &str = "SELECT version FROM conversations WHERE id = $1";
+    pub const CLIENT_MESSAGE_USED: &str =
+        "SELECT seq FROM messages WHERE conversation_id = $1 AND client_message_id = $2";
+    pub const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, seq, role, text, analysis, \
+        citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    /// A customer message and the bot's reply in one statement.
+    pub const INSERT_MESSAGE_PAIR: &str = "INSERT INTO messages (id, conversation_id, seq, role, text, analysis, \
+        citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14), \
+        ($15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+    pub const UPDATE_LEAD: &str = "UPDATE leads SET score = $1, grade = $2, evidence = $3, last_activity = $4, \
+        last_message = COALESCE($5, last_message) WHERE conversation_id = $6";
+    pub const TOUCH_LEAD: &str = "UPDATE leads SET last_activity = $1, last_message = COALESCE($2, last_message) \
+        WHERE conversation_id = $3";
+    pub const INSERT_HANDOFF: &str = "INSERT INTO handoffs (id, conversation_id, reason, summary, agent, \
+        requested_at, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    pub const RELEASE_HANDOFF: &str =
+        "UPDATE handoffs SET released_at = $1 WHERE conversation_id = $2 AND released_at IS NULL";
+    pub const ACTIVE_WEBHOOKS: &str = "SELECT id, events FROM webhooks WHERE active = 1";
+    pub const INSERT_DELIVERY: &str = "INSERT INTO webhook_outbox (id, webhook_id, event, payload, attempts, \
+        next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)";
+}
+
+/// The 14 column values of one message row, in [`sql::INSERT_MESSAGE`] order.
+pub(crate) fn message_values(
+    m: &Message,
+    cmid: Option<&str>,
+    result: Option<&str>,
+) -> [SqlValue; 14] {
+    let text = |s: Option<String>| s.map_or(SqlValue::Null, SqlValue::Text);
+    [
+        SqlValue::Text(m.id.clone()),
+        SqlValue::Text(m.conversation_id.clone()),
+        SqlValue::Integer(m.seq),
+        SqlValue::Text(m.role.as_str().into()),
+        SqlValue::Text(m.text.clone()),
+        text(m.analysis.as_ref().map(crate::to_json)),
+        text(m.citations.as_ref().map(crate::to_json)),
+        text(m.agent.clone()),
+        text(m.analysis.as_ref().map(|a| a.intent.label.clone())),
+        text(
+            m.analysis
+                .as_ref()
+                .map(|a| crate::sentiment_str(a).to_string()),
+        ),
+        text(cmid.map(str::to_string)),
+        text(result.map(str::to_string)),
+        SqlValue::Text(crate::day_of(m.created_at)),
+        SqlValue::Integer(m.created_at),
+    ]
+}
+
+/// The outbox rows `(webhook id, event, payload JSON)` for `events` and the active
+/// subscriptions `subs` (`(id, events JSON list)`; `*` subscribes to everything).
+pub(crate) fn deliveries<'a>(
+    subs: &'a [(String, String)],
+    events: &'a [(String, serde_json::Value)],
+) -> Vec<(&'a str, &'a str, String)> {
+    let mut out = Vec::new();
+    for (event, payload) in events {
+        for (wid, wanted) in subs {
+            let wanted: Vec<String> = serde_json::from_str(wanted).unwrap_or_default();
+            if wanted.iter().any(|w| w == event || w == "*") {
+                out.push((wid.as_str(), event.as_str(), crate::to_json(payload)));
+            }
+        }
+    }
+    out
+}
 
 /// Most jobs applied in one transaction. Larger groups amortize BEGIN/COMMIT further but make
 /// the first caller of a group wait for the others' statements.
@@ -132,7 +224,9 @@ async fn run(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Request>) {
                         Ok(outcomes) => {
                             answer(req.job, outcomes.first().copied().unwrap_or(Outcome::Done))
                         }
-                        Err(e) if is_unique_violation(&e) => Err(StoreError::Duplicate),
+                        Err(GroupError::Sqlite(e)) if is_unique_violation(&e) => {
+                            Err(StoreError::Duplicate)
+                        }
                         Err(e) => Err(e.into()),
                     };
                     let _ = req.reply.send(r);
@@ -150,18 +244,173 @@ fn answer(job: Job, outcome: Outcome) -> Result<Vec<Message>> {
     }
 }
 
+/// Why a group transaction failed.
+#[derive(Debug, thiserror::Error)]
+enum GroupError {
+    #[error("{0}")]
+    Pool(#[from] sqlx::Error),
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl From<GroupError> for StoreError {
+    fn from(e: GroupError) -> Self {
+        match e {
+            GroupError::Pool(e) => StoreError::Db(e),
+            GroupError::Sqlite(e) => StoreError::Sqlite(e),
+        }
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+            || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
 /// Applies `jobs` in one transaction; any database error rolls back all of them.
 async fn apply_group(
     pool: &SqlitePool,
     jobs: &[&Job],
-) -> std::result::Result<Vec<Outcome>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+) -> std::result::Result<Vec<Outcome>, GroupError> {
+    let mut conn = pool.acquire().await?;
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is sqlx's open connection, locked for us until `handle` drops, which is
+    // after `db` is dropped at the end of this block. `from_handle` does not take ownership: the
+    // rusqlite wrapper finalizes its own statements on drop and leaves the connection open.
+    // Every transaction it begins is committed or rolled back before it is dropped, so sqlx gets
+    // the connection back in autocommit mode.
+    let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr())? };
+    let r = apply_group_sync(&db, jobs);
+    drop(db);
+    drop(handle);
+    Ok(r?)
+}
+
+fn apply_group_sync(db: &rusqlite::Connection, jobs: &[&Job]) -> rusqlite::Result<Vec<Outcome>> {
+    let tx = rusqlite::Transaction::new_unchecked(db, rusqlite::TransactionBehavior::Immediate)?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
-        outcomes.push(crate::apply_sqlite(&mut tx, job).await?);
+        // An error drops `tx`, which rolls the whole group back.
+        outcomes.push(apply_sync(&tx, job)?);
     }
-    tx.commit().await?;
+    tx.commit()?;
     Ok(outcomes)
+}
+
+/// Applies one job inside the group's transaction. A conflict, an unknown conversation or a
+/// used `client_message_id` is found before anything is written, so such a job leaves the
+/// transaction untouched and the rest of the group goes on.
+fn apply_sync(db: &rusqlite::Connection, job: &Job) -> rusqlite::Result<Outcome> {
+    let updated = db
+        .prepare_cached(sql::UPDATE_CONVERSATION)?
+        .execute(rusqlite::params![
+            job.state,
+            job.status.as_str(),
+            job.stage,
+            job.last_seq,
+            job.now,
+            job.conversation_id,
+            job.expected_version,
+            job.client_message_id,
+        ])?;
+    if updated == 0 {
+        let exists: Option<i64> = db
+            .prepare_cached(sql::CONVERSATION_VERSION)?
+            .query_row([&job.conversation_id], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Ok(Outcome::NotFound);
+        }
+        if let Some(cmid) = &job.client_message_id {
+            let used: Option<i64> = db
+                .prepare_cached(sql::CLIENT_MESSAGE_USED)?
+                .query_row([&job.conversation_id, cmid], |r| r.get(0))
+                .optional()?;
+            if used.is_some() {
+                return Ok(Outcome::Duplicate);
+            }
+        }
+        return Ok(Outcome::Conflict);
+    }
+    let cmid = job.client_message_id.as_deref();
+    let res = job.result.as_deref();
+    match job.messages.as_slice() {
+        [] => {}
+        [a, b] => {
+            let values = message_values(a, cmid, res)
+                .into_iter()
+                .chain(message_values(b, None, None));
+            db.prepare_cached(sql::INSERT_MESSAGE_PAIR)?
+                .execute(rusqlite::params_from_iter(values))?;
+        }
+        [first, rest @ ..] => {
+            let mut insert = db.prepare_cached(sql::INSERT_MESSAGE)?;
+            insert.execute(rusqlite::params_from_iter(message_values(first, cmid, res)))?;
+            for m in rest {
+                insert.execute(rusqlite::params_from_iter(message_values(m, None, None)))?;
+            }
+        }
+    }
+    let last_message = job.messages.last().map(|m| m.text.as_str());
+    if let Some(lead) = &job.lead {
+        db.prepare_cached(sql::UPDATE_LEAD)?
+            .execute(rusqlite::params![
+                lead.score,
+                lead.grade,
+                lead.evidence,
+                job.now,
+                last_message,
+                job.conversation_id,
+            ])?;
+    } else if !job.messages.is_empty() {
+        db.prepare_cached(sql::TOUCH_LEAD)?
+            .execute(rusqlite::params![
+                job.now,
+                last_message,
+                job.conversation_id,
+            ])?;
+    }
+    match &job.handoff {
+        Some(HandoffChange::Requested {
+            reason,
+            summary,
+            agent,
+        }) => {
+            db.prepare_cached(sql::INSERT_HANDOFF)?
+                .execute(rusqlite::params![
+                    crate::new_id(),
+                    job.conversation_id,
+                    reason,
+                    crate::to_json(summary),
+                    agent,
+                    job.now,
+                    agent.as_ref().map(|_| job.now),
+                ])?;
+        }
+        Some(HandoffChange::Released) => {
+            db.prepare_cached(sql::RELEASE_HANDOFF)?
+                .execute(rusqlite::params![job.now, job.conversation_id])?;
+        }
+        None => {}
+    }
+    if !job.events.is_empty() {
+        let subs: Vec<(String, String)> = db
+            .prepare_cached(sql::ACTIVE_WEBHOOKS)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut insert = db.prepare_cached(sql::INSERT_DELIVERY)?;
+        for (wid, event, payload) in deliveries(&subs, &job.events) {
+            insert.execute(rusqlite::params![
+                crate::new_id(),
+                wid,
+                event,
+                payload,
+                job.now
+            ])?;
+        }
+    }
+    Ok(Outcome::Done)
 }
 
 #[cfg(test)]
@@ -251,7 +500,7 @@ mod tests {
         for (i, a) in answers.into_iter().enumerate() {
             let r = a.await.unwrap();
             if i == 3 {
-                assert!(matches!(r, Err(StoreError::Db(_))), "{r:?}");
+                assert!(matches!(r, Err(StoreError::Sqlite(_))), "{r:?}");
             } else {
                 assert_eq!(r.unwrap().len(), 1, "job {i}");
             }
