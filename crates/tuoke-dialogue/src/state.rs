@@ -14,8 +14,10 @@ use crate::text::Variety;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// How many history records a state keeps (older ones are dropped; the lead evidence keeps
-/// the turn numbers).
-pub const HISTORY_LIMIT: usize = 40;
+/// the turn numbers, and the store keeps every message). 20 records are the last ~10 exchanges:
+/// enough for the engine and the handoff summary, and the state — stored and rewritten on every
+/// turn — stays near 8 KB instead of 15 KB.
+pub const HISTORY_LIMIT: usize = 20;
 
 /// Who said something.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

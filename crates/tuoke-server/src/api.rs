@@ -757,7 +757,7 @@ pub struct PostMessage {
 /// A customer turn: analysis → dialogue engine → stored reply.
 #[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "conversations", params(("id" = String, Path)),
     request_body = PostMessage,
-    responses((status = 200, description = "{message, reply_message?, reply?: {text, citations}, actions, analysis, state, lead}"),
+    responses((status = 200, description = "{message, reply_message?, reply?: {text, citations, node}, actions, analysis, state (without history), lead, conversation: {status, stage}}"),
               (status = 400), (status = 401), (status = 403), (status = 404), (status = 413), (status = 429)),
     security(("bearer" = [])))]
 pub async fn post_message(
@@ -816,7 +816,9 @@ pub async fn post_message(
             Ok(Plan {
                 state: Arc::new(out.state.clone()),
                 messages: msgs,
-                lead: Some(lead_update(&out.lead)),
+                // An unchanged lead only has its activity time and last message touched,
+                // which leaves the score and grade indexes alone.
+                lead: (out.lead != state.lead).then(|| lead_update(&out.lead)),
                 handoff,
                 webhooks: webhook_events(c, &out.actions),
                 out: Some(out),
