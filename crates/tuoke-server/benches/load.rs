@@ -4,6 +4,10 @@
 //!   cargo bench -p tuoke-server --bench load -- [--db sqlite|URL] [--conversations 256]
 //!       [--turns 20000] [--seconds 20] [--threads-server 2] [--rate TURNS_PER_S] [--warmup 1]
 //!       [--no-dashboard] [--series]
+//!       [--url http://127.0.0.1:8080 --widget-key K --agent-key K [--server-pid PID]]
+//!
+//! With `--url` it drives an already running `tuoke serve` instead (RSS and CPU are then read
+//! from `/proc/PID` of `--server-pid`, and the stored-turn check goes through the API).
 //!
 //! Without `--rate` every conversation sends its next turn as soon as the last one is answered
 //! (closed loop: shows the most the server can do; latency is then queueing, 256 / throughput).
@@ -49,9 +53,14 @@ struct StoredMessage {
     id: String,
 }
 
-/// CPU time (user + system) this process has used so far, in seconds (all threads).
-fn cpu_seconds() -> f64 {
-    let ticks = std::fs::read_to_string("/proc/self/stat")
+/// `/proc/<pid>` of the measured server: this process, or `--server-pid`.
+fn proc_dir(pid: Option<u32>) -> String {
+    pid.map_or("/proc/self".to_string(), |p| format!("/proc/{p}"))
+}
+
+/// CPU time (user + system) the server process has used so far, in seconds (all threads).
+fn cpu_seconds(pid: Option<u32>) -> f64 {
+    let ticks = std::fs::read_to_string(format!("{}/stat", proc_dir(pid)))
         .ok()
         .and_then(|s| {
             // Fields after the command name, which is in parentheses and may contain spaces.
@@ -65,8 +74,8 @@ fn cpu_seconds() -> f64 {
     ticks as f64 / 100.0
 }
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+fn rss_kib(pid: Option<u32>) -> u64 {
+    std::fs::read_to_string(format!("{}/status", proc_dir(pid)))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -85,6 +94,12 @@ struct Args {
     dashboard: bool,
     /// Print latency per half second of the run (shows stalls that percentiles hide).
     series: bool,
+    /// Drive a running `tuoke serve` at this base URL instead of an in-process server.
+    url: Option<String>,
+    widget_key: String,
+    agent_key: String,
+    /// Its process id, for RSS and CPU.
+    server_pid: Option<u32>,
     /// Offered load in turns/s over all conversations (open loop); 0 = closed loop, each
     /// conversation sends its next turn as soon as the last one is answered.
     rate: f64,
@@ -102,6 +117,10 @@ fn args() -> Args {
         server_threads: 2,
         dashboard: true,
         series: false,
+        url: None,
+        widget_key: String::new(),
+        agent_key: String::new(),
+        server_pid: None,
         rate: 0.0,
         warmup: 1.0,
     };
@@ -116,6 +135,10 @@ fn args() -> Args {
             "--seconds" => a.seconds = next.parse().unwrap_or(20).min(300),
             "--threads-server" => a.server_threads = next.parse().unwrap_or(2),
             "--rate" => a.rate = next.parse::<f64>().unwrap_or(0.0).max(0.0),
+            "--url" => a.url = Some(next.trim_end_matches('/').to_string()),
+            "--widget-key" => a.widget_key = next,
+            "--agent-key" => a.agent_key = next,
+            "--server-pid" => a.server_pid = next.parse().ok(),
             "--warmup" => a.warmup = next.parse::<f64>().unwrap_or(1.0).clamp(0.0, 60.0),
             "--no-dashboard" => {
                 a.dashboard = false;
@@ -147,6 +170,8 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 
 fn main() {
     let a = args();
+    // reqwest is built with rustls and no default provider (see tuoke-server's Cargo.toml).
+    tuoke_server::install_crypto_provider();
     let dir = tempfile::tempdir().expect("temp dir");
     // Server runtime: its own threads, like a separate process would have.
     let server_rt = tokio::runtime::Builder::new_multi_thread()
@@ -154,6 +179,25 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let pid = a.server_pid;
+    let (base, store, widget, agent) = if let Some(url) = &a.url {
+        (url.clone(), None, a.widget_key.clone(), a.agent_key.clone())
+    } else {
+        let (addr, store, widget, agent) = start_server(&a, &server_rt, &dir);
+        (format!("http://{addr}"), Some(store), widget, agent)
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let rss_idle = rss_kib(pid);
+    run(a, server_rt, base, store, widget, agent, rss_idle);
+}
+
+/// Starts the server in this process (fresh SQLite file in `dir`, or a fresh PostgreSQL database);
+/// returns its address, the store and a widget and an agent key.
+fn start_server(
+    a: &Args,
+    server_rt: &tokio::runtime::Runtime,
+    dir: &tempfile::TempDir,
+) -> (std::net::SocketAddr, Store, String, String) {
     let url = if a.db == "sqlite" {
         format!("sqlite://{}", dir.path().join("load.db").display())
     } else {
@@ -161,7 +205,7 @@ fn main() {
             .block_on(tuoke_store::testing::fresh_pg_database(&a.db))
             .expect("fresh PostgreSQL database")
     };
-    let (addr, store, widget, agent) = server_rt.block_on(async {
+    server_rt.block_on(async {
         let store = Store::connect(&url).await.expect("store");
         let widget = store
             .create_api_key(Role::Widget, "load")
@@ -188,10 +232,19 @@ fn main() {
         let addr = server.addr;
         std::mem::forget(server);
         (addr, store, widget, agent)
-    });
-    let base = format!("http://{addr}");
-    std::thread::sleep(Duration::from_millis(300));
-    let rss_idle = rss_kib();
+    })
+}
+
+fn run(
+    a: Args,
+    server_rt: tokio::runtime::Runtime,
+    base: String,
+    store: Option<Store>,
+    widget: String,
+    agent: String,
+    rss_idle: u64,
+) {
+    let pid = a.server_pid;
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -227,7 +280,7 @@ fn main() {
             let peak = peak_rss.clone();
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    peak.fetch_max(rss_kib(), Ordering::Relaxed);
+                    peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
             })
@@ -270,7 +323,7 @@ fn main() {
             tokio::spawn(async move {
                 tokio::time::sleep_until(timed_from.into()).await;
                 if let Ok(mut c) = cpu_start.lock() {
-                    *c = Some(cpu_seconds());
+                    *c = Some(cpu_seconds(pid));
                 }
             });
         }
@@ -340,7 +393,7 @@ fn main() {
                                 ));
                             }
                             if let Some(m) = v.and_then(|v| v.message) {
-                                ok_ids.push(m.id);
+                                ok_ids.push((id.clone(), m.id));
                             }
                         }
                         _ => errors += 1,
@@ -362,7 +415,7 @@ fn main() {
         }
         let elapsed = timed_from.elapsed();
         let cpu_from = cpu_start.lock().ok().and_then(|c| *c).unwrap_or(0.0);
-        let cpu = cpu_seconds() - cpu_from;
+        let cpu = cpu_seconds(pid) - cpu_from;
         stop.store(true, Ordering::Relaxed);
         let _ = sampler.await;
         let event_bytes = match dashboard {
@@ -381,16 +434,43 @@ fn main() {
     lat.sort_unstable();
     let n = lat.len() as f64;
     let secs = elapsed.as_secs_f64();
-    // Every 200'd turn is in the store.
-    let missing = server_rt.block_on(async {
-        let mut missing = 0;
-        for id in &ok_ids {
-            if !store.message_exists(id).await.unwrap_or(false) {
-                missing += 1;
+    // Every 200'd turn is in the store (asked of the store, or of the external server's API).
+    let missing = match &store {
+        Some(store) => server_rt.block_on(async {
+            let mut missing = 0;
+            for (_, id) in &ok_ids {
+                if !store.message_exists(id).await.unwrap_or(false) {
+                    missing += 1;
+                }
             }
-        }
-        missing
-    });
+            missing
+        }),
+        None => client_rt.block_on(async {
+            let client = reqwest::Client::new();
+            let mut by_conv: std::collections::HashMap<&str, Vec<&str>> = Default::default();
+            for (c, m) in &ok_ids {
+                by_conv.entry(c.as_str()).or_default().push(m.as_str());
+            }
+            let mut missing = 0;
+            for (c, ids) in by_conv {
+                let stored: Value = match client
+                    .get(format!("{base}/v1/conversations/{c}/messages?limit=10000"))
+                    .bearer_auth(&agent)
+                    .send()
+                    .await
+                {
+                    Ok(r) => r.json().await.unwrap_or(Value::Null),
+                    Err(_) => Value::Null,
+                };
+                let have: std::collections::HashSet<&str> = stored["items"]
+                    .as_array()
+                    .map(|v| v.iter().filter_map(|m| m["id"].as_str()).collect())
+                    .unwrap_or_default();
+                missing += ids.iter().filter(|m| !have.contains(**m)).count();
+            }
+            missing
+        }),
+    };
     let mean = if lat.is_empty() {
         0.0
     } else {
@@ -400,7 +480,7 @@ fn main() {
         "engine={} conversations={} offered_per_s={} turns_ok={} errors={} seconds={:.2} turns_per_s={:.0} \
          latency_ms p50={:.2} p90={:.2} p99={:.2} max={:.2} mean={:.2} missing_after_run={} \
          rss_idle_mib={:.1} rss_peak_mib={:.1} dashboard_event_kib={:.0} cpu_ms_per_turn={:.3}",
-        store.engine().as_str(),
+        store.as_ref().map_or("external", |s| s.engine().as_str()),
         a.conversations,
         if a.rate > 0.0 {
             format!("{:.0}", a.rate)
@@ -410,7 +490,7 @@ fn main() {
         lat.len(),
         errors,
         secs,
-        n / secs,
+        if secs > 0.0 { n / secs } else { 0.0 },
         pct(&lat, 0.50),
         pct(&lat, 0.90),
         pct(&lat, 0.99),
@@ -446,8 +526,15 @@ fn main() {
             );
         }
     }
-    println!(
-        "note: RSS and CPU are of this process (server + load generator together); \
-         cpu_ms_per_turn is process CPU time over the run divided by answered turns"
-    );
+    if a.url.is_some() && a.server_pid.is_some() {
+        println!(
+            "note: RSS and CPU are of the server process (--server-pid); cpu_ms_per_turn is its \
+             CPU time over the timed run divided by answered turns"
+        );
+    } else {
+        println!(
+            "note: RSS and CPU are of this process (server + load generator together); \
+             cpu_ms_per_turn is process CPU time over the timed run divided by answered turns"
+        );
+    }
 }
