@@ -43,6 +43,9 @@ pub fn data<T: serde::Serialize + ?Sized>(v: &T) -> Arc<str> {
 
 pub struct Bus {
     tx: broadcast::Sender<BusEvent>,
+    /// With several processes on one PostgreSQL: every event published here is also handed
+    /// to [`forward_to_peers`], which sends it to the other processes.
+    remote: std::sync::OnceLock<tokio::sync::mpsc::Sender<BusEvent>>,
 }
 
 impl Default for Bus {
@@ -55,18 +58,127 @@ impl Bus {
     pub fn new() -> Bus {
         Bus {
             tx: broadcast::channel(4096).0,
+            remote: std::sync::OnceLock::new(),
         }
     }
+    /// Publishes an event of this process: to its streams, and to the other processes.
     pub fn publish(&self, e: BusEvent) {
+        // Bounded: if PostgreSQL cannot keep up, other processes' dashboards miss events (as a
+        // lagging stream does) rather than this process's memory growing without limit.
+        if let Some(r) = self.remote.get()
+            && r.try_send(e.clone()).is_err()
+        {
+            tracing::debug!("live event not sent to other processes (queue full)");
+        }
+        self.publish_local(e);
+    }
+    /// Publishes to this process's streams only (events that came from another process).
+    pub fn publish_local(&self, e: BusEvent) {
         // No receivers is fine.
         let _ = self.tx.send(e);
     }
-    /// Whether any stream is open; without one, callers skip building event bodies.
+    /// Whether anyone may read events: a stream of this process, or other processes.
+    /// Without either, callers skip building event bodies.
     pub fn has_listeners(&self) -> bool {
-        self.tx.receiver_count() > 0
+        self.tx.receiver_count() > 0 || self.remote.get().is_some()
+    }
+    /// Starts handing every published event to `tx` (see [`forward_to_peers`]).
+    pub fn set_remote(&self, tx: tokio::sync::mpsc::Sender<BusEvent>) {
+        let _ = self.remote.set(tx);
     }
     pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
         self.tx.subscribe()
+    }
+}
+
+/// An event as it travels between processes: the `NOTIFY` payload is the sending process's id,
+/// a newline (so a process skips its own events without parsing them), then this as JSON.
+#[derive(Deserialize)]
+struct PeerEvent {
+    conversation_id: String,
+    kind: String,
+    seq: Option<i64>,
+    data: serde_json::Value,
+}
+
+fn static_kind(k: &str) -> Option<&'static str> {
+    ["message", "lead", "handoff", "conversation"]
+        .into_iter()
+        .find(|known| *known == k)
+}
+
+/// Sends this process's events to the other processes on the same PostgreSQL, batching what
+/// has queued into one `NOTIFY` round trip. Ends when the server shuts down.
+pub(crate) async fn forward_to_peers(
+    st: Arc<AppState>,
+    node: String,
+    mut rx: tokio::sync::mpsc::Receiver<BusEvent>,
+) {
+    let mut shutdown = st.shutdown.clone();
+    let mut batch = Vec::with_capacity(256);
+    loop {
+        tokio::select! {
+            _ = stopped(&mut shutdown) => return,
+            n = rx.recv_many(&mut batch, 256) => {
+                if n == 0 {
+                    return;
+                }
+                let payloads: Vec<String> = batch
+                    .drain(..)
+                    .map(|e: BusEvent| {
+                        // `data` is already JSON text: embedded as is, not parsed again.
+                        format!(
+                            "{node}\n{{\"conversation_id\":{},\"kind\":{},\"seq\":{},\"data\":{}}}",
+                            serde_json::Value::from(e.conversation_id),
+                            serde_json::Value::from(e.kind),
+                            e.seq.map_or("null".to_string(), |s| s.to_string()),
+                            e.data
+                        )
+                    })
+                    .collect();
+                if let Err(e) = st.store.notify_events(&payloads).await {
+                    tracing::warn!(error = %e, events = payloads.len(), "could not send live events to other processes");
+                }
+            }
+        }
+    }
+}
+
+/// Publishes the events other processes send to this process's streams. Ends when the
+/// server shuts down.
+pub(crate) async fn relay_from_peers(
+    st: Arc<AppState>,
+    node: String,
+    mut listener: tuoke_store::EventListener,
+) {
+    let mut shutdown = st.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = stopped(&mut shutdown) => return,
+            r = listener.recv() => match r {
+                Ok(payload) => {
+                    let Some((origin, body)) = payload.split_once('\n') else { continue };
+                    if origin == node {
+                        continue;
+                    }
+                    let Ok(e) = serde_json::from_str::<PeerEvent>(body) else {
+                        tracing::warn!("unreadable live event from another process");
+                        continue;
+                    };
+                    let Some(kind) = static_kind(&e.kind) else { continue };
+                    st.bus.publish_local(BusEvent {
+                        conversation_id: e.conversation_id,
+                        kind,
+                        seq: e.seq,
+                        data: data(&e.data),
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "live events from other processes interrupted");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            },
+        }
     }
 }
 

@@ -261,6 +261,23 @@ pub async fn start(
         config,
         shutdown_rx.clone(),
     ));
+    // Several processes on one PostgreSQL: each sends its live events to the others, so a
+    // dashboard on any node sees every conversation.
+    if state.store.engine() == tuoke_store::Engine::Postgres {
+        let node = tuoke_store::new_id();
+        match state.store.listen_events().await {
+            Ok(Some(listener)) => {
+                let (tx, rx) = tokio::sync::mpsc::channel(8192);
+                state.bus.set_remote(tx);
+                tokio::spawn(events::forward_to_peers(state.clone(), node.clone(), rx));
+                tokio::spawn(events::relay_from_peers(state.clone(), node, listener));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "no live events between processes (LISTEN failed)")
+            }
+        }
+    }
     let worker = if state.config.webhook_worker {
         Some(tokio::spawn(webhooks::run_worker(state.clone())?))
     } else {

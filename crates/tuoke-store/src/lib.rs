@@ -89,6 +89,22 @@ enum Db {
     Pg(PgPool),
 }
 
+/// PostgreSQL channel that carries live events between server processes.
+pub const EVENTS_CHANNEL: &str = "tuoke_events";
+
+/// Receives the live-event payloads of other processes (see [`Store::listen_events`]).
+pub struct EventListener {
+    inner: sqlx::postgres::PgListener,
+}
+
+impl EventListener {
+    /// The next payload. After a lost connection the listener reconnects by itself (events sent
+    /// meanwhile are missed; streams that need every message also re-read the store).
+    pub async fn recv(&mut self) -> Result<String> {
+        Ok(self.inner.recv().await?.payload().to_string())
+    }
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -581,6 +597,47 @@ impl Store {
             }
             Db::Pg(p) => p.close().await,
         }
+    }
+
+    /// Sends live-event payloads to the other server processes on the same PostgreSQL
+    /// (`NOTIFY` on [`EVENTS_CHANNEL`], one round trip for all of them); a no-op on SQLite,
+    /// where one process owns the database. Payloads over PostgreSQL's 8,000-byte limit are
+    /// skipped with a warning (their readers still find the data in the store).
+    pub async fn notify_events(&self, payloads: &[String]) -> Result<()> {
+        let Db::Pg(pool) = &self.db else {
+            return Ok(());
+        };
+        let fitting: Vec<&str> = payloads
+            .iter()
+            .filter(|p| {
+                let ok = p.len() < 7_900;
+                if !ok {
+                    tracing::warn!(bytes = p.len(), "live event too large to NOTIFY; skipped");
+                }
+                ok
+            })
+            .map(String::as_str)
+            .collect();
+        if fitting.is_empty() {
+            return Ok(());
+        }
+        sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+            .bind(EVENTS_CHANNEL)
+            .bind(&fitting)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+
+    /// A listener for the payloads other processes send with
+    /// [`notify_events`](Self::notify_events); `None` on SQLite.
+    pub async fn listen_events(&self) -> Result<Option<EventListener>> {
+        let Db::Pg(pool) = &self.db else {
+            return Ok(None);
+        };
+        let mut l = sqlx::postgres::PgListener::connect_with(pool).await?;
+        l.listen(EVENTS_CHANNEL).await?;
+        Ok(Some(EventListener { inner: l }))
     }
 
     /// Cheap liveness probe.

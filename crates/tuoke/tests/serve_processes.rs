@@ -180,6 +180,71 @@ async fn two_processes_race_on_one_postgres_without_lost_updates() {
     assert_eq!(conv_v["state"]["turn"].as_u64(), Some(n as u64));
 }
 
+/// Two processes on one PostgreSQL: a dashboard stream (`/v1/events`) open on one of them sees
+/// the conversation events of a turn taken by the other (LISTEN/NOTIFY between processes), and
+/// sees each of them once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_on_one_process_sees_turns_of_another() {
+    use futures_util::StreamExt;
+    let Some(base_url) = pg_url("dashboard_across_processes") else {
+        return;
+    };
+    let url = tuoke_store::testing::fresh_pg_database(&base_url)
+        .await
+        .unwrap();
+    let d1 = tempfile::tempdir().unwrap();
+    let d2 = tempfile::tempdir().unwrap();
+    let a = serve(d1.path(), Some(&url), &[]);
+    let b = serve(d2.path(), Some(&url), &[]);
+    tuoke_server::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let widget = key(&client, &b.base, "widget").await;
+    let agent = key(&client, &a.base, "agent").await;
+    let stream = client
+        .get(format!("{}/v1/events", a.base))
+        .bearer_auth(&agent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut body = stream.bytes_stream();
+    // The conversation is opened and talked to on process B only.
+    let conv = create(&client, &b.base, &widget).await;
+    let r = client
+        .post(format!("{}/v1/conversations/{conv}/messages", b.base))
+        .bearer_auth(&widget)
+        .json(&json!({"text": "X20多少钱？", "client_message_id": "x1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let turn: Value = r.json().await.unwrap();
+    let reply_id = turn["reply_message"]["id"].as_str().unwrap().to_string();
+    // A's stream carries B's events: the greeting, the customer message and the reply.
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline && !text.contains(&reply_id) {
+        match tokio::time::timeout(Duration::from_millis(500), body.next()).await {
+            Ok(Some(Ok(b))) => text.push_str(&String::from_utf8_lossy(&b)),
+            Ok(_) => break,
+            Err(_) => {}
+        }
+    }
+    assert!(
+        text.contains(&reply_id),
+        "process A's dashboard stream never showed B's reply; got: {text}"
+    );
+    assert!(
+        text.contains(&conv) && text.contains("event: message"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches(&reply_id).count(),
+        1,
+        "the reply arrived more than once: {text}"
+    );
+}
+
 /// kill -9 while turns are in flight; after a restart on the same SQLite file, every turn that
 /// got a 200 is there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
