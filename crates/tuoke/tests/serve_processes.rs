@@ -106,6 +106,19 @@ fn pg_url(test: &str) -> Option<String> {
     }
 }
 
+/// Two `tuoke serve` processes on a fresh database of the PostgreSQL server at `base_url`
+/// (their data dirs live as long as the returned guard).
+async fn two_servers(base_url: &str) -> (Proc, Proc, [tempfile::TempDir; 2]) {
+    let url = tuoke_store::testing::fresh_pg_database(base_url)
+        .await
+        .unwrap();
+    let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let a = serve(dirs[0].path(), Some(&url), &[]);
+    let b = serve(dirs[1].path(), Some(&url), &[]);
+    tuoke_server::install_crypto_provider();
+    (a, b, dirs)
+}
+
 /// Two `tuoke serve` processes on one PostgreSQL; turns for one conversation alternate between
 /// them concurrently. Every turn is stored once, seqs are contiguous, and the engine state
 /// counted every turn (no lost update).
@@ -114,14 +127,7 @@ async fn two_processes_race_on_one_postgres_without_lost_updates() {
     let Some(base_url) = pg_url("two_processes_race") else {
         return;
     };
-    let url = tuoke_store::testing::fresh_pg_database(&base_url)
-        .await
-        .unwrap();
-    let d1 = tempfile::tempdir().unwrap();
-    let d2 = tempfile::tempdir().unwrap();
-    let a = serve(d1.path(), Some(&url), &[]);
-    let b = serve(d2.path(), Some(&url), &[]);
-    tuoke_server::install_crypto_provider();
+    let (a, b, _dirs) = two_servers(&base_url).await;
     let client = reqwest::Client::new();
     let widget = key(&client, &a.base, "widget").await;
     let conv = create(&client, &a.base, &widget).await;
@@ -189,14 +195,7 @@ async fn dashboard_on_one_process_sees_turns_of_another() {
     let Some(base_url) = pg_url("dashboard_across_processes") else {
         return;
     };
-    let url = tuoke_store::testing::fresh_pg_database(&base_url)
-        .await
-        .unwrap();
-    let d1 = tempfile::tempdir().unwrap();
-    let d2 = tempfile::tempdir().unwrap();
-    let a = serve(d1.path(), Some(&url), &[]);
-    let b = serve(d2.path(), Some(&url), &[]);
-    tuoke_server::install_crypto_provider();
+    let (a, b, _dirs) = two_servers(&base_url).await;
     let client = reqwest::Client::new();
     let widget = key(&client, &b.base, "widget").await;
     let agent = key(&client, &a.base, "agent").await;
