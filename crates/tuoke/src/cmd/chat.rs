@@ -6,14 +6,13 @@
 //! `/quit`. Reads stdin to the end, so it also works with piped input.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, FixedOffset, Utc};
-use tuoke_analyze::Analyzer;
 use tuoke_core::{Analysis, Dialect, Language};
-use tuoke_dialogue::{Action, Company, CompanySources, ConversationState, Engine, TurnOutput};
+use tuoke_dialogue::{Action, ConversationState, Engine, TurnOutput};
 
 #[derive(clap::Args)]
 pub struct ChatArgs {
@@ -30,53 +29,6 @@ pub struct ChatArgs {
     /// Fixed reference time (RFC 3339) instead of the clock, for reproducible runs.
     #[arg(long)]
     pub now: Option<String>,
-}
-
-/// Read the six company files from a directory.
-pub fn read_company_dir(dir: &Path) -> Result<CompanySources> {
-    let read = |name: &str| {
-        let p = dir.join(name);
-        std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))
-    };
-    Ok(CompanySources {
-        company: read("company.yaml")?,
-        products: read("products.yaml")?,
-        faq: read("faq.yaml")?,
-        competitors: read("competitors.yaml")?,
-        playbook: read("playbook.yaml")?,
-        grading: read("grading.yaml")?,
-    })
-}
-
-/// Load a company from a directory, or the embedded demo.
-pub fn load_company(dir: Option<&Path>) -> Result<Company> {
-    match dir {
-        None => Ok(Company::demo()),
-        Some(d) => {
-            let src = read_company_dir(d)?;
-            Company::from_sources(&src).map_err(|e| anyhow::anyhow!("{e}"))
-        }
-    }
-}
-
-/// The analyzer with the company's product and competitor names as gazetteer.
-pub fn analyzer_for(company: &Company) -> Result<Analyzer> {
-    let g = company.gazetteer();
-    let conv = |v: Vec<tuoke_dialogue::NamedEntry>| {
-        v.into_iter()
-            .map(|e| tuoke_entities::GazetteerEntry {
-                id: e.id,
-                names: e.names,
-            })
-            .collect()
-    };
-    let gaz = tuoke_entities::Gazetteer {
-        products: conv(g.products),
-        competitors: conv(g.competitors),
-    };
-    Ok(Analyzer::shipped()
-        .context("loading the embedded models")?
-        .with_gazetteer(gaz))
 }
 
 struct Clock(Option<DateTime<FixedOffset>>);
@@ -187,8 +139,8 @@ pub fn run(a: ChatArgs) -> Result<()> {
         "en" => (Language::En, Dialect::Cmn),
         other => bail!("--lang {other:?}: use zh, yue or en"),
     };
-    let company = load_company(a.company.as_deref())?;
-    let analyzer = analyzer_for(&company)?;
+    let company = super::load_company(a.company.as_deref())?;
+    let analyzer = tuoke_server::analyzer_for(&company).context("loading the embedded models")?;
     let engine = Engine::new(Arc::new(company));
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();

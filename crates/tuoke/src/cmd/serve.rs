@@ -5,12 +5,11 @@
 //! widget keys are public, they sit in the company's web pages).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use tuoke_dialogue::{Company, CompanySources};
 use tuoke_server::ServerConfig;
 
 #[derive(clap::Args, Debug, Clone)]
@@ -83,25 +82,6 @@ pub fn demo(d: DemoArgs) -> anyhow::Result<()> {
         .block_on(serve(a, true))
 }
 
-fn load_company(dir: Option<&Path>) -> anyhow::Result<Company> {
-    let Some(dir) = dir else {
-        return Ok(Company::demo());
-    };
-    let read = |f: &str| -> anyhow::Result<String> {
-        std::fs::read_to_string(dir.join(f))
-            .with_context(|| format!("reading {}", dir.join(f).display()))
-    };
-    let src = CompanySources {
-        company: read("company.yaml")?,
-        products: read("products.yaml")?,
-        faq: read("faq.yaml")?,
-        competitors: read("competitors.yaml")?,
-        playbook: read("playbook.yaml")?,
-        grading: read("grading.yaml")?,
-    };
-    Company::from_sources(&src).with_context(|| format!("company folder {}", dir.display()))
-}
-
 async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.data_dir)
         .with_context(|| format!("creating data dir {}", a.data_dir.display()))?;
@@ -109,7 +89,7 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
         Some(u) => u.clone(),
         None => format!("sqlite://{}", a.data_dir.join("tuoke.db").display()),
     };
-    let company = Arc::new(load_company(a.company.as_deref())?);
+    let company = Arc::new(super::load_company(a.company.as_deref())?);
     let analyzer = Arc::new(tuoke_server::analyzer_for(&company)?);
     let store = tuoke_store::Store::connect(&url)
         .await
