@@ -3,29 +3,12 @@
 //! points of f32, and the int8 file ≥ 3.5× smaller than its f32 parent.
 //! Skips with a printed reason when `../shared` is missing, unless `TUOKE_REQUIRE_ALL=1`.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-fn shared(set: &str) -> Option<PathBuf> {
-    let p = std::env::var_os("TUOKE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    let d = p.join("datasets").join(set);
-    if d.join("train.jsonl").exists() {
-        return Some(d);
-    }
-    if std::env::var("TUOKE_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!(
-            "TUOKE_REQUIRE_ALL=1 but shared dataset {set} not found at {}",
-            d.display()
-        );
-    }
-    eprintln!(
-        "skipping: shared dataset not found at {} (set TUOKE_SHARED)",
-        d.display()
-    );
-    None
-}
+use common::shared;
 
 /// Train (f32), quantize, evaluate both; returns (f32 accuracy, int8 accuracy, f32 bytes, int8 bytes).
 fn train_quantize_eval(d: &Path, name: &str) -> (f64, f64, u64, u64) {

@@ -1,33 +1,15 @@
 //! Trains on SMP2017 (shared evaluation data) through the CLI with a fixed seed and checks a score floor.
 //! Skips with a printed reason when `../shared` is missing, unless `TUOKE_REQUIRE_ALL=1`.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn shared() -> Option<PathBuf> {
-    let p = std::env::var_os("TUOKE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if p.join("datasets/smp2017_intent_zh/train.jsonl").exists() {
-        return Some(p);
-    }
-    if std::env::var("TUOKE_REQUIRE_ALL").as_deref() == Ok("1") {
-        panic!(
-            "TUOKE_REQUIRE_ALL=1 but shared datasets not found at {}",
-            p.display()
-        );
-    }
-    eprintln!(
-        "skipping: shared datasets not found at {} (set TUOKE_SHARED)",
-        p.display()
-    );
-    None
-}
+use std::process::Command;
 
 #[test]
 fn smp2017_train_eval_floor() {
-    let Some(shared) = shared() else { return };
-    let d = shared.join("datasets/smp2017_intent_zh");
+    let Some(d) = common::shared("smp2017_intent_zh") else {
+        return;
+    };
     let dir = std::env::temp_dir().join(format!("tuoke-nlu-smp-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let model = dir.join("smp.tnlu");

@@ -1,0 +1,27 @@
+//! Helpers shared by the integration tests of the `tuoke` binary.
+
+use std::path::PathBuf;
+
+/// The folder of shared dataset `set` (`$TUOKE_SHARED/datasets/<set>`, by default
+/// `../shared` beside the repository), if it has a `train.jsonl`. Missing: a printed skip, or a
+/// panic when `TUOKE_REQUIRE_ALL=1` (CI).
+pub fn shared(set: &str) -> Option<PathBuf> {
+    let p = std::env::var_os("TUOKE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    let d = p.join("datasets").join(set);
+    if d.join("train.jsonl").exists() {
+        return Some(d);
+    }
+    if std::env::var("TUOKE_REQUIRE_ALL").as_deref() == Ok("1") {
+        panic!(
+            "TUOKE_REQUIRE_ALL=1 but shared dataset {set} not found at {}",
+            d.display()
+        );
+    }
+    eprintln!(
+        "skipping: shared dataset not found at {} (set TUOKE_SHARED)",
+        d.display()
+    );
+    None
+}
