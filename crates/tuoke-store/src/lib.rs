@@ -876,18 +876,17 @@ impl Store {
             Db::Sqlite { writer, .. } => writer.commit(job).await?,
             Db::Pg(p) => {
                 let mut tx = p.begin().await?;
-                match apply_pg(&mut tx, &job).await {
-                    Ok(writer::Outcome::Done) => {
-                        tx.commit().await?;
-                        job.messages
-                    }
-                    Ok(other) => {
-                        tx.rollback().await?;
-                        return Err(other.into_error());
-                    }
+                let outcome = match apply_pg(&mut tx, &job).await {
+                    Ok(o) => o,
                     Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate),
                     Err(e) => return Err(e.into()),
+                };
+                if outcome == writer::Outcome::Done {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
                 }
+                outcome.result(job.messages)?
             }
         };
         Ok(Committed {

@@ -156,13 +156,13 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn into_error(self) -> StoreError {
+    /// `done` if the job was applied, else the error its caller sees.
+    pub(crate) fn result<T>(self, done: T) -> Result<T> {
         match self {
-            Outcome::Conflict => StoreError::Conflict,
-            Outcome::NotFound => StoreError::NotFound("conversation"),
-            Outcome::Duplicate => StoreError::Duplicate,
-            // Not an error; callers match `Done` first.
-            Outcome::Done => StoreError::Conflict,
+            Outcome::Done => Ok(done),
+            Outcome::Conflict => Err(StoreError::Conflict),
+            Outcome::NotFound => Err(StoreError::NotFound("conversation")),
+            Outcome::Duplicate => Err(StoreError::Duplicate),
         }
     }
 }
@@ -238,10 +238,7 @@ async fn run(pool: SqlitePool, mut rx: mpsc::UnboundedReceiver<Request>) {
 }
 
 fn answer(job: Job, outcome: Outcome) -> Result<Vec<Message>> {
-    match outcome {
-        Outcome::Done => Ok(job.messages),
-        other => Err(other.into_error()),
-    }
+    outcome.result(job.messages)
 }
 
 /// Why a group transaction failed.
