@@ -289,8 +289,16 @@ fn turn_body(msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> String 
     serde_json::to_string(&body).unwrap_or_else(|_| "{}".into())
 }
 
-fn lead_json(l: &Lead) -> Value {
-    json!({"score": l.score, "grade": l.grade, "evidence": l.evidence})
+/// The `lead` live event of a conversation.
+fn lead_event(conversation_id: &str, l: &Lead) -> events::BusEvent {
+    events::BusEvent {
+        conversation_id: conversation_id.to_string(),
+        kind: "lead",
+        seq: None,
+        data: events::data(
+            &json!({"conversation_id": conversation_id, "score": l.score, "grade": l.grade, "evidence": l.evidence}),
+        ),
+    }
 }
 
 fn lead_of_state(state: &Value) -> Value {
@@ -509,14 +517,7 @@ fn publish(
         });
     }
     if before_state.lead != after_state.lead {
-        let mut d = lead_json(&after_state.lead);
-        d["conversation_id"] = json!(after.id);
-        st.bus.publish(events::BusEvent {
-            conversation_id: after.id.clone(),
-            kind: "lead",
-            seq: None,
-            data: events::data(&d),
-        });
+        st.bus.publish(lead_event(&after.id, &after_state.lead));
     }
     if let Some(out) = out {
         for a in &out.actions {
@@ -920,12 +921,7 @@ fn publish_turn(st: &AppState, after: &Loaded, msgs: &[Message], out: Option<&Tu
     }
     // Score moves without a grade change are frequent; the dashboard wants them too.
     if lead_changed || !out.lead.evidence.is_empty() {
-        st.bus.publish(events::BusEvent {
-            conversation_id: after.id.clone(),
-            kind: "lead",
-            seq: None,
-            data: events::data(&json!({"conversation_id": after.id, "score": out.lead.score, "grade": out.lead.grade, "evidence": out.lead.evidence})),
-        });
+        st.bus.publish(lead_event(&after.id, &out.lead));
     }
     if conv_changed {
         st.bus.publish(events::BusEvent {
