@@ -3,7 +3,7 @@
 //!
 //!   cargo bench -p tuoke-server --bench load -- [--db sqlite|URL] [--conversations 256]
 //!       [--turns 20000] [--seconds 20] [--threads-server 2] [--rate TURNS_PER_S] [--warmup 1]
-//!       [--no-dashboard] [--series]
+//!       [--no-dashboard] [--series] [--resend-window-secs N]
 //!       [--url http://127.0.0.1:8080 --widget-key K --agent-key K [--server-pid PID]]
 //!
 //! With `--url` it drives an already running `tuoke serve` instead (RSS and CPU are then read
@@ -106,6 +106,9 @@ struct Args {
     /// Turns sent in the first `warmup` seconds are stored and checked but not timed (cold
     /// caches: every conversation's first turn reads it from the database).
     warmup: f64,
+    /// The server's resend window in seconds (0: the default, 24 h); with a short one the
+    /// retention sweep runs during the load, every quarter window.
+    resend_window_secs: u64,
 }
 
 fn args() -> Args {
@@ -123,6 +126,7 @@ fn args() -> Args {
         server_pid: None,
         rate: 0.0,
         warmup: 1.0,
+        resend_window_secs: 0,
     };
     let v: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -140,6 +144,7 @@ fn args() -> Args {
             "--agent-key" => a.agent_key = next,
             "--server-pid" => a.server_pid = next.parse().ok(),
             "--warmup" => a.warmup = next.parse::<f64>().unwrap_or(1.0).clamp(0.0, 60.0),
+            "--resend-window-secs" => a.resend_window_secs = next.parse().unwrap_or(0),
             "--no-dashboard" => {
                 a.dashboard = false;
                 i += 1;
@@ -188,7 +193,19 @@ fn main() {
     };
     std::thread::sleep(Duration::from_millis(300));
     let rss_idle = rss_kib(pid);
-    run(a, server_rt, base, store, widget, agent, rss_idle);
+    let in_process_sqlite = a.url.is_none() && a.db == "sqlite";
+    let stored = run(a, server_rt, base, store, widget, agent, rss_idle);
+    if in_process_sqlite {
+        // What the run left on disk: the database file and its WAL.
+        let size = |name: &str| {
+            std::fs::metadata(dir.path().join(name)).map_or(0, |m| m.len()) as f64 / 1048576.0
+        };
+        let (db, wal) = (size("load.db"), size("load.db-wal"));
+        println!(
+            "database: file_mib={db:.1} wal_mib={wal:.1} kib_per_stored_turn={:.2}",
+            (db + wal) * 1024.0 / stored.max(1) as f64
+        );
+    }
 }
 
 /// Starts the server in this process (fresh SQLite file in `dir`, or a fresh PostgreSQL database);
@@ -222,10 +239,14 @@ fn start_server(
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let cfg = ServerConfig {
+        let mut cfg = ServerConfig {
             rate_limit_per_sec: 0,
             ..ServerConfig::default()
         };
+        if a.resend_window_secs > 0 {
+            cfg.resend_window = Some(Duration::from_secs(a.resend_window_secs));
+            cfg.retention_interval = Duration::from_millis(a.resend_window_secs * 250);
+        }
         let server = tuoke_server::start(listener, store.clone(), company, analyzer, cfg)
             .await
             .expect("server");
@@ -243,7 +264,7 @@ fn run(
     widget: String,
     agent: String,
     rss_idle: u64,
-) {
+) -> usize {
     let pid = a.server_pid;
 
     let client_rt = tokio::runtime::Builder::new_multi_thread()
@@ -471,6 +492,7 @@ fn run(
             missing
         }),
     };
+    let stored = ok_ids.len();
     let mean = if lat.is_empty() {
         0.0
     } else {
@@ -537,4 +559,5 @@ fn run(
              cpu_ms_per_turn is process CPU time over the timed run divided by answered turns"
         );
     }
+    stored
 }

@@ -751,7 +751,8 @@ pub async fn list_messages(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct PostMessage {
     pub text: String,
-    /// Idempotency key: a repeated id returns the first result.
+    /// Idempotency key: a repeated id returns the first result, within the server's resend
+    /// window (24 h by default); after it a repeat is refused with 409 `duplicate`.
     pub client_message_id: Option<String>,
 }
 
@@ -759,7 +760,7 @@ pub struct PostMessage {
 #[utoipa::path(post, path = "/v1/conversations/{id}/messages", tag = "conversations", params(("id" = String, Path)),
     request_body = PostMessage,
     responses((status = 200, description = "{message, reply_message?, reply?: {text, citations, node}, actions, analysis, state (without history), lead, conversation: {status, stage}}"),
-              (status = 400), (status = 401), (status = 403), (status = 404), (status = 413), (status = 429)),
+              (status = 400), (status = 401), (status = 403), (status = 404), (status = 409, description = "client_message_id used by a turn older than the resend window"), (status = 413), (status = 429)),
     security(("bearer" = [])))]
 pub async fn post_message(
     State(st): State<Arc<AppState>>,

@@ -18,6 +18,7 @@ pub mod events;
 pub mod metrics;
 pub mod openapi;
 pub mod pii;
+pub mod retention;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -75,6 +76,13 @@ pub struct ServerConfig {
     pub tz_offset_secs: i32,
     /// A widget key that may appear in public pages (`/demo` host page); only the demo sets it.
     pub public_widget_key: Option<String>,
+    /// How long a turn's response is kept for resends of its `client_message_id`
+    /// (`None`: forever). See [`retention`].
+    pub resend_window: Option<Duration>,
+    /// How long delivered or given-up webhook outbox rows are kept (`None`: forever).
+    pub outbox_retention: Option<Duration>,
+    /// How often the retention sweep runs.
+    pub retention_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -93,6 +101,9 @@ impl Default for ServerConfig {
             sse_poll: Duration::from_secs(2),
             tz_offset_secs: 8 * 3600,
             public_widget_key: None,
+            resend_window: Some(Duration::from_secs(24 * 3600)),
+            outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            retention_interval: Duration::from_secs(600),
         }
     }
 }
@@ -283,6 +294,7 @@ pub async fn start(
     } else {
         None
     };
+    let sweeper = tokio::spawn(retention::run(state.clone()));
     let app = api::router(state.clone());
     let mut rx = shutdown_rx;
     let task = tokio::spawn(async move {
@@ -294,6 +306,7 @@ pub async fn start(
         if let Some(w) = worker {
             let _ = w.await;
         }
+        let _ = sweeper.await;
         r.map_err(ServerError::Io)
     });
     tracing::info!(%addr, "tuoke server listening");

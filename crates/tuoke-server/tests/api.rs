@@ -9,6 +9,7 @@ use common::*;
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
+use tuoke_server::ServerConfig;
 use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
 
 async fn conversation_flow(t: &TestServer) {
@@ -188,6 +189,48 @@ async fn flow_on_postgres() {
 }
 
 /// Every route: no key → 401, wrong key → 401, a role without the right → 403, the right role → not 401/403.
+/// Past the resend window a turn's stored response is cleared by the retention sweep: a late
+/// resend of its client_message_id is refused (409), not answered from nothing or processed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resend_after_the_window_is_refused_not_reprocessed() {
+    let config = ServerConfig {
+        resend_window: Some(Duration::ZERO),
+        // The sweep at start finds nothing; this test runs the next one itself.
+        retention_interval: Duration::from_secs(3600),
+        ..test_config()
+    };
+    let t = start_with(None, config).await;
+    let c = t.create_conversation(&t.widget).await;
+    let id = c["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/conversations/{id}/messages");
+    let body = json!({"text": "X20多少钱", "client_message_id": "late-1"});
+    let (s1, r1) = t
+        .json(Method::POST, &path, &t.widget, Some(body.clone()))
+        .await;
+    let (s2, r2) = t
+        .json(Method::POST, &path, &t.widget, Some(body.clone()))
+        .await;
+    assert_eq!((s1, s2), (200, 200));
+    assert_eq!(r1, r2);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let swept = tuoke_server::retention::sweep(&t.server.as_ref().unwrap().state)
+        .await
+        .unwrap();
+    assert_eq!(swept.turn_results, 1);
+    let (s3, r3) = t.json(Method::POST, &path, &t.widget, Some(body)).await;
+    assert_eq!(s3, 409, "{r3}");
+    assert_eq!(r3["error"]["code"], "duplicate");
+    let (_, msgs) = t.json(Method::GET, &path, &t.widget, None).await;
+    let customer_turns = msgs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "customer")
+        .count();
+    assert_eq!(customer_turns, 1);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_checks_auth_and_roles() {
     let t = start().await;

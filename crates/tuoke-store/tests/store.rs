@@ -468,6 +468,77 @@ async fn outbox_and_privacy(s: Store) {
 }
 both!(outbox, outbox_and_privacy);
 
+/// Retention: old stored turn responses are cleared (more than one batch of them), newer ones
+/// stay, an old client_message_id is still refused; finished outbox rows go, pending ones stay.
+async fn retention(s: Store) {
+    let hour = 3_600_000;
+    let now = now_ms();
+    let mut c = s
+        .create_conversation(new_conv(None))
+        .await
+        .unwrap()
+        .conversation;
+    let old_turns = 510;
+    for i in 0..=old_turns {
+        let cmid = format!("m{i}");
+        let mut commit = turn_commit(&c, "多少钱", Some(&cmid), 10);
+        // The last turn is recent; the others are two hours old.
+        commit.now = if i == old_turns { now } else { now - 2 * hour };
+        let done = s
+            .commit(commit, |_| Some(json!({"turn": i}).to_string()))
+            .await
+            .unwrap();
+        c.version = done.version;
+        c.last_seq = done.last_seq;
+    }
+    assert_eq!(
+        s.prune_turn_results(now - hour).await.unwrap(),
+        old_turns as u64
+    );
+    assert!(s.turn_result(&c.id, "m0").await.unwrap().is_none());
+    assert!(s.turn_result(&c.id, "m509").await.unwrap().is_none());
+    let kept = s.turn_result(&c.id, "m510").await.unwrap().unwrap();
+    assert_eq!(kept["turn"], 510);
+    // The messages themselves stay, and their ids still guard against double processing.
+    assert_eq!(
+        s.count_messages().await.unwrap(),
+        1 + 2 * (old_turns as i64 + 1)
+    );
+    let again = s
+        .commit(turn_commit(&c, "多少钱", Some("m0"), 10), |_| None)
+        .await;
+    assert!(matches!(again, Err(StoreError::Duplicate)), "{again:?}");
+    assert_eq!(s.prune_turn_results(now - hour).await.unwrap(), 0);
+
+    s.create_webhook(
+        "http://127.0.0.1:9/hook",
+        &["lead.grade_changed".to_string()],
+        "k",
+    )
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        s.enqueue_event("lead.grade_changed", &json!({"conversation_id": c.id}))
+            .await
+            .unwrap();
+    }
+    let d = s.claim_deliveries(now_ms(), 30_000, 10).await.unwrap();
+    assert_eq!(d.len(), 3);
+    s.mark_delivered(&d[0].id, now - 2 * hour).await.unwrap();
+    s.fail_delivery(&d[1].id, now - 2 * hour, "gone")
+        .await
+        .unwrap();
+    s.retry_delivery(&d[2].id, now + hour, "busy")
+        .await
+        .unwrap();
+    assert_eq!(s.prune_outbox(now - hour).await.unwrap(), 2);
+    let left = s.list_outbox(10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, d[2].id);
+    assert_eq!(s.prune_outbox(now - hour).await.unwrap(), 0);
+}
+both!(retention_suite, retention);
+
 #[tokio::test]
 async fn reopening_keeps_data_and_migrations_are_idempotent() {
     let dir = tempfile::tempdir().unwrap();

@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Tokio worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Hours a turn's response is kept so a resent client_message_id gets it back
+    /// (0 = keep forever). Later resends are still refused, never processed twice.
+    #[arg(long, default_value_t = 24)]
+    pub resend_window_hours: u64,
+    /// Days delivered or given-up webhook deliveries are kept (0 = keep forever).
+    #[arg(long, default_value_t = 7)]
+    pub outbox_keep_days: u64,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -75,11 +82,18 @@ pub fn demo(d: DemoArgs) -> anyhow::Result<()> {
         no_webhook_worker: false,
         webhook_backoff_ms: 2000,
         threads: None,
+        resend_window_hours: 24,
+        outbox_keep_days: 7,
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(serve(a, true))
+}
+
+/// `n` units of `unit_secs` seconds; 0 means no window (keep forever).
+fn window(n: u64, unit_secs: u64) -> Option<Duration> {
+    (n > 0).then(|| Duration::from_secs(n.saturating_mul(unit_secs)))
 }
 
 async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
@@ -119,6 +133,8 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
         webhook_worker: !a.no_webhook_worker,
         webhook_backoff_base: Duration::from_millis(a.webhook_backoff_ms.max(1)),
         public_widget_key: if demo { widget_key.clone() } else { None },
+        resend_window: window(a.resend_window_hours, 3600),
+        outbox_retention: window(a.outbox_keep_days, 24 * 3600),
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(a.addr)

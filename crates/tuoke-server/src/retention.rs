@@ -1,0 +1,74 @@
+//! Retention: clears data that is only useful for a while, so the database stops growing with
+//! traffic that no one will ask about again.
+//!
+//! - A turn's stored response exists so a client that resends the same `client_message_id`
+//!   (after a timeout, a dropped connection) gets the first answer back. Past the resend window it
+//!   is cleared; the message keeps its id, so a late resend is still refused (409), never
+//!   processed twice. At ~5 KB a turn this is most of what a busy store adds.
+//! - Webhook outbox rows that were delivered or given up are deleted after their window; pending
+//!   rows are never touched.
+//!
+//! Conversations, messages, leads, handoffs and audit events are kept: they are the business
+//! record (an admin deletes a customer's data through the privacy endpoint).
+//!
+//! Every process runs the sweep; on a shared PostgreSQL the statements are idempotent, so several
+//! sweepers at once only repeat each other's no-ops.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tuoke_store::now_ms;
+
+use crate::AppState;
+
+/// What one sweep cleared.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Swept {
+    pub turn_results: u64,
+    pub outbox_rows: u64,
+}
+
+/// Runs one sweep with the configured windows (a window of `None` keeps that data forever).
+pub async fn sweep(st: &AppState) -> Result<Swept, tuoke_store::StoreError> {
+    let now = now_ms();
+    let before = |w: Duration| now.saturating_sub(i64::try_from(w.as_millis()).unwrap_or(i64::MAX));
+    let mut out = Swept::default();
+    if let Some(w) = st.config.resend_window {
+        out.turn_results = st.store.prune_turn_results(before(w)).await?;
+    }
+    if let Some(w) = st.config.outbox_retention {
+        out.outbox_rows = st.store.prune_outbox(before(w)).await?;
+    }
+    Ok(out)
+}
+
+/// Sweeps at start and then every `retention_interval` until shutdown.
+pub(crate) async fn run(st: Arc<AppState>) {
+    if st.config.resend_window.is_none() && st.config.outbox_retention.is_none() {
+        return;
+    }
+    let mut shutdown = st.shutdown.clone();
+    let mut tick = tokio::time::interval(st.config.retention_interval.max(Duration::from_secs(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = crate::events::stopped(&mut shutdown) => return,
+            _ = tick.tick() => {}
+        }
+        // A sweep with a large backlog is cut short by shutdown; each batch is its own
+        // statement, so what was cleared stays cleared and the rest waits for the next start.
+        let r = tokio::select! {
+            _ = crate::events::stopped(&mut shutdown) => return,
+            r = sweep(&st) => r,
+        };
+        match r {
+            Ok(s) if s != Swept::default() => tracing::info!(
+                turn_results = s.turn_results,
+                outbox_rows = s.outbox_rows,
+                "retention sweep cleared old data"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "retention sweep failed"),
+        }
+    }
+}
