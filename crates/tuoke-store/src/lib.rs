@@ -138,6 +138,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_retention.sql")),
+    (3, include_str!("../migrations/postgres/0003_lz4.sql")),
 ];
 
 /// Rows changed by one retention statement: small, so the SQLite write lock is held for a few
@@ -224,6 +225,121 @@ macro_rules! insert_message {
 /// Applies one conversation commit inside an open PostgreSQL transaction. (SQLite commits go
 /// through the writer thread, which runs the same SQL; see [`writer`].) A conflict, an unknown
 /// conversation or a used `client_message_id` is found before anything is written.
+/// A customer turn (two messages, no handoff, no webhook events) in one PostgreSQL statement:
+/// the version-checked conversation update, both message rows and the lead update as
+/// data-modifying CTEs that write only if the update matched. One statement is one implicit
+/// transaction, so a turn costs one round trip instead of five (BEGIN, update, insert, lead,
+/// COMMIT). Under READ COMMITTED a concurrent commit to the same conversation makes the update wait
+/// for its row lock and then re-check `version`, which no longer matches: nothing is written.
+const PG_TURN: &str = "WITH upd AS (\
+        UPDATE conversations SET state = $1, status = $2, stage = $3, version = version + 1, \
+        last_seq = $4, updated_at = $5 WHERE id = $6 AND version = $7 \
+        AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $6 AND client_message_id = $8) \
+        RETURNING id), \
+    ins AS (INSERT INTO messages (id, conversation_id, seq, role, text, analysis, citations, agent, \
+        intent, sentiment, client_message_id, result, day, created_at) \
+        SELECT * FROM (VALUES \
+        ($9, $6, $10, $11, $12, $13, $14, $15, $16, $17, $8, $18, $19, $20), \
+        ($21, $6, $22, $23, $24, $25, $26, $27, $28, $29, NULL, NULL, $30, $31)) AS v \
+        WHERE EXISTS (SELECT 1 FROM upd) RETURNING 1), \
+    lead AS (UPDATE leads SET score = COALESCE($32, score), grade = COALESCE($33, grade), \
+        evidence = COALESCE($34, evidence), last_activity = $5, \
+        last_message = COALESCE($35, last_message) \
+        WHERE conversation_id = $6 AND EXISTS (SELECT 1 FROM upd) RETURNING 1) \
+    SELECT count(*) FROM upd";
+
+/// Binds one message's 12 own values for [`PG_TURN`] (the conversation id and, for the first
+/// message, the client_message_id are shared parameters).
+macro_rules! bind_turn_message {
+    ($q:expr, $m:expr, $result:expr) => {{
+        let m: &Message = $m;
+        let q = $q
+            .bind(&m.id)
+            .bind(m.seq)
+            .bind(m.role.as_str())
+            .bind(&m.text)
+            .bind(m.analysis.as_ref().map(to_json))
+            .bind(m.citations.as_ref().map(to_json))
+            .bind(&m.agent)
+            .bind(m.analysis.as_ref().map(|a| a.intent.label.clone()))
+            .bind(m.analysis.as_ref().map(|a| sentiment_str(a)));
+        match $result {
+            Some(r) => q.bind(r),
+            None => q,
+        }
+        .bind(day_of(m.created_at))
+        .bind(m.created_at)
+    }};
+}
+
+/// Whether [`apply_pg_turn`] can write `job` (the common customer turn).
+fn is_plain_turn(job: &writer::Job) -> bool {
+    job.messages.len() == 2 && job.handoff.is_none() && job.events.is_empty()
+}
+
+/// Writes a plain turn with [`PG_TURN`]; when it writes nothing, finds out why.
+async fn apply_pg_turn(
+    pool: &sqlx::PgPool,
+    job: &writer::Job,
+) -> std::result::Result<writer::Outcome, sqlx::Error> {
+    let [a, b] = job.messages.as_slice() else {
+        return Err(sqlx::Error::Protocol(
+            "a plain turn has two messages".into(),
+        ));
+    };
+    let q = sqlx::query_scalar::<_, i64>(PG_TURN)
+        .bind(&job.state)
+        .bind(job.status.as_str())
+        .bind(&job.stage)
+        .bind(job.last_seq)
+        .bind(job.now)
+        .bind(&job.conversation_id)
+        .bind(job.expected_version)
+        .bind(job.client_message_id.as_deref());
+    let q = bind_turn_message!(q, a, Some(job.result.as_deref()));
+    let q = bind_turn_message!(q, b, None::<Option<&str>>);
+    let lead = job.lead.as_ref();
+    let updated = q
+        .bind(lead.map(|l| l.score))
+        .bind(lead.map(|l| l.grade.as_str()))
+        .bind(lead.map(|l| l.evidence.as_str()))
+        .bind(b.text.as_str())
+        .fetch_one(pool)
+        .await?;
+    if updated > 0 {
+        return Ok(writer::Outcome::Done);
+    }
+    let mut conn = pool.acquire().await?;
+    why_not_written(&mut conn, job).await
+}
+
+/// After a version-checked update matched no row: the conversation is gone, the
+/// client_message_id was used, or another writer moved the version on.
+async fn why_not_written(
+    conn: &mut sqlx::PgConnection,
+    job: &writer::Job,
+) -> std::result::Result<writer::Outcome, sqlx::Error> {
+    use writer::sql;
+    let exists: Option<i64> = sqlx::query_scalar(sql::CONVERSATION_VERSION)
+        .bind(&job.conversation_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if exists.is_none() {
+        return Ok(writer::Outcome::NotFound);
+    }
+    if let Some(cmid) = &job.client_message_id {
+        let used: Option<i64> = sqlx::query_scalar(sql::CLIENT_MESSAGE_USED)
+            .bind(&job.conversation_id)
+            .bind(cmid)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if used.is_some() {
+            return Ok(writer::Outcome::Duplicate);
+        }
+    }
+    Ok(writer::Outcome::Conflict)
+}
+
 async fn apply_pg(
     conn: &mut sqlx::PgConnection,
     job: &writer::Job,
@@ -243,24 +359,7 @@ async fn apply_pg(
         .await?
         .rows_affected();
     if updated == 0 {
-        let exists: Option<i64> = sqlx::query_scalar(sql::CONVERSATION_VERSION)
-            .bind(&job.conversation_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if exists.is_none() {
-            return Ok(writer::Outcome::NotFound);
-        }
-        if let Some(cmid) = &job.client_message_id {
-            let used: Option<i64> = sqlx::query_scalar(sql::CLIENT_MESSAGE_USED)
-                .bind(&job.conversation_id)
-                .bind(cmid)
-                .fetch_optional(&mut *conn)
-                .await?;
-            if used.is_some() {
-                return Ok(writer::Outcome::Duplicate);
-            }
-        }
-        return Ok(writer::Outcome::Conflict);
+        return why_not_written(conn, job).await;
     }
     let cmid = job.client_message_id.as_deref();
     let res = job.result.as_deref();
@@ -886,6 +985,11 @@ impl Store {
         };
         let messages = match &self.db {
             Db::Sqlite { writer, .. } => writer.commit(job).await?,
+            Db::Pg(p) if is_plain_turn(&job) => match apply_pg_turn(p, &job).await {
+                Ok(outcome) => outcome.result(job.messages)?,
+                Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate),
+                Err(e) => return Err(e.into()),
+            },
             Db::Pg(p) => {
                 let mut tx = p.begin().await?;
                 let outcome = match apply_pg(&mut tx, &job).await {

@@ -373,6 +373,24 @@ async fn keys_and_leads(s: Store) {
     assert_eq!(st.sentiment_by_day[0].neutral, 3);
     assert_eq!(st.funnel["qualify"], 3);
     assert_eq!(st.conversations_per_day[0].n, 3);
+
+    // A turn that leaves the lead unchanged only touches it: score, grade and evidence stay,
+    // activity time and last message move on.
+    let top = s.get_lead(&all[0].conversation_id).await.unwrap().unwrap();
+    let conv = s
+        .get_conversation_fresh(&top.conversation_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut touch = turn_commit(&conv, "好的", None, 0);
+    touch.lead = None;
+    touch.now = top.last_activity + 1000;
+    s.commit(touch, |_| None).await.unwrap();
+    let after = s.get_lead(&top.conversation_id).await.unwrap().unwrap();
+    assert_eq!((after.score, after.grade.as_str()), (80, "A"));
+    assert_eq!(after.evidence, top.evidence);
+    assert_eq!(after.last_activity, top.last_activity + 1000);
+    assert_eq!(after.last_message.as_deref(), Some("re: 好的"));
 }
 both!(keys, keys_and_leads);
 
