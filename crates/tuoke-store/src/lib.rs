@@ -213,6 +213,22 @@ macro_rules! bind_message {
     }};
 }
 
+/// Binds the 8 parameters of [`writer::sql::UPDATE_CONVERSATION`] (also the first 8 of
+/// [`PG_TURN`]) from a job.
+macro_rules! bind_conversation_update {
+    ($q:expr, $job:expr) => {{
+        let job: &writer::Job = $job;
+        $q.bind(&job.state)
+            .bind(job.status.as_str())
+            .bind(&job.stage)
+            .bind(job.last_seq)
+            .bind(job.now)
+            .bind(&job.conversation_id)
+            .bind(job.expected_version)
+            .bind(job.client_message_id.as_deref())
+    }};
+}
+
 /// Inserts one message row; evaluates to `Result<_, sqlx::Error>`.
 macro_rules! insert_message {
     ($exec:expr, $m:expr, $cmid:expr, $result:expr) => {{
@@ -222,9 +238,6 @@ macro_rules! insert_message {
     }};
 }
 
-/// Applies one conversation commit inside an open PostgreSQL transaction. (SQLite commits go
-/// through the writer thread, which runs the same SQL; see [`writer`].) A conflict, an unknown
-/// conversation or a used `client_message_id` is found before anything is written.
 /// A customer turn (two messages, no handoff, no webhook events) in one PostgreSQL statement:
 /// the version-checked conversation update, both message rows and the lead update as
 /// data-modifying CTEs that write only if the update matched. One statement is one implicit
@@ -239,38 +252,14 @@ const PG_TURN: &str = "WITH upd AS (\
     ins AS (INSERT INTO messages (id, conversation_id, seq, role, text, analysis, citations, agent, \
         intent, sentiment, client_message_id, result, day, created_at) \
         SELECT * FROM (VALUES \
-        ($9, $6, $10, $11, $12, $13, $14, $15, $16, $17, $8, $18, $19, $20), \
-        ($21, $6, $22, $23, $24, $25, $26, $27, $28, $29, NULL, NULL, $30, $31)) AS v \
+        ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), \
+        ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)) AS v \
         WHERE EXISTS (SELECT 1 FROM upd) RETURNING 1), \
-    lead AS (UPDATE leads SET score = COALESCE($32, score), grade = COALESCE($33, grade), \
-        evidence = COALESCE($34, evidence), last_activity = $5, \
-        last_message = COALESCE($35, last_message) \
+    lead AS (UPDATE leads SET score = COALESCE($37, score), grade = COALESCE($38, grade), \
+        evidence = COALESCE($39, evidence), last_activity = $5, \
+        last_message = COALESCE($40, last_message) \
         WHERE conversation_id = $6 AND EXISTS (SELECT 1 FROM upd) RETURNING 1) \
     SELECT count(*) FROM upd";
-
-/// Binds one message's 12 own values for [`PG_TURN`] (the conversation id and, for the first
-/// message, the client_message_id are shared parameters).
-macro_rules! bind_turn_message {
-    ($q:expr, $m:expr, $result:expr) => {{
-        let m: &Message = $m;
-        let q = $q
-            .bind(&m.id)
-            .bind(m.seq)
-            .bind(m.role.as_str())
-            .bind(&m.text)
-            .bind(m.analysis.as_ref().map(to_json))
-            .bind(m.citations.as_ref().map(to_json))
-            .bind(&m.agent)
-            .bind(m.analysis.as_ref().map(|a| a.intent.label.clone()))
-            .bind(m.analysis.as_ref().map(|a| sentiment_str(a)));
-        match $result {
-            Some(r) => q.bind(r),
-            None => q,
-        }
-        .bind(day_of(m.created_at))
-        .bind(m.created_at)
-    }};
-}
 
 /// Whether [`apply_pg_turn`] can write `job` (the common customer turn).
 fn is_plain_turn(job: &writer::Job) -> bool {
@@ -287,17 +276,14 @@ async fn apply_pg_turn(
             "a plain turn has two messages".into(),
         ));
     };
-    let q = sqlx::query_scalar::<_, i64>(PG_TURN)
-        .bind(&job.state)
-        .bind(job.status.as_str())
-        .bind(&job.stage)
-        .bind(job.last_seq)
-        .bind(job.now)
-        .bind(&job.conversation_id)
-        .bind(job.expected_version)
-        .bind(job.client_message_id.as_deref());
-    let q = bind_turn_message!(q, a, Some(job.result.as_deref()));
-    let q = bind_turn_message!(q, b, None::<Option<&str>>);
+    let q = bind_conversation_update!(sqlx::query_scalar::<_, i64>(PG_TURN), job);
+    let q = bind_message!(
+        q,
+        a,
+        job.client_message_id.as_deref(),
+        job.result.as_deref()
+    );
+    let q = bind_message!(q, b, None::<&str>, None::<&str>);
     let lead = job.lead.as_ref();
     let updated = q
         .bind(lead.map(|l| l.score))
@@ -340,21 +326,16 @@ async fn why_not_written(
     Ok(writer::Outcome::Conflict)
 }
 
+/// Applies one conversation commit inside an open PostgreSQL transaction. (SQLite commits go
+/// through the writer thread, which runs the same SQL; see [`writer`].) A conflict, an unknown
+/// conversation or a used `client_message_id` is found before anything is written.
 async fn apply_pg(
     conn: &mut sqlx::PgConnection,
     job: &writer::Job,
 ) -> std::result::Result<writer::Outcome, sqlx::Error> {
     use writer::sql;
     // The update locks the row, and the version check makes the lost update impossible.
-    let updated = sqlx::query(sql::UPDATE_CONVERSATION)
-        .bind(&job.state)
-        .bind(job.status.as_str())
-        .bind(&job.stage)
-        .bind(job.last_seq)
-        .bind(job.now)
-        .bind(&job.conversation_id)
-        .bind(job.expected_version)
-        .bind(job.client_message_id.as_deref())
+    let updated = bind_conversation_update!(sqlx::query(sql::UPDATE_CONVERSATION), job)
         .execute(&mut *conn)
         .await?
         .rows_affected();
