@@ -156,7 +156,18 @@ pub(crate) async fn relay_from_peers(
         tokio::select! {
             _ = stopped(&mut shutdown) => return,
             r = listener.recv() => match r {
-                Ok(payload) => {
+                Ok(None) => {
+                    // The LISTEN connection was lost and is back: whatever other processes sent
+                    // meanwhile is gone. Dashboards re-read their lists on `lagged`.
+                    tracing::warn!("live events from other processes resumed after a lost connection");
+                    st.bus.publish_local(BusEvent {
+                        conversation_id: String::new(),
+                        kind: "lagged",
+                        seq: None,
+                        data: data(&json!({"missed": null, "reason": "peer_events_reconnected"})),
+                    });
+                }
+                Ok(Some(payload)) => {
                     let Some((origin, body)) = payload.split_once('\n') else { continue };
                     if origin == node {
                         continue;

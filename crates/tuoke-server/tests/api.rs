@@ -189,6 +189,62 @@ async fn flow_on_postgres() {
 }
 
 /// Every route: no key → 401, wrong key → 401, a role without the right → 403, the right role → not 401/403.
+/// On PostgreSQL each process hears the other processes' live events over a LISTEN connection.
+/// When that connection drops and comes back, whatever was sent meanwhile is lost, so the
+/// dashboard stream gets a `lagged` event and re-reads its lists.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_is_told_to_reread_when_peer_events_reconnect() {
+    use futures_util::StreamExt;
+    let Some(base) = pg_url_or_skip("dashboard_is_told_to_reread_when_peer_events_reconnect")
+    else {
+        return;
+    };
+    let url = fresh_pg_database(&base).await.unwrap();
+    let t = start_with(Some(url.clone()), test_config()).await;
+    let resp = t
+        .client
+        .get(format!("{}/v1/events?key={}", t.base, t.agent))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.bytes_stream();
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut ended = Vec::new();
+    while ended.is_empty() && std::time::Instant::now() < deadline {
+        ended = sqlx::query_scalar::<_, bool>(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+        )
+        .fetch_all(&admin)
+        .await
+        .unwrap();
+        if ended.is_empty() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(
+        ended,
+        [true],
+        "the server's LISTEN connection was not found"
+    );
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline && !text.contains("peer_events_reconnected") {
+        match tokio::time::timeout(Duration::from_millis(500), body.next()).await {
+            Ok(Some(Ok(b))) => text.push_str(&String::from_utf8_lossy(&b)),
+            Ok(_) => break,
+            Err(_) => {}
+        }
+    }
+    assert!(
+        text.contains("event: lagged") && text.contains("peer_events_reconnected"),
+        "no lagged event after the LISTEN connection dropped; got: {text}"
+    );
+    admin.close().await;
+    t.stop().await;
+}
+
 /// Past the resend window a turn's stored response is cleared by the retention sweep: a late
 /// resend of its client_message_id is refused (409), not answered from nothing or processed again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

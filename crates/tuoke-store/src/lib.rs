@@ -98,10 +98,14 @@ pub struct EventListener {
 }
 
 impl EventListener {
-    /// The next payload. After a lost connection the listener reconnects by itself (events sent
-    /// meanwhile are missed; streams that need every message also re-read the store).
-    pub async fn recv(&mut self) -> Result<String> {
-        Ok(self.inner.recv().await?.payload().to_string())
+    /// The next payload, or `None` once after the connection was lost and re-established: events
+    /// sent meanwhile were missed, so a caller tells its listeners to re-read what they show.
+    pub async fn recv(&mut self) -> Result<Option<String>> {
+        Ok(self
+            .inner
+            .try_recv()
+            .await?
+            .map(|n| n.payload().to_string()))
     }
 }
 
