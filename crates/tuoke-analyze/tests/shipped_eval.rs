@@ -11,6 +11,7 @@
 //! Tests needing `../shared` skip with a printed reason when it is missing, and fail instead when
 //! `TUOKE_REQUIRE_ALL=1`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, TimeZone};
@@ -34,8 +35,10 @@ fn shared() -> Option<PathBuf> {
             p.display()
         );
     }
-    eprintln!(
-        "SKIP: ../shared not found at {} (set TUOKE_SHARED)",
+    // Straight to stderr: the harness captures eprintln! of passing tests, so a skip would go unseen.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED: ../shared not found at {} (set TUOKE_SHARED)",
         p.display()
     );
     None

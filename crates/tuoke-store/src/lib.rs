@@ -1478,6 +1478,13 @@ pub mod testing {
     /// Env var naming a PostgreSQL server for tests (`postgres://user@host:port/db`).
     pub const PG_ENV: &str = "TUOKE_PG_URL";
 
+    /// Says on the terminal that a test is skipped, and why. It writes to stderr directly: the
+    /// test harness captures `eprintln!` of passing tests, so a skip would go unseen.
+    pub fn note_skip(message: &str) {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "SKIPPED {message}");
+    }
+
     /// Whether tests must fail instead of skipping when a resource is missing.
     pub fn require_all() -> bool {
         std::env::var("TUOKE_REQUIRE_ALL").is_ok_and(|v| v == "1")
@@ -1493,9 +1500,9 @@ pub mod testing {
                     !require_all(),
                     "{test}: {PG_ENV} is not set but TUOKE_REQUIRE_ALL=1"
                 );
-                eprintln!(
-                    "skipping {test}: {PG_ENV} is not set (scripts/pg-test-cluster.sh starts one)"
-                );
+                note_skip(&format!(
+                    "{test}: {PG_ENV} is not set (scripts/pg-test-cluster.sh starts one)"
+                ));
                 None
             }
         }

@@ -25,7 +25,7 @@ fn skip(reason: &str) {
     if require_all() {
         panic!("e2e_browser: {reason} (TUOKE_REQUIRE_ALL=1, so this is a failure)");
     }
-    eprintln!("SKIPPED e2e_browser: {reason}");
+    tuoke_store::testing::note_skip(&format!("e2e_browser: {reason}"));
 }
 
 fn command_works(cmd: &str, arg: &str) -> bool {

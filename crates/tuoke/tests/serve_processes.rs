@@ -90,22 +90,6 @@ async fn create(client: &reqwest::Client, base: &str, widget: &str) -> String {
     r["id"].as_str().unwrap().to_string()
 }
 
-fn pg_url(test: &str) -> Option<String> {
-    match std::env::var("TUOKE_PG_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            assert!(
-                std::env::var("TUOKE_REQUIRE_ALL").as_deref() != Ok("1"),
-                "{test}: TUOKE_PG_URL is not set but TUOKE_REQUIRE_ALL=1"
-            );
-            eprintln!(
-                "skipping {test}: TUOKE_PG_URL is not set (scripts/pg-test-cluster.sh starts one)"
-            );
-            None
-        }
-    }
-}
-
 /// Two `tuoke serve` processes on a fresh database of the PostgreSQL server at `base_url`
 /// (their data dirs live as long as the returned guard).
 async fn two_servers(base_url: &str) -> (Proc, Proc, [tempfile::TempDir; 2]) {
@@ -124,7 +108,7 @@ async fn two_servers(base_url: &str) -> (Proc, Proc, [tempfile::TempDir; 2]) {
 /// counted every turn (no lost update).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_race_on_one_postgres_without_lost_updates() {
-    let Some(base_url) = pg_url("two_processes_race") else {
+    let Some(base_url) = tuoke_store::testing::pg_url_or_skip("two_processes_race") else {
         return;
     };
     let (a, b, _dirs) = two_servers(&base_url).await;
@@ -192,7 +176,7 @@ async fn two_processes_race_on_one_postgres_without_lost_updates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_on_one_process_sees_turns_of_another() {
     use futures_util::StreamExt;
-    let Some(base_url) = pg_url("dashboard_across_processes") else {
+    let Some(base_url) = tuoke_store::testing::pg_url_or_skip("dashboard_across_processes") else {
         return;
     };
     let (a, b, _dirs) = two_servers(&base_url).await;

@@ -19,9 +19,9 @@ pub fn shared(set: &str) -> Option<PathBuf> {
             d.display()
         );
     }
-    eprintln!(
-        "skipping: shared dataset not found at {} (set TUOKE_SHARED)",
+    tuoke_store::testing::note_skip(&format!(
+        "shared dataset not found at {} (set TUOKE_SHARED)",
         d.display()
-    );
+    ));
     None
 }
