@@ -4,15 +4,17 @@
 //! - A turn's stored response exists so a client that resends the same `client_message_id`
 //!   (after a timeout, a dropped connection) gets the first answer back. Past the resend window it
 //!   is cleared; the message keeps its id, so a late resend is still refused (409), never
-//!   processed twice. At ~5 KB a turn this is most of what a busy store adds.
+//!   processed twice. It is about half of what a turn adds to the database (3.4 of 7.2 KiB in
+//!   the load benchmark).
 //! - Webhook outbox rows that were delivered or given up are deleted after their window; pending
 //!   rows are never touched.
 //!
 //! Conversations, messages, leads, handoffs and audit events are kept: they are the business
 //! record (an admin deletes a customer's data through the privacy endpoint).
 //!
-//! Every process runs the sweep; on a shared PostgreSQL the statements are idempotent, so several
-//! sweepers at once only repeat each other's no-ops.
+//! Every process runs the sweep. On a shared PostgreSQL the statements are idempotent: several
+//! sweepers at once repeat each other's work or wait for each other's row locks, and one that
+//! fails (say, on a deadlock) logs a warning and tries again at its next interval.
 
 use std::sync::Arc;
 use std::time::Duration;
