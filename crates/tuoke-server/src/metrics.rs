@@ -21,6 +21,11 @@ pub struct ResultLabel {
     pub result: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    pub kind: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
@@ -32,6 +37,7 @@ pub struct Metrics {
     pub webhook_deliveries: Family<ResultLabel, Counter>,
     pub sse_clients: Gauge<i64, std::sync::atomic::AtomicI64>,
     pub rate_limited: Counter<u64, AtomicU64>,
+    pub retention_cleared: Family<KindLabel, Counter>,
 }
 
 fn latency_buckets() -> impl Iterator<Item = f64> {
@@ -90,6 +96,12 @@ impl Default for Metrics {
             "Requests refused with 429",
             rate_limited.clone(),
         );
+        let retention_cleared = Family::<KindLabel, Counter>::default();
+        registry.register(
+            "retention_cleared",
+            "Rows cleared by the retention sweep (turn_results, outbox_rows)",
+            retention_cleared.clone(),
+        );
         Metrics {
             registry,
             http_requests,
@@ -101,6 +113,7 @@ impl Default for Metrics {
             webhook_deliveries,
             sse_clients,
             rate_limited,
+            retention_cleared,
         }
     }
 }

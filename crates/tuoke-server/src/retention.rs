@@ -41,6 +41,15 @@ pub async fn sweep(st: &AppState) -> Result<Swept, tuoke_store::StoreError> {
     if let Some(w) = st.config.outbox_retention {
         out.outbox_rows = st.store.prune_outbox(before(w)).await?;
     }
+    for (kind, n) in [
+        ("turn_results", out.turn_results),
+        ("outbox_rows", out.outbox_rows),
+    ] {
+        st.metrics
+            .retention_cleared
+            .get_or_create(&crate::metrics::KindLabel { kind: kind.into() })
+            .inc_by(n);
+    }
     Ok(out)
 }
 

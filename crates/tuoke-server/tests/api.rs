@@ -273,6 +273,16 @@ async fn resend_after_the_window_is_refused_not_reprocessed() {
         .await
         .unwrap();
     assert_eq!(swept.turn_results, 1);
+    let m = t
+        .req(Method::GET, "/metrics", None, None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains(r#"tuoke_retention_cleared_total{kind="turn_results"} 1"#),
+        "{m}"
+    );
     let (s3, r3) = t.json(Method::POST, &path, &t.widget, Some(body)).await;
     assert_eq!(s3, 409, "{r3}");
     assert_eq!(r3["error"]["code"], "duplicate");
