@@ -201,12 +201,7 @@ async fn dashboard_is_told_to_reread_when_peer_events_reconnect() {
     };
     let url = fresh_pg_database(&base).await.unwrap();
     let t = start_with(Some(url.clone()), test_config()).await;
-    let resp = t
-        .client
-        .get(format!("{}/v1/events?key={}", t.base, t.agent))
-        .send()
-        .await
-        .unwrap();
+    let resp = t.get_with_query_key("/v1/events", &t.agent).await;
     assert_eq!(resp.status(), 200);
     let mut body = resp.bytes_stream();
     let admin = sqlx::PgPool::connect(&url).await.unwrap();
@@ -273,12 +268,7 @@ async fn resend_after_the_window_is_refused_not_reprocessed() {
         .await
         .unwrap();
     assert_eq!(swept.turn_results, 1);
-    let m = t
-        .req(Method::GET, "/metrics", None, None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let m = t.metrics().await;
     assert!(
         m.contains(r#"tuoke_retention_cleared_total{kind="turn_results"} 1"#),
         "{m}"
@@ -417,11 +407,8 @@ async fn every_route_checks_auth_and_roles() {
     );
     drop(r);
     let r = t
-        .client
-        .get(format!("{}/v1/conversations/{id}?key={}", t.base, t.widget))
-        .send()
-        .await
-        .unwrap();
+        .get_with_query_key(&format!("/v1/conversations/{id}"), &t.widget)
+        .await;
     assert_eq!(r.status(), 401);
     // Public routes.
     for path in ["/healthz", "/metrics", "/openapi.json"] {
@@ -662,12 +649,7 @@ async fn handoff_and_events_resume_without_loss_or_duplicates() {
         .send()
         .await
         .unwrap();
-    let all = t
-        .client
-        .get(format!("{}/v1/events?key={}", t.base, t.agent))
-        .send()
-        .await
-        .unwrap();
+    let all = t.get_with_query_key("/v1/events", &t.agent).await;
     assert_eq!(all.status(), 200);
 
     let r = t.say(&t.widget, &id, "我要找人工客服").await;
@@ -954,12 +936,7 @@ async fn openapi_metrics_health_and_static_files() {
     }
     let c = t.create_conversation(&t.widget).await;
     t.say(&t.widget, c["id"].as_str().unwrap(), "你好").await;
-    let m = t
-        .req(Method::GET, "/metrics", None, None)
-        .await
-        .text()
-        .await
-        .unwrap();
+    let m = t.metrics().await;
     assert!(m.contains("tuoke_turns_total 1"), "{m}");
     assert!(m.contains("tuoke_http_requests_total{"), "{m}");
     let h: Value = t

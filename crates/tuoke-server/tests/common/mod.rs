@@ -94,6 +94,24 @@ pub fn test_config() -> ServerConfig {
 }
 
 impl TestServer {
+    /// The `/metrics` text.
+    pub async fn metrics(&self) -> String {
+        self.req(Method::GET, "/metrics", None, None)
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// GET with the key in `?key=` (as an EventSource sends it) instead of a header.
+    pub async fn get_with_query_key(&self, path: &str, key: &str) -> Response {
+        self.client
+            .get(format!("{}{path}?key={key}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn req(
         &self,
         method: Method,
