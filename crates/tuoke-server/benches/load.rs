@@ -245,7 +245,8 @@ fn start_server(
         };
         if a.resend_window_secs > 0 {
             cfg.resend_window = Some(Duration::from_secs(a.resend_window_secs));
-            cfg.retention_interval = Duration::from_millis(a.resend_window_secs.saturating_mul(250));
+            cfg.retention_interval =
+                Duration::from_millis(a.resend_window_secs.saturating_mul(250));
         }
         let server = tuoke_server::start(listener, store.clone(), company, analyzer, cfg)
             .await
