@@ -28,7 +28,7 @@ use crate::error::{ApiError, P, Q};
 #[derive(Debug, Clone)]
 pub struct BusEvent {
     pub conversation_id: String,
-    /// `message`, `lead`, `handoff` or `conversation`.
+    /// `message`, `lead`, `handoff`, `conversation`, or `lagged` (events were missed: re-read).
     pub kind: &'static str,
     /// Message seq for `message` events.
     pub seq: Option<i64>,
@@ -46,6 +46,9 @@ pub struct Bus {
     /// With several processes on one PostgreSQL: every event published here is also handed
     /// to [`forward_to_peers`], which sends it to the other processes.
     remote: std::sync::OnceLock<tokio::sync::mpsc::Sender<BusEvent>>,
+    /// Events that never reached the other processes (queue full, or a failed `NOTIFY`) since
+    /// the last batch that went out; the next batch tells them with a `lagged` event.
+    remote_dropped: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Bus {
@@ -59,6 +62,7 @@ impl Bus {
         Bus {
             tx: broadcast::channel(4096).0,
             remote: std::sync::OnceLock::new(),
+            remote_dropped: std::sync::atomic::AtomicU64::new(0),
         }
     }
     /// Publishes an event of this process: to its streams, and to the other processes.
@@ -69,6 +73,7 @@ impl Bus {
             && r.try_send(e.clone()).is_err()
         {
             tracing::debug!("live event not sent to other processes (queue full)");
+            self.count_remote_dropped(1);
         }
         self.publish_local(e);
     }
@@ -81,6 +86,10 @@ impl Bus {
     /// Without either, callers skip building event bodies.
     pub fn has_listeners(&self) -> bool {
         self.tx.receiver_count() > 0 || self.remote.get().is_some()
+    }
+    fn count_remote_dropped(&self, n: u64) {
+        self.remote_dropped
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
     /// Starts handing every published event to `tx` (see [`forward_to_peers`]).
     pub fn set_remote(&self, tx: tokio::sync::mpsc::Sender<BusEvent>) {
@@ -102,9 +111,34 @@ struct PeerEvent {
 }
 
 fn static_kind(k: &str) -> Option<&'static str> {
-    ["message", "lead", "handoff", "conversation"]
+    ["message", "lead", "handoff", "conversation", "lagged"]
         .into_iter()
         .find(|known| *known == k)
+}
+
+/// The `NOTIFY` payloads for a batch of this process's events; when `dropped` events never went
+/// out before it, a `lagged` event first, so the other processes' dashboards re-read.
+fn peer_payloads(node: &str, batch: impl Iterator<Item = BusEvent>, dropped: u64) -> Vec<String> {
+    let lagged = (dropped > 0).then(|| BusEvent {
+        conversation_id: String::new(),
+        kind: "lagged",
+        seq: None,
+        data: data(&json!({"missed": dropped, "reason": "peer_events_dropped"})),
+    });
+    lagged
+        .into_iter()
+        .chain(batch)
+        .map(|e| {
+            // `data` is already JSON text: embedded as is, not parsed again.
+            format!(
+                "{node}\n{{\"conversation_id\":{},\"kind\":{},\"seq\":{},\"data\":{}}}",
+                serde_json::Value::from(e.conversation_id),
+                serde_json::Value::from(e.kind),
+                e.seq.map_or("null".to_string(), |s| s.to_string()),
+                e.data
+            )
+        })
+        .collect()
 }
 
 /// Sends this process's events to the other processes on the same PostgreSQL, batching what
@@ -123,21 +157,11 @@ pub(crate) async fn forward_to_peers(
                 if n == 0 {
                     return;
                 }
-                let payloads: Vec<String> = batch
-                    .drain(..)
-                    .map(|e: BusEvent| {
-                        // `data` is already JSON text: embedded as is, not parsed again.
-                        format!(
-                            "{node}\n{{\"conversation_id\":{},\"kind\":{},\"seq\":{},\"data\":{}}}",
-                            serde_json::Value::from(e.conversation_id),
-                            serde_json::Value::from(e.kind),
-                            e.seq.map_or("null".to_string(), |s| s.to_string()),
-                            e.data
-                        )
-                    })
-                    .collect();
+                let dropped = st.bus.remote_dropped.swap(0, std::sync::atomic::Ordering::Relaxed);
+                let payloads = peer_payloads(&node, batch.drain(..), dropped);
                 if let Err(e) = st.store.notify_events(&payloads).await {
                     tracing::warn!(error = %e, events = payloads.len(), "could not send live events to other processes");
+                    st.bus.count_remote_dropped(payloads.len() as u64);
                 }
             }
         }
@@ -319,4 +343,51 @@ pub async fn all_events(
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(id: &str) -> BusEvent {
+        BusEvent {
+            conversation_id: id.into(),
+            kind: "message",
+            seq: Some(2),
+            data: data(&json!({"text": "你好"})),
+        }
+    }
+
+    #[test]
+    fn events_that_could_not_be_queued_for_peers_are_counted() {
+        let bus = Bus::new();
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        bus.set_remote(tx);
+        for i in 0..3 {
+            bus.publish(ev(&format!("c{i}")));
+        }
+        assert_eq!(
+            bus.remote_dropped
+                .swap(0, std::sync::atomic::Ordering::Relaxed),
+            2
+        );
+    }
+
+    #[test]
+    fn a_batch_after_drops_starts_with_lagged_and_peers_can_read_it() {
+        let p = peer_payloads("n1", [ev("c1")].into_iter(), 5);
+        assert_eq!(p.len(), 2);
+        let (node, body) = p[0].split_once('\n').unwrap();
+        assert_eq!(node, "n1");
+        let e: PeerEvent = serde_json::from_str(body).unwrap();
+        assert_eq!(static_kind(&e.kind), Some("lagged"));
+        assert_eq!(e.data["missed"], 5);
+        let m: PeerEvent = serde_json::from_str(p[1].split_once('\n').unwrap().1).unwrap();
+        assert_eq!(
+            (m.conversation_id.as_str(), m.kind.as_str(), m.seq),
+            ("c1", "message", Some(2))
+        );
+        assert_eq!(m.data["text"], "你好");
+        assert_eq!(peer_payloads("n1", [ev("c1")].into_iter(), 0).len(), 1);
+    }
 }
