@@ -52,26 +52,48 @@ fn write_lines(path: &Path, lines: &[String]) {
     std::fs::write(path, lines.join("\n") + "\n").unwrap();
 }
 
-fn train_toy(dir: &Path) -> PathBuf {
+/// `nlu train` on `lines` (written to `dir/train.jsonl`, also the dev set) into `dir/m.tnlu`,
+/// with `extra` arguments; returns the output and the model path.
+fn train_on(dir: &Path, lines: &[String], extra: &[&str]) -> (Output, PathBuf) {
     let train = dir.join("train.jsonl");
-    write_lines(&train, &toy_lines());
+    write_lines(&train, lines);
     let model = dir.join("m.tnlu");
-    let o = run(&[
+    let train = train.to_str().unwrap();
+    let mut args = vec![
         "nlu",
         "train",
         "--train",
-        train.to_str().unwrap(),
+        train,
         "--dev",
-        train.to_str().unwrap(),
+        train,
         "--out",
         model.to_str().unwrap(),
-        "--seed",
-        "3",
-        "--epochs",
-        "40",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    (run(&args), model)
+}
+
+fn train_toy(dir: &Path) -> PathBuf {
+    let (o, model) = train_on(dir, &toy_lines(), &["--seed", "3", "--epochs", "40"]);
     assert!(o.status.success(), "{}", stderr(&o));
     model
+}
+
+/// `nlu quantize` of `model` into `m8.tnlu` beside it; returns its path and both file sizes.
+fn quantize(model: &Path) -> (PathBuf, u64, u64) {
+    let model8 = model.with_file_name("m8.tnlu");
+    let o = run(&[
+        "nlu",
+        "quantize",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        model8.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+    let (f32_bytes, int8_bytes) = (size(model), size(&model8));
+    (model8, f32_bytes, int8_bytes)
 }
 
 #[test]
@@ -176,18 +198,7 @@ fn train_eval_predict_quantize_contract() {
     assert_eq!(lines[0]["label"], "greeting");
 
     // quantize
-    let m8 = dir.join("m8.tnlu");
-    let o = run(&[
-        "nlu",
-        "quantize",
-        "--model",
-        model.to_str().unwrap(),
-        "--out",
-        m8.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let f32_size = std::fs::metadata(&model).unwrap().len();
-    let i8_size = std::fs::metadata(&m8).unwrap().len();
+    let (m8, f32_size, i8_size) = quantize(&model);
     // The default (ensemble) model on this 3-label toy is mostly row ids and idf, so int8 saves less
     // here; the ≥ 3.5× ratio is asserted on BANKING77 in nlu_benchmarks.rs.
     assert!(i8_size < f32_size, "{i8_size} vs {f32_size}");
@@ -391,45 +402,21 @@ fn predict_rejects_non_utf8_stdin_with_line() {
 #[test]
 fn binary_linear_hashed_layout_trains_quantizes_and_explains() {
     let dir = tmpdir("hashed");
-    let train = dir.join("train.jsonl");
     let lines: Vec<String> = toy_lines()
         .into_iter()
         .filter(|l| !l.contains("\"oos\""))
         .collect();
-    write_lines(&train, &lines);
-    let (model, model8) = (dir.join("m.tnlu"), dir.join("m8.tnlu"));
     let train_with = |bits: &str| {
-        run(&[
-            "nlu",
-            "train",
-            "--train",
-            train.to_str().unwrap(),
-            "--dev",
-            train.to_str().unwrap(),
-            "--out",
-            model.to_str().unwrap(),
-            "--model-kind",
-            "linear",
-            "--linear-hash-bits",
-            bits,
-        ])
+        train_on(
+            &dir,
+            &lines,
+            &["--model-kind", "linear", "--linear-hash-bits", bits],
+        )
     };
-    let o = train_with("12");
-    assert!(o.status.success(), "{}", stderr(&o));
-    let o = run(&[
-        "nlu",
-        "quantize",
-        "--model",
-        model.to_str().unwrap(),
-        "--out",
-        model8.to_str().unwrap(),
-    ]);
+    let (o, model) = train_with("12");
     assert!(o.status.success(), "{}", stderr(&o));
     // f32: 8 bytes per row; int8: 2 bytes per row + two label scales
-    let (f, q) = (
-        std::fs::metadata(&model).unwrap().len(),
-        std::fs::metadata(&model8).unwrap().len(),
-    );
+    let (model8, f, q) = quantize(&model);
     assert!(f > q + 100, "{f} vs {q}");
     let o = run(&[
         "nlu",
@@ -444,11 +431,11 @@ fn binary_linear_hashed_layout_trains_quantizes_and_explains() {
     assert_eq!(v["label"], "ask_price");
     assert!(!v["explanation"].as_array().unwrap().is_empty(), "{v}");
     // out-of-range table sizes are clear errors
-    let e = stderr(&train_with("5"));
+    let e = stderr(&train_with("5").0);
     assert!(
         e.contains("linear_hash_bits") && !e.contains("panicked"),
         "{e}"
     );
-    let e = stderr(&train_with("30"));
+    let e = stderr(&train_with("30").0);
     assert!(e.contains("30") && !e.contains("panicked"), "{e}");
 }

@@ -24,15 +24,7 @@ fn smp2017_train_eval_floor() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = Command::new(bin)
-        .args(["nlu", "eval", "--json", "--model"])
-        .arg(&model)
-        .arg("--test")
-        .arg(d.join("test.jsonl"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = common::eval_json(&model, &d.join("test.jsonl"));
     let f1 = v["macro_f1"].as_f64().unwrap();
     let acc = v["accuracy"].as_f64().unwrap();
     eprintln!("SMP2017 test (int8, seed 42): macro-F1 {f1:.4}, accuracy {acc:.4}");

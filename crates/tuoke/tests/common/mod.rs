@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests of the `tuoke` binary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// The folder of shared dataset `set` (`$TUOKE_SHARED/datasets/<set>`, by default
 /// `../shared` beside the repository), if it has a `train.jsonl`. Missing: a printed skip, or a
@@ -13,7 +14,7 @@ pub fn shared(set: &str) -> Option<PathBuf> {
     if d.join("train.jsonl").exists() {
         return Some(d);
     }
-    if std::env::var("TUOKE_REQUIRE_ALL").as_deref() == Ok("1") {
+    if tuoke_store::testing::require_all() {
         panic!(
             "TUOKE_REQUIRE_ALL=1 but shared dataset {set} not found at {}",
             d.display()
@@ -24,4 +25,17 @@ pub fn shared(set: &str) -> Option<PathBuf> {
         d.display()
     ));
     None
+}
+
+/// `tuoke nlu eval --json` of `model` on `test`: the report object (asserts the command worked).
+pub fn eval_json(model: &Path, test: &Path) -> serde_json::Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_tuoke"))
+        .args(["nlu", "eval", "--json", "--model"])
+        .arg(model)
+        .arg("--test")
+        .arg(test)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
 }
