@@ -145,6 +145,27 @@ fn put_rows(out: &mut Vec<u8>, e: &Embedding) {
     }
 }
 
+/// The fixed start of a model file: magic, format `version`, the total length (patched by
+/// [`seal`]), the header's length and the header JSON.
+fn begin_file(version: u32, header_json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(FIXED + header_json.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&0u64.to_le_bytes());
+    out.extend_from_slice(&(header_json.len() as u32).to_le_bytes());
+    out.extend_from_slice(header_json);
+    out
+}
+
+/// Patches the total length into a file begun by [`begin_file`] and appends the CRC-32.
+fn seal(mut out: Vec<u8>) -> Vec<u8> {
+    let total = (out.len() + 4) as u64;
+    out[12..20].copy_from_slice(&total.to_le_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
 fn put_f32s(out: &mut Vec<u8>, v: &[f32]) {
     v.iter()
         .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
@@ -183,12 +204,7 @@ impl Model {
         };
         // Serializing plain data structs to JSON cannot fail.
         let hjson = serde_json::to_vec(&header).unwrap_or_default();
-        let mut out = Vec::with_capacity(FIXED + hjson.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes()); // patched below
-        out.extend_from_slice(&(hjson.len() as u32).to_le_bytes());
-        out.extend_from_slice(&hjson);
+        let mut out = begin_file(FORMAT_VERSION, &hjson);
         if let Some(b) = &self.bag {
             put_buckets(&mut out, &b.row_buckets);
             put_rows(&mut out, &b.emb);
@@ -223,11 +239,7 @@ impl Model {
             }
             put_f32s(&mut out, &l.bias);
         }
-        let total = (out.len() + 4) as u64;
-        out[12..20].copy_from_slice(&total.to_le_bytes());
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
+        seal(out)
     }
 
     /// Parse a model file (format version 1, 2 or 3). Every defect gives an error, never a panic.
@@ -604,21 +616,12 @@ mod tests {
             pooling: b.pooling,
         };
         let hjson = serde_json::to_vec(&header).unwrap();
-        let mut out = Vec::new();
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&1u32.to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes());
-        out.extend_from_slice(&(hjson.len() as u32).to_le_bytes());
-        out.extend_from_slice(&hjson);
+        let mut out = begin_file(1, &hjson);
         put_buckets(&mut out, &b.row_buckets);
         put_rows(&mut out, &b.emb);
         put_f32s(&mut out, &b.out);
         put_f32s(&mut out, &b.bias);
-        let total = (out.len() + 4) as u64;
-        out[12..20].copy_from_slice(&total.to_le_bytes());
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
+        seal(out)
     }
 
     #[test]
@@ -762,12 +765,7 @@ mod tests {
             }),
         };
         let hjson = serde_json::to_vec(&header).unwrap();
-        let mut out = Vec::new();
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&2u32.to_le_bytes());
-        out.extend_from_slice(&0u64.to_le_bytes());
-        out.extend_from_slice(&(hjson.len() as u32).to_le_bytes());
-        out.extend_from_slice(&hjson);
+        let mut out = begin_file(2, &hjson);
         put_buckets(&mut out, row_buckets);
         out.extend_from_slice(idf);
         if quantize {
@@ -792,15 +790,6 @@ mod tests {
         }
         put_f32s(&mut out, &l.bias);
         seal(out)
-    }
-
-    /// Patch the length field and append the CRC.
-    fn seal(mut out: Vec<u8>) -> Vec<u8> {
-        let total = (out.len() + 4) as u64;
-        out[12..20].copy_from_slice(&total.to_le_bytes());
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
     }
 
     #[test]
