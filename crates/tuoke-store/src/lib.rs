@@ -196,50 +196,36 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// Binds the 14 columns of one message row (in [`writer::message_values`] order) to a query.
-macro_rules! bind_message {
-    ($q:expr, $m:expr, $cmid:expr, $result:expr) => {{
-        let m: &Message = $m;
-        $q.bind(&m.id)
-            .bind(&m.conversation_id)
-            .bind(m.seq)
-            .bind(m.role.as_str())
-            .bind(&m.text)
-            .bind(m.analysis.as_ref().map(to_json))
-            .bind(m.citations.as_ref().map(to_json))
-            .bind(&m.agent)
-            .bind(m.analysis.as_ref().map(|a| a.intent.label.clone()))
-            .bind(m.analysis.as_ref().map(|a| sentiment_str(a)))
-            .bind($cmid)
-            .bind($result)
-            .bind(day_of(m.created_at))
-            .bind(m.created_at)
-    }};
+/// `params` as sqlx arguments of either engine.
+fn sqlx_args<DB: sqlx::Database>(
+    params: &[writer::Param<'_>],
+) -> std::result::Result<DB::Arguments, sqlx::error::BoxDynError>
+where
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    use sqlx::Arguments;
+    let mut args = DB::Arguments::default();
+    for p in params {
+        match p {
+            writer::Param::Text(t) => args.add(t.as_deref())?,
+            writer::Param::Int(i) => args.add(*i)?,
+        }
+    }
+    Ok(args)
 }
 
-/// Binds the 8 parameters of [`writer::sql::UPDATE_CONVERSATION`] (also the first 8 of
-/// [`PG_TURN`]) from a job.
-macro_rules! bind_conversation_update {
-    ($q:expr, $job:expr) => {{
-        let job: &writer::Job = $job;
-        $q.bind(&job.state)
-            .bind(job.status.as_str())
-            .bind(&job.stage)
-            .bind(job.last_seq)
-            .bind(job.now)
-            .bind(&job.conversation_id)
-            .bind(job.expected_version)
-            .bind(job.client_message_id.as_deref())
-    }};
-}
-
-/// Inserts one message row; evaluates to `Result<_, sqlx::Error>`.
-macro_rules! insert_message {
-    ($exec:expr, $m:expr, $cmid:expr, $result:expr) => {{
-        bind_message!(sqlx::query(writer::sql::INSERT_MESSAGE), $m, $cmid, $result)
-            .execute($exec)
-            .await
-    }};
+/// A commit statement as an sqlx query of either engine.
+fn stmt_query<'q, DB: sqlx::Database>(
+    s: &writer::Stmt<'_>,
+) -> std::result::Result<sqlx::query::Query<'q, DB, DB::Arguments>, sqlx::Error>
+where
+    for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    for<'t> Option<i64>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+{
+    let args = sqlx_args::<DB>(&s.params).map_err(sqlx::Error::Encode)?;
+    Ok(sqlx::query_with(s.sql, args))
 }
 
 /// A customer turn (two messages, no handoff, no webhook events) in one PostgreSQL statement:
@@ -280,20 +266,22 @@ async fn apply_pg_turn(
             "a plain turn has two messages".into(),
         ));
     };
-    let q = bind_conversation_update!(sqlx::query_scalar::<_, i64>(PG_TURN), job);
-    let q = bind_message!(
-        q,
+    let lead = job.lead.as_ref();
+    let mut params = writer::conversation_update(job);
+    params.extend(writer::message_params(
         a,
         job.client_message_id.as_deref(),
-        job.result.as_deref()
-    );
-    let q = bind_message!(q, b, None::<&str>, None::<&str>);
-    let lead = job.lead.as_ref();
-    let updated = q
-        .bind(lead.map(|l| l.score))
-        .bind(lead.map(|l| l.grade.as_str()))
-        .bind(lead.map(|l| l.evidence.as_str()))
-        .bind(b.text.as_str())
+        job.result.as_deref(),
+    ));
+    params.extend(writer::message_params(b, None, None));
+    params.extend([
+        writer::Param::Int(lead.map(|l| l.score)),
+        writer::Param::Text(lead.map(|l| l.grade.as_str().into())),
+        writer::Param::Text(lead.map(|l| l.evidence.as_str().into())),
+        writer::Param::Text(Some(b.text.as_str().into())),
+    ]);
+    let args = sqlx_args::<sqlx::Postgres>(&params).map_err(sqlx::Error::Encode)?;
+    let updated: i64 = sqlx::query_scalar_with(PG_TURN, args)
         .fetch_one(pool)
         .await?;
     if updated > 0 {
@@ -337,90 +325,28 @@ async fn apply_pg(
     conn: &mut sqlx::PgConnection,
     job: &writer::Job,
 ) -> std::result::Result<writer::Outcome, sqlx::Error> {
-    use writer::sql;
+    use writer::{Stmt, sql};
     // The update locks the row, and the version check makes the lost update impossible.
-    let updated = bind_conversation_update!(sqlx::query(sql::UPDATE_CONVERSATION), job)
+    let update = Stmt {
+        sql: sql::UPDATE_CONVERSATION,
+        params: writer::conversation_update(job),
+    };
+    let updated = stmt_query(&update)?
         .execute(&mut *conn)
         .await?
         .rows_affected();
     if updated == 0 {
         return why_not_written(conn, job).await;
     }
-    let cmid = job.client_message_id.as_deref();
-    let res = job.result.as_deref();
-    match job.messages.as_slice() {
-        [] => {}
-        [a, b] => {
-            let q = bind_message!(sqlx::query(sql::INSERT_MESSAGE_PAIR), a, cmid, res);
-            bind_message!(q, b, None::<&str>, None::<&str>)
-                .execute(&mut *conn)
-                .await?;
-        }
-        [first, rest @ ..] => {
-            insert_message!(&mut *conn, first, cmid, res)?;
-            for m in rest {
-                insert_message!(&mut *conn, m, None::<&str>, None::<&str>)?;
-            }
-        }
-    }
-    let last_message = job.messages.last().map(|m| m.text.as_str());
-    if let Some(lead) = &job.lead {
-        sqlx::query(sql::UPDATE_LEAD)
-            .bind(lead.score)
-            .bind(&lead.grade)
-            .bind(&lead.evidence)
-            .bind(job.now)
-            .bind(last_message)
-            .bind(&job.conversation_id)
-            .execute(&mut *conn)
-            .await?;
-    } else if !job.messages.is_empty() {
-        sqlx::query(sql::TOUCH_LEAD)
-            .bind(job.now)
-            .bind(last_message)
-            .bind(&job.conversation_id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    match &job.handoff {
-        Some(HandoffChange::Requested {
-            reason,
-            summary,
-            agent,
-        }) => {
-            sqlx::query(sql::INSERT_HANDOFF)
-                .bind(new_id())
-                .bind(&job.conversation_id)
-                .bind(reason)
-                .bind(to_json(summary))
-                .bind(agent)
-                .bind(job.now)
-                .bind(agent.as_ref().map(|_| job.now))
-                .execute(&mut *conn)
-                .await?;
-        }
-        Some(HandoffChange::Released) => {
-            sqlx::query(sql::RELEASE_HANDOFF)
-                .bind(job.now)
-                .bind(&job.conversation_id)
-                .execute(&mut *conn)
-                .await?;
-        }
-        None => {}
+    for s in writer::commit_writes(job) {
+        stmt_query(&s)?.execute(&mut *conn).await?;
     }
     if !job.events.is_empty() {
         let subs: Vec<(String, String)> = sqlx::query_as(sql::ACTIVE_WEBHOOKS)
             .fetch_all(&mut *conn)
             .await?;
-        for (wid, event, payload) in writer::deliveries(&subs, &job.events) {
-            sqlx::query(sql::INSERT_DELIVERY)
-                .bind(new_id())
-                .bind(wid)
-                .bind(event)
-                .bind(payload)
-                .bind(job.now)
-                .execute(&mut *conn)
-                .await?;
+        for s in writer::delivery_writes(job, &subs) {
+            stmt_query(&s)?.execute(&mut *conn).await?;
         }
     }
     Ok(writer::Outcome::Done)
@@ -830,7 +756,11 @@ impl Store {
                 .bind(to_json(&new.state)).bind(n_msgs).bind(&new.created_by_key).bind(&day).bind(now)
                 .execute(&mut *tx).await?;
             for m in &messages {
-                insert_message!(&mut *tx, m, None::<&str>, None::<&str>)?;
+                let insert = writer::Stmt {
+                    sql: writer::sql::INSERT_MESSAGE,
+                    params: writer::message_params(m, None, None).into(),
+                };
+                stmt_query(&insert)?.execute(&mut *tx).await?;
             }
             sqlx::query("INSERT INTO leads (conversation_id, customer_id, score, grade, evidence, last_activity, last_message) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(&conv_id).bind(&customer_id).bind(new.lead.score).bind(&new.lead.grade)

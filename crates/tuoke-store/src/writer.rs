@@ -26,10 +26,11 @@
 //! ~100 ms; small frequent checkpoints keep each stall to a few milliseconds
 //! (docs/benchmarks.md, "Service").
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use rusqlite::OptionalExtension;
-use rusqlite::types::Value as SqlValue;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot};
 
@@ -68,33 +69,174 @@ pub(crate) mod sql {
         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)";
 }
 
-/// The 14 column values of one message row, in [`sql::INSERT_MESSAGE`] order.
-pub(crate) fn message_values(
-    m: &Message,
-    cmid: Option<&str>,
-    result: Option<&str>,
-) -> [SqlValue; 14] {
-    let text = |s: Option<String>| s.map_or(SqlValue::Null, SqlValue::Text);
-    [
-        SqlValue::Text(m.id.clone()),
-        SqlValue::Text(m.conversation_id.clone()),
-        SqlValue::Integer(m.seq),
-        SqlValue::Text(m.role.as_str().into()),
-        SqlValue::Text(m.text.clone()),
-        text(m.analysis.as_ref().map(crate::to_json)),
-        text(m.citations.as_ref().map(crate::to_json)),
-        text(m.agent.clone()),
-        text(m.analysis.as_ref().map(|a| a.intent.label.clone())),
-        text(
-            m.analysis
-                .as_ref()
-                .map(|a| crate::sentiment_str(a).to_string()),
-        ),
-        text(cmid.map(str::to_string)),
-        text(result.map(str::to_string)),
-        SqlValue::Text(crate::day_of(m.created_at)),
-        SqlValue::Integer(m.created_at),
+/// A value bound to a commit statement, the same for both engines: the SQLite writer binds it
+/// through rusqlite, the PostgreSQL path through sqlx ([`crate::sqlx_args`]). NULLs keep their
+/// type (PostgreSQL checks parameter types). Text borrows from the job where it can.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Param<'a> {
+    Text(Option<Cow<'a, str>>),
+    Int(Option<i64>),
+}
+
+impl<'a> Param<'a> {
+    fn text(s: &'a str) -> Self {
+        Param::Text(Some(Cow::Borrowed(s)))
+    }
+    fn opt(s: Option<&'a str>) -> Self {
+        Param::Text(s.map(Cow::Borrowed))
+    }
+    fn owned(s: Option<String>) -> Self {
+        Param::Text(s.map(Cow::Owned))
+    }
+    fn int(i: i64) -> Self {
+        Param::Int(Some(i))
+    }
+}
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Param::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Param::Int(Some(i)) => ToSqlOutput::Owned(SqlValue::Integer(*i)),
+            Param::Text(None) | Param::Int(None) => ToSqlOutput::Owned(SqlValue::Null),
+        })
+    }
+}
+
+/// One statement of a commit with its values.
+#[derive(Debug)]
+pub(crate) struct Stmt<'a> {
+    pub sql: &'static str,
+    pub params: Vec<Param<'a>>,
+}
+
+/// The 8 values of [`sql::UPDATE_CONVERSATION`] for `job`.
+pub(crate) fn conversation_update(job: &Job) -> Vec<Param<'_>> {
+    vec![
+        Param::text(&job.state),
+        Param::text(job.status.as_str()),
+        Param::text(&job.stage),
+        Param::int(job.last_seq),
+        Param::int(job.now),
+        Param::text(&job.conversation_id),
+        Param::int(job.expected_version),
+        Param::opt(job.client_message_id.as_deref()),
     ]
+}
+
+/// The 14 column values of one message row, in [`sql::INSERT_MESSAGE`] order.
+pub(crate) fn message_params<'a>(
+    m: &'a Message,
+    cmid: Option<&'a str>,
+    result: Option<&'a str>,
+) -> [Param<'a>; 14] {
+    [
+        Param::text(&m.id),
+        Param::text(&m.conversation_id),
+        Param::int(m.seq),
+        Param::text(m.role.as_str()),
+        Param::text(&m.text),
+        Param::owned(m.analysis.as_ref().map(crate::to_json)),
+        Param::owned(m.citations.as_ref().map(crate::to_json)),
+        Param::opt(m.agent.as_deref()),
+        Param::opt(m.analysis.as_ref().map(|a| a.intent.label.as_str())),
+        Param::opt(m.analysis.as_ref().map(crate::sentiment_str)),
+        Param::opt(cmid),
+        Param::opt(result),
+        Param::owned(Some(crate::day_of(m.created_at))),
+        Param::int(m.created_at),
+    ]
+}
+
+/// What a commit writes once its version-checked conversation update matched: the messages
+/// (the first one carries the client_message_id and the stored result), the lead, the handoff.
+/// Webhook outbox rows need the subscriptions and come from [`delivery_writes`].
+pub(crate) fn commit_writes(job: &Job) -> Vec<Stmt<'_>> {
+    let mut out = Vec::with_capacity(4);
+    let (cmid, res) = (job.client_message_id.as_deref(), job.result.as_deref());
+    match job.messages.as_slice() {
+        [] => {}
+        [a, b] => {
+            let mut params = Vec::with_capacity(28);
+            params.extend(message_params(a, cmid, res));
+            params.extend(message_params(b, None, None));
+            out.push(Stmt {
+                sql: sql::INSERT_MESSAGE_PAIR,
+                params,
+            });
+        }
+        [first, rest @ ..] => {
+            out.push(Stmt {
+                sql: sql::INSERT_MESSAGE,
+                params: message_params(first, cmid, res).into(),
+            });
+            out.extend(rest.iter().map(|m| Stmt {
+                sql: sql::INSERT_MESSAGE,
+                params: message_params(m, None, None).into(),
+            }));
+        }
+    }
+    let last_message = Param::opt(job.messages.last().map(|m| m.text.as_str()));
+    let conv = Param::text(&job.conversation_id);
+    if let Some(lead) = &job.lead {
+        out.push(Stmt {
+            sql: sql::UPDATE_LEAD,
+            params: vec![
+                Param::int(lead.score),
+                Param::text(&lead.grade),
+                Param::text(&lead.evidence),
+                Param::int(job.now),
+                last_message,
+                conv.clone(),
+            ],
+        });
+    } else if !job.messages.is_empty() {
+        out.push(Stmt {
+            sql: sql::TOUCH_LEAD,
+            params: vec![Param::int(job.now), last_message, conv.clone()],
+        });
+    }
+    match &job.handoff {
+        Some(HandoffChange::Requested {
+            reason,
+            summary,
+            agent,
+        }) => out.push(Stmt {
+            sql: sql::INSERT_HANDOFF,
+            params: vec![
+                Param::owned(Some(crate::new_id())),
+                conv,
+                Param::text(reason),
+                Param::owned(Some(crate::to_json(summary))),
+                Param::opt(agent.as_deref()),
+                Param::int(job.now),
+                Param::Int(agent.as_ref().map(|_| job.now)),
+            ],
+        }),
+        Some(HandoffChange::Released) => out.push(Stmt {
+            sql: sql::RELEASE_HANDOFF,
+            params: vec![Param::int(job.now), conv],
+        }),
+        None => {}
+    }
+    out
+}
+
+/// The webhook outbox rows for `job`'s events and the active subscriptions `subs`.
+pub(crate) fn delivery_writes<'a>(job: &'a Job, subs: &'a [(String, String)]) -> Vec<Stmt<'a>> {
+    deliveries(subs, &job.events)
+        .into_iter()
+        .map(|(wid, event, payload)| Stmt {
+            sql: sql::INSERT_DELIVERY,
+            params: vec![
+                Param::owned(Some(crate::new_id())),
+                Param::text(wid),
+                Param::text(event),
+                Param::owned(Some(payload)),
+                Param::int(job.now),
+            ],
+        })
+        .collect()
 }
 
 /// The outbox rows `(webhook id, event, payload JSON)` for `events` and the active
@@ -299,18 +441,14 @@ fn apply_group_sync(db: &rusqlite::Connection, jobs: &[&Job]) -> rusqlite::Resul
 /// used `client_message_id` is found before anything is written, so such a job leaves the
 /// transaction untouched and the rest of the group goes on.
 fn apply_sync(db: &rusqlite::Connection, job: &Job) -> rusqlite::Result<Outcome> {
-    let updated = db
-        .prepare_cached(sql::UPDATE_CONVERSATION)?
-        .execute(rusqlite::params![
-            job.state,
-            job.status.as_str(),
-            job.stage,
-            job.last_seq,
-            job.now,
-            job.conversation_id,
-            job.expected_version,
-            job.client_message_id,
-        ])?;
+    let run = |s: &Stmt| {
+        db.prepare_cached(s.sql)?
+            .execute(rusqlite::params_from_iter(&s.params))
+    };
+    let updated = run(&Stmt {
+        sql: sql::UPDATE_CONVERSATION,
+        params: conversation_update(job),
+    })?;
     if updated == 0 {
         let exists: Option<i64> = db
             .prepare_cached(sql::CONVERSATION_VERSION)?
@@ -330,81 +468,16 @@ fn apply_sync(db: &rusqlite::Connection, job: &Job) -> rusqlite::Result<Outcome>
         }
         return Ok(Outcome::Conflict);
     }
-    let cmid = job.client_message_id.as_deref();
-    let res = job.result.as_deref();
-    match job.messages.as_slice() {
-        [] => {}
-        [a, b] => {
-            let values = message_values(a, cmid, res)
-                .into_iter()
-                .chain(message_values(b, None, None));
-            db.prepare_cached(sql::INSERT_MESSAGE_PAIR)?
-                .execute(rusqlite::params_from_iter(values))?;
-        }
-        [first, rest @ ..] => {
-            let mut insert = db.prepare_cached(sql::INSERT_MESSAGE)?;
-            insert.execute(rusqlite::params_from_iter(message_values(first, cmid, res)))?;
-            for m in rest {
-                insert.execute(rusqlite::params_from_iter(message_values(m, None, None)))?;
-            }
-        }
-    }
-    let last_message = job.messages.last().map(|m| m.text.as_str());
-    if let Some(lead) = &job.lead {
-        db.prepare_cached(sql::UPDATE_LEAD)?
-            .execute(rusqlite::params![
-                lead.score,
-                lead.grade,
-                lead.evidence,
-                job.now,
-                last_message,
-                job.conversation_id,
-            ])?;
-    } else if !job.messages.is_empty() {
-        db.prepare_cached(sql::TOUCH_LEAD)?
-            .execute(rusqlite::params![
-                job.now,
-                last_message,
-                job.conversation_id,
-            ])?;
-    }
-    match &job.handoff {
-        Some(HandoffChange::Requested {
-            reason,
-            summary,
-            agent,
-        }) => {
-            db.prepare_cached(sql::INSERT_HANDOFF)?
-                .execute(rusqlite::params![
-                    crate::new_id(),
-                    job.conversation_id,
-                    reason,
-                    crate::to_json(summary),
-                    agent,
-                    job.now,
-                    agent.as_ref().map(|_| job.now),
-                ])?;
-        }
-        Some(HandoffChange::Released) => {
-            db.prepare_cached(sql::RELEASE_HANDOFF)?
-                .execute(rusqlite::params![job.now, job.conversation_id])?;
-        }
-        None => {}
+    for s in commit_writes(job) {
+        run(&s)?;
     }
     if !job.events.is_empty() {
         let subs: Vec<(String, String)> = db
             .prepare_cached(sql::ACTIVE_WEBHOOKS)?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        let mut insert = db.prepare_cached(sql::INSERT_DELIVERY)?;
-        for (wid, event, payload) in deliveries(&subs, &job.events) {
-            insert.execute(rusqlite::params![
-                crate::new_id(),
-                wid,
-                event,
-                payload,
-                job.now
-            ])?;
+        for s in delivery_writes(job, &subs) {
+            run(&s)?;
         }
     }
     Ok(Outcome::Done)
