@@ -539,24 +539,29 @@ mod tests {
     use super::*;
     use crate::{Example, ModelKind, TrainConfig, train};
 
+    /// A model of `kind` trained on `pairs` (text, label), 30 epochs, batch 2; with `dev` the
+    /// training data is also the dev set.
+    fn toy(pairs: &[(&str, &str)], kind: ModelKind, dev: bool) -> Model {
+        let data: Vec<Example> = pairs.iter().map(|(t, l)| Example::new(*t, *l)).collect();
+        let cfg = TrainConfig {
+            epochs: 30,
+            batch_size: 2,
+            kind,
+            ..TrainConfig::default()
+        };
+        train(&data, dev.then_some(data.as_slice()), &cfg, &mut |_| {}).unwrap()
+    }
+
     fn model() -> Model {
-        let data: Vec<Example> = [
+        let pairs = [
             ("多少钱", "price"),
             ("价格多少", "price"),
             ("how much", "price"),
             ("你好", "hi"),
             ("hello there", "hi"),
             ("您好", "hi"),
-        ]
-        .iter()
-        .map(|(t, l)| Example::new(*t, *l))
-        .collect();
-        let cfg = TrainConfig {
-            epochs: 30,
-            batch_size: 2,
-            ..TrainConfig::default()
-        };
-        train(&data, None, &cfg, &mut |_| {}).unwrap()
+        ];
+        toy(&pairs, TrainConfig::default().kind, false)
     }
 
     #[test]
@@ -663,7 +668,7 @@ mod tests {
     }
 
     fn toy_linear(kind: ModelKind) -> Model {
-        let data: Vec<Example> = [
+        let pairs = [
             ("多少钱", "price"),
             ("价格多少", "price"),
             ("how much", "price"),
@@ -676,17 +681,8 @@ mod tests {
             ("讲个笑话", "other"),
             ("weather", "other"),
             ("放首歌", "other"),
-        ]
-        .iter()
-        .map(|(t, l)| Example::new(*t, *l))
-        .collect();
-        let cfg = TrainConfig {
-            epochs: 30,
-            batch_size: 2,
-            kind,
-            ..TrainConfig::default()
-        };
-        train(&data, Some(&data), &cfg, &mut |_| {}).unwrap()
+        ];
+        toy(&pairs, kind, true)
     }
 
     #[test]
