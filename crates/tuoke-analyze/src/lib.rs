@@ -15,12 +15,13 @@
 //!
 //! No IO: the models, lexicon and default gazetteer are compiled in with `include_bytes!`/`include_str!`.
 
+pub mod clauses;
 pub mod gazetteer;
 pub mod language;
 pub mod lexicon;
 
 use chrono::{DateTime, FixedOffset};
-use tuoke_core::{Analysis, Dialect, Intent, Language, Sentiment, SentimentLabel};
+use tuoke_core::{Analysis, Clause, Dialect, Intent, Language, Sentiment, SentimentLabel};
 use tuoke_entities::{Extractor, Gazetteer};
 use tuoke_nlu::{Features, Featurizer, Model, Normalizer, PredictOptions};
 
@@ -271,6 +272,7 @@ impl Analyzer {
         );
         let sentiment = self.sentiment_of(&feats);
         let entities = self.extractor.extract(text, now);
+        let clauses = self.clauses(text, dialect, &entities, &pred, sentiment.clone());
         Ok(Analysis {
             text: text.to_string(),
             normalized: feats.normalized,
@@ -284,7 +286,75 @@ impl Analyzer {
             sentiment,
             entities,
             explanation: pred.explanation,
+            clauses,
         })
+    }
+
+    /// The turn's clauses ([`clauses::split`]), each with its own intent and sentiment (the same
+    /// models and dialect as the turn) and the turn's entities that fall inside it. A one-clause
+    /// turn reuses the turn's prediction.
+    fn clauses(
+        &self,
+        text: &str,
+        dialect: Dialect,
+        entities: &[tuoke_core::Entity],
+        turn: &tuoke_nlu::Prediction,
+        turn_sentiment: Sentiment,
+    ) -> Vec<Clause> {
+        let spans = clauses::split(text);
+        let chars: Vec<char> = text.chars().collect();
+        let one = spans.len() <= 1;
+        spans
+            .into_iter()
+            .map(|(start, end)| {
+                let t: String = chars.get(start..end).unwrap_or(&[]).iter().collect();
+                let (intent, sentiment) = if one {
+                    (
+                        Intent {
+                            label: turn.label.clone(),
+                            confidence: turn.confidence,
+                            top_k: turn.top_k.clone(),
+                        },
+                        turn_sentiment.clone(),
+                    )
+                } else {
+                    let feats = match dialect {
+                        Dialect::Yue => self
+                            .featurizer
+                            .featurize(&self.yue_normalizer.normalize(&t)),
+                        Dialect::Cmn => self.featurizer.featurize(&t),
+                    };
+                    let p = self.intent.predict_features(
+                        &feats,
+                        &PredictOptions {
+                            top_k: TOP_K,
+                            explain: 0,
+                        },
+                    );
+                    (
+                        Intent {
+                            label: p.label,
+                            confidence: p.confidence,
+                            top_k: p.top_k,
+                        },
+                        self.sentiment_of(&feats),
+                    )
+                };
+                Clause {
+                    question: clauses::is_question(&t),
+                    entities: entities
+                        .iter()
+                        .filter(|e| e.start >= start && e.end <= end)
+                        .cloned()
+                        .collect(),
+                    text: t,
+                    start,
+                    end,
+                    intent,
+                    sentiment,
+                }
+            })
+            .collect()
     }
 }
 

@@ -151,6 +151,27 @@ pub struct Analysis {
     pub sentiment: Sentiment,
     pub entities: Vec<Entity>,
     pub explanation: Vec<FeatureWeight>,
+    /// The turn's clauses in order ("A7 多少钱？滤芯多久换？" → two), each analyzed on its own;
+    /// the turn-level fields above describe the whole text. Empty only for analyses built by hand
+    /// (then the whole text is one clause).
+    #[serde(default)]
+    pub clauses: Vec<Clause>,
+}
+
+/// One clause of a turn, split on sentence punctuation and on connectives ("还有", "另外",
+/// "and also"), analyzed on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clause {
+    pub text: String,
+    /// Char offsets of the clause in `Analysis::text` (`start..end`).
+    pub start: usize,
+    pub end: usize,
+    pub intent: Intent,
+    pub sentiment: Sentiment,
+    /// Entities inside the clause (spans into `Analysis::text`, like the turn's).
+    pub entities: Vec<Entity>,
+    /// The clause asks something: a question mark, a question particle or a question word.
+    pub question: bool,
 }
 
 impl Analysis {
@@ -177,6 +198,7 @@ impl Analysis {
             sentiment: Sentiment::default(),
             entities: Vec::new(),
             explanation: Vec::new(),
+            clauses: Vec::new(),
         }
     }
 }

@@ -6,11 +6,16 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::catalog::{
+    Category, CompanyInfo, Competitor, CompetitorsFile, Faq, FaqFile, Product, ProductsFile,
+    validate_kb,
+};
+use crate::error::DialogueError;
 use crate::grading::GradingRules;
 use crate::kb::KnowledgeBase;
 use crate::playbook::Playbook;
-use crate::text::Text;
-use crate::{DialogueError, Problem};
+use crate::schema::parse_yaml;
+use crate::text::{Text, fmt_num};
 
 /// The six YAML texts of a company (the caller reads them; this crate does no IO).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,139 +52,6 @@ impl CompanySources {
     }
 }
 
-/// `company.yaml`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompanyInfo {
-    pub id: String,
-    pub name: Text,
-    #[serde(default)]
-    pub tagline: Text,
-    #[serde(default)]
-    pub hours: Text,
-    #[serde(default)]
-    pub contact: Contact,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Contact {
-    #[serde(default)]
-    pub phone: String,
-    #[serde(default)]
-    pub email: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Price {
-    pub amount: f64,
-    #[serde(default = "default_currency")]
-    pub currency: String,
-}
-
-fn default_currency() -> String {
-    "CNY".to_string()
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BulkTier {
-    pub min_qty: f64,
-    pub pct: f64,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Discount {
-    #[serde(default)]
-    pub max_pct: f64,
-    #[serde(default)]
-    pub bulk: Vec<BulkTier>,
-    #[serde(default)]
-    pub note: Option<Text>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Spec {
-    pub key: Text,
-    pub value: Text,
-}
-
-/// One product of `products.yaml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Product {
-    pub id: String,
-    pub name: Text,
-    #[serde(default)]
-    pub aliases: Vec<String>,
-    #[serde(default)]
-    pub category: Text,
-    pub price: Price,
-    #[serde(default)]
-    pub discount: Discount,
-    #[serde(default)]
-    pub features: Vec<Text>,
-    #[serde(default)]
-    pub specs: Vec<Spec>,
-    #[serde(default)]
-    pub delivery: Option<Text>,
-    #[serde(default)]
-    pub warranty: Option<Text>,
-    #[serde(default)]
-    pub stock: Option<i64>,
-    #[serde(default)]
-    pub trial: Option<Text>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ProductsFile {
-    products: Vec<Product>,
-}
-
-/// One FAQ entry of `faq.yaml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Faq {
-    pub id: String,
-    pub question: Text,
-    pub answer: Text,
-    #[serde(default)]
-    pub tags: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct FaqFile {
-    faqs: Vec<Faq>,
-}
-
-/// A competitor's product with comparison facts against ours.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompetitorProduct {
-    pub name: String,
-    /// A number, or `{amount, currency}`.
-    #[serde(default)]
-    pub price: Option<Value>,
-    #[serde(default)]
-    pub our_match: Option<String>,
-    #[serde(default)]
-    pub facts: Vec<Text>,
-}
-
-/// One competitor of `competitors.yaml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Competitor {
-    pub id: String,
-    pub name: Text,
-    #[serde(default)]
-    pub aliases: Vec<String>,
-    #[serde(default)]
-    pub products: Vec<CompetitorProduct>,
-    #[serde(default)]
-    pub weaknesses: Vec<Text>,
-    #[serde(default)]
-    pub switching_offer: Option<Text>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct CompetitorsFile {
-    competitors: Vec<Competitor>,
-}
-
 /// An id with every name it goes by (names and aliases, any script) — for the entity gazetteer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NamedEntry {
@@ -198,6 +70,7 @@ pub struct GazetteerLists {
 #[derive(Debug)]
 pub struct Company {
     pub(crate) info: CompanyInfo,
+    pub(crate) categories: Vec<Category>,
     pub(crate) products: Vec<Product>,
     pub(crate) faqs: Vec<Faq>,
     pub(crate) competitors: Vec<Competitor>,
@@ -210,40 +83,6 @@ pub struct Company {
     /// Per competitor: (our matching product id, words describing that pairing), precomputed
     /// for [`context`](crate::context) ("小米的门锁" → our lock).
     pub(crate) matches: std::collections::HashMap<String, Vec<(String, BTreeSet<String>)>>,
-}
-
-pub(crate) fn parse_yaml<T: serde::de::DeserializeOwned>(
-    file: &str,
-    text: &str,
-    problems: &mut Vec<Problem>,
-) -> Option<T> {
-    match serde_yaml::from_str::<T>(text) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let location = e
-                .location()
-                .map(|l| format!("line {} column {}", l.line(), l.column()))
-                .unwrap_or_else(|| "file".to_string());
-            problems.push(Problem {
-                file: file.to_string(),
-                location,
-                message: e.to_string(),
-            });
-            None
-        }
-    }
-}
-
-pub(crate) fn problem(
-    file: &str,
-    location: impl Into<String>,
-    message: impl Into<String>,
-) -> Problem {
-    Problem {
-        file: file.to_string(),
-        location: location.into(),
-        message: message.into(),
-    }
 }
 
 impl Company {
@@ -259,10 +98,12 @@ impl Company {
         let playbook = Playbook::parse(&src.playbook, &mut problems);
         let grading = GradingRules::parse(&src.grading, &mut problems);
 
-        let products = products.map(|p| p.products).unwrap_or_default();
+        let (categories, products) = products
+            .map(|p| (p.categories, p.products))
+            .unwrap_or_default();
         let faqs = faqs.map(|f| f.faqs).unwrap_or_default();
         let competitors = competitors.map(|c| c.competitors).unwrap_or_default();
-        validate_kb(&products, &faqs, &competitors, &mut problems);
+        validate_kb(&categories, &products, &faqs, &competitors, &mut problems);
         if let Some(pb) = &playbook {
             pb.validate(&mut problems);
         }
@@ -320,6 +161,7 @@ impl Company {
                     matches.insert(c.id.clone(), v);
                 }
                 Ok(Company {
+                    categories,
                     matches,
                     info,
                     products,
@@ -350,6 +192,36 @@ impl Company {
     }
     pub fn products(&self) -> &[Product] {
         &self.products
+    }
+    pub fn categories(&self) -> &[Category] {
+        &self.categories
+    }
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+    /// Products of a category, in file order.
+    pub fn products_in(&self, category: &str) -> Vec<&Product> {
+        self.products
+            .iter()
+            .filter(|p| p.category_id.as_deref() == Some(category))
+            .collect()
+    }
+    /// The category a (lower-cased) text names: its longest alias or name found (Latin names as
+    /// whole words).
+    pub fn find_category(&self, lower: &str) -> Option<String> {
+        let mut best: Option<(usize, &str)> = None;
+        for c in &self.categories {
+            for n in c.aliases.iter().map(String::as_str).chain(c.name.all()) {
+                let n = n.to_lowercase();
+                if n.is_empty() || best.is_some_and(|(l, _)| l >= n.chars().count()) {
+                    continue;
+                }
+                if contains_word(lower, &n) {
+                    best = Some((n.chars().count(), c.id.as_str()));
+                }
+            }
+        }
+        best.map(|(_, id)| id.to_string())
     }
     pub fn faqs(&self) -> &[Faq] {
         &self.faqs
@@ -461,6 +333,27 @@ impl Company {
     }
 }
 
+/// `needle` occurs in `hay`; a Latin needle only as a whole word.
+pub(crate) fn contains_word(hay: &str, needle: &str) -> bool {
+    if !needle.is_ascii() {
+        return hay.contains(needle);
+    }
+    let mut from = 0;
+    while let Some(pos) = hay.get(from..).and_then(|s| s.find(needle)) {
+        let start = from + pos;
+        let end = start + needle.len();
+        let before = hay.get(..start).and_then(|s| s.chars().next_back());
+        let after = hay.get(end..).and_then(|s| s.chars().next());
+        if !before.is_some_and(|c| c.is_ascii_alphanumeric())
+            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
 fn collect_strings(v: &Value, out: &mut String) {
     match v {
         Value::String(s) => {
@@ -468,116 +361,11 @@ fn collect_strings(v: &Value, out: &mut String) {
             out.push('\n');
         }
         Value::Number(n) => {
-            out.push_str(
-                &n.as_f64()
-                    .map(crate::render::fmt_num)
-                    .unwrap_or_else(|| n.to_string()),
-            );
+            out.push_str(&n.as_f64().map(fmt_num).unwrap_or_else(|| n.to_string()));
             out.push('\n');
         }
         Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
         Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
         _ => {}
-    }
-}
-
-fn check_text(file: &str, loc: &str, t: &Text, problems: &mut Vec<Problem>) {
-    if t.zh.trim().is_empty() {
-        problems.push(problem(file, loc, "missing Chinese text (zh)"));
-    }
-    if t.en.trim().is_empty() {
-        problems.push(problem(file, loc, "missing English text (en)"));
-    }
-}
-
-fn validate_kb(
-    products: &[Product],
-    faqs: &[Faq],
-    competitors: &[Competitor],
-    problems: &mut Vec<Problem>,
-) {
-    let mut ids = BTreeSet::new();
-    if products.is_empty() {
-        problems.push(problem("products.yaml", "products", "no products"));
-    }
-    for (i, p) in products.iter().enumerate() {
-        let loc = format!("products[{i}] ({})", p.id);
-        if p.id.trim().is_empty() {
-            problems.push(problem("products.yaml", &loc, "empty id"));
-        }
-        if !ids.insert(p.id.clone()) {
-            problems.push(problem(
-                "products.yaml",
-                &loc,
-                format!("duplicate product id '{}'", p.id),
-            ));
-        }
-        check_text("products.yaml", &format!("{loc}.name"), &p.name, problems);
-        if !(p.price.amount.is_finite() && p.price.amount >= 0.0) {
-            problems.push(problem(
-                "products.yaml",
-                format!("{loc}.price"),
-                "price must be a number ≥ 0",
-            ));
-        }
-        if !(0.0..=100.0).contains(&p.discount.max_pct) {
-            problems.push(problem(
-                "products.yaml",
-                format!("{loc}.discount.max_pct"),
-                "must be within 0–100",
-            ));
-        }
-        for (j, t) in p.discount.bulk.iter().enumerate() {
-            if t.pct > p.discount.max_pct {
-                problems.push(problem(
-                    "products.yaml",
-                    format!("{loc}.discount.bulk[{j}]"),
-                    format!(
-                        "bulk discount {}% exceeds max_pct {}%",
-                        t.pct, p.discount.max_pct
-                    ),
-                ));
-            }
-        }
-    }
-    let mut fids = BTreeSet::new();
-    for (i, f) in faqs.iter().enumerate() {
-        let loc = format!("faqs[{i}] ({})", f.id);
-        if !fids.insert(f.id.clone()) {
-            problems.push(problem(
-                "faq.yaml",
-                &loc,
-                format!("duplicate FAQ id '{}'", f.id),
-            ));
-        }
-        check_text("faq.yaml", &format!("{loc}.answer"), &f.answer, problems);
-    }
-    let mut cids = BTreeSet::new();
-    for (i, c) in competitors.iter().enumerate() {
-        let loc = format!("competitors[{i}] ({})", c.id);
-        if !cids.insert(c.id.clone()) {
-            problems.push(problem(
-                "competitors.yaml",
-                &loc,
-                format!("duplicate competitor id '{}'", c.id),
-            ));
-        }
-        check_text(
-            "competitors.yaml",
-            &format!("{loc}.name"),
-            &c.name,
-            problems,
-        );
-        for (j, cp) in c.products.iter().enumerate() {
-            if let Some(m) = &cp.our_match
-                && !ids.contains(m)
-            {
-                problems.push(problem(
-                    "competitors.yaml",
-                    format!("{loc}.products[{j}].our_match"),
-                    format!("unknown product id '{m}'"),
-                ));
-            }
-        }
     }
 }

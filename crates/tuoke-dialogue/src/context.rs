@@ -87,6 +87,12 @@ const CORRECTIONS: &[&str] = &[
     "sorry,",
 ];
 
+/// Words that make a time a purchase timeline ("月底前要", "need it by Friday").
+const TIMELINE: &[&str] = &[
+    "之前", "以前", "前要", "前到", "要用", "入住", "搬家", "下单", "下單", "落單", "落单", "买",
+    "買", "装修", "裝修", "before", "by ", "need it", "move in", "order",
+];
+
 fn contains_any(hay: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| hay.contains(n))
 }
@@ -315,12 +321,21 @@ pub fn apply(
             .and_then(Value::as_str)
             .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
     {
+        // A time is a call-back time in a deferral or while a call-back is being arranged, a
+        // timeline when the customer says when they need it; a time word inside a question
+        // ("晚上开着吵不吵") is neither.
         let slot = if intent == Some("busy_later") || st.stage == "follow_up" {
-            "callback_time"
+            Some("callback_time")
+        } else if matches!(intent, Some("purchase_intent" | "ask_delivery"))
+            || contains_any(&lower, TIMELINE)
+        {
+            Some("timeline")
         } else {
-            "timeline"
+            None
         };
-        set_slot(st, &mut facts, slot, Value::String(dt.to_rfc3339()));
+        if let Some(slot) = slot {
+            set_slot(st, &mut facts, slot, Value::String(dt.to_rfc3339()));
+        }
     }
     facts
 }
@@ -330,7 +345,7 @@ pub fn apply(
 /// the first one with a match otherwise.
 fn matching_product(
     company: &Company,
-    comp: &crate::company::Competitor,
+    comp: &crate::catalog::Competitor,
     text: &str,
 ) -> Option<String> {
     let pairs = company.matches.get(&comp.id)?;

@@ -19,9 +19,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Problem;
-use crate::company::{parse_yaml, problem};
+use crate::error::Problem;
 use crate::playbook::{CondInput, Condition};
+use crate::schema::{parse_yaml, problem};
 use crate::state::Grade;
 use crate::text::Text;
 

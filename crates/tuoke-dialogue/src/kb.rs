@@ -14,7 +14,8 @@ use std::sync::LazyLock;
 use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
 
-use crate::company::{Competitor, Faq, Product};
+use crate::catalog::{Competitor, Faq, Product};
+use crate::text::Text;
 
 /// jieba with its embedded default dictionary, built once per process (no IO: the dictionary is
 /// compiled into the jieba-rs crate).
@@ -164,10 +165,107 @@ impl Bm25 {
     }
 }
 
-/// The company's searchable knowledge base.
+/// What a passage states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PassageKind {
+    Faq,
+    Price,
+    Feature,
+    Spec,
+    Delivery,
+    Warranty,
+    Trial,
+    Discount,
+}
+
+/// One answerable fact of the KB: a FAQ answer, or one fact of a product. Ids:
+/// `faq:<id>`, `product:<id>:price`, `product:<id>:feature:<i>`, `product:<id>:spec:<i>`,
+/// `product:<id>:delivery|warranty|trial|discount` (`i` 0-based in the file's list).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Passage {
+    pub id: String,
+    pub kind: PassageKind,
+    /// The product the fact is about.
+    pub product: Option<String>,
+    /// What a reply quoting it cites (`faq:<id>` or `product:<id>`).
+    pub cite: String,
+    /// A spec's name ("噪音" / "Noise"), said before its value.
+    pub key: Option<Text>,
+    /// The fact itself (a price passage has none: the price is formatted from the product).
+    pub text: Option<Text>,
+}
+
+/// Words customers use when they ask about a kind of product fact; indexed with those facts.
+const KIND_WORDS: &[(PassageKind, &str)] = &[
+    (
+        PassageKind::Price,
+        "价格 售价 多少钱 价钱 價錢 幾多錢 几多钱 几钱 幾錢 卖 賣 price cost costs much how-much 钱 錢 贵 貴",
+    ),
+    (
+        PassageKind::Delivery,
+        "配送 发货 發貨 送货 送貨 快递 速递 到货 几天 幾耐 多久 寄 运费 運費 包邮 delivery deliver shipping ship ships arrive",
+    ),
+    (
+        PassageKind::Warranty,
+        "保修 质保 質保 保用 售后 售後 维修 維修 退货 退貨 换新 warranty guarantee repair return",
+    ),
+    (
+        PassageKind::Trial,
+        "试用 試用 体验 體驗 演示 示范 睇 试 demo trial try showroom",
+    ),
+    (
+        PassageKind::Discount,
+        "优惠 優惠 折扣 便宜 平啲 打折 减 減 折 discount cheaper deal offer bulk",
+    ),
+];
+
+fn kind_words(kind: PassageKind) -> &'static str {
+    KIND_WORDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map(|(_, w)| *w)
+        .unwrap_or("")
+}
+
+/// The intent whose questions a kind of passage answers (for boosting).
+fn kind_intent(kind: PassageKind) -> &'static [&'static str] {
+    match kind {
+        PassageKind::Price => &["ask_price"],
+        PassageKind::Delivery => &["ask_delivery"],
+        PassageKind::Warranty => &["ask_after_sales"],
+        PassageKind::Trial => &["ask_trial"],
+        PassageKind::Discount => &["ask_discount"],
+        PassageKind::Feature | PassageKind::Spec => &["ask_feature"],
+        PassageKind::Faq => &[],
+    }
+}
+
+/// The products a passage search is about.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Focus<'a> {
+    /// Products the question names.
+    pub named: &'a [String],
+    /// Products in play in the conversation (context, category).
+    pub in_play: &'a [String],
+    pub intent: Option<&'a str>,
+}
+
+/// A passage hit with its boosted score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassageHit<'a> {
+    pub passage: &'a Passage,
+    pub score: f32,
+}
+
+/// The company's searchable knowledge base: whole entries (`index`, for `{faq}` and the
+/// competitor lookup) and single facts (`passages`, for answering questions).
 #[derive(Debug, Clone, Default)]
 pub struct KnowledgeBase {
     pub index: Bm25,
+    passages: Vec<Passage>,
+    passage_index: Bm25,
+    passage_pos: HashMap<String, usize>,
 }
 
 impl KnowledgeBase {
@@ -213,9 +311,99 @@ impl KnowledgeBase {
             }
             items.push((DocKind::Competitor, c.id.clone(), tokenize(&text)));
         }
+        let passages = build_passages(products, faqs);
+        let mut pitems = Vec::with_capacity(passages.len());
+        for p in &passages {
+            let mut text = String::new();
+            if let Some(k) = &p.key {
+                // A spec's name counts twice: "噪音多大" names the key, not the value.
+                text.extend(k.all().map(|s| format!("{s} {s} ")));
+            }
+            if let Some(t) = &p.text {
+                text.extend(t.all().map(|s| format!("{s} ")));
+            }
+            let mut toks = tokenize(&text);
+            toks.extend(tokenize(kind_words(p.kind)));
+            if p.kind == PassageKind::Faq
+                && let Some(f) = faqs.iter().find(|f| p.id == format!("faq:{}", f.id))
+            {
+                text.clear();
+                text.extend(f.question.all().map(|s| format!("{s} {s} ")));
+                toks.extend(tokenize(&text));
+                toks.extend(f.tags.iter().map(|t| t.to_lowercase()));
+            }
+            pitems.push((DocKind::Faq, p.id.clone(), toks));
+        }
+        let passage_pos = passages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
         KnowledgeBase {
             index: Bm25::new(items),
+            passage_index: Bm25::new(pitems),
+            passages,
+            passage_pos,
         }
+    }
+
+    /// Every passage, in KB order.
+    pub fn passages(&self) -> &[Passage] {
+        &self.passages
+    }
+
+    pub fn passage(&self, id: &str) -> Option<&Passage> {
+        self.passage_pos.get(id).and_then(|&i| self.passages.get(i))
+    }
+
+    /// Passages answering `query` (already tokenized), best first, with the focus boosts:
+    /// passages about the products the question names ×1.6 (others ×0.2); without a named product,
+    /// about the products in play ×1.4 (others ×0.5); a passage kind that the intent asks about ×1.4.
+    pub fn search_passages<'a>(
+        &'a self,
+        query: &[String],
+        focus: Focus<'_>,
+        limit: usize,
+    ) -> Vec<PassageHit<'a>> {
+        let mut q = query.to_vec();
+        if let Some(i) = focus.intent {
+            q.push(i.to_string());
+        }
+        let mut hits: Vec<PassageHit<'a>> = self
+            .passage_index
+            .search(&q, None, usize::MAX)
+            .into_iter()
+            .filter_map(|h| {
+                let p = self.passage(&h.id)?;
+                let mut score = h.score;
+                let focused = !focus.named.is_empty() || !focus.in_play.is_empty();
+                if p.product.is_none() && focused {
+                    // With a product in focus, its own facts come before company-wide FAQ.
+                    score *= 0.75;
+                }
+                if let Some(prod) = &p.product {
+                    if !focus.named.is_empty() {
+                        score *= if focus.named.contains(prod) { 1.6 } else { 0.2 };
+                    } else if !focus.in_play.is_empty() {
+                        score *= if focus.in_play.contains(prod) {
+                            1.4
+                        } else {
+                            0.5
+                        };
+                    }
+                }
+                if focus
+                    .intent
+                    .is_some_and(|i| kind_intent(p.kind).contains(&i))
+                {
+                    score *= 1.4;
+                }
+                Some(PassageHit { passage: p, score })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score));
+        hits.truncate(limit);
+        hits
     }
 
     /// Search the text plus extra query tokens (e.g. the intent label, which FAQ tags can name).
@@ -230,6 +418,69 @@ impl KnowledgeBase {
         q.extend(extra.iter().map(|s| s.to_string()));
         self.index.search(&q, kind, limit)
     }
+}
+
+/// Every passage of the KB (see [`Passage`] for the ids).
+fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
+    let mut out = Vec::new();
+    for f in faqs {
+        out.push(Passage {
+            id: format!("faq:{}", f.id),
+            kind: PassageKind::Faq,
+            product: None,
+            cite: format!("faq:{}", f.id),
+            key: None,
+            text: Some(f.answer.clone()),
+        });
+    }
+    for p in products {
+        let mk = |id: String, kind, key: Option<Text>, text: Option<Text>| Passage {
+            id,
+            kind,
+            product: Some(p.id.clone()),
+            cite: format!("product:{}", p.id),
+            key,
+            text,
+        };
+        out.push(mk(
+            format!("product:{}:price", p.id),
+            PassageKind::Price,
+            None,
+            None,
+        ));
+        for (i, f) in p.features.iter().enumerate() {
+            out.push(mk(
+                format!("product:{}:feature:{i}", p.id),
+                PassageKind::Feature,
+                None,
+                Some(f.clone()),
+            ));
+        }
+        for (i, s) in p.specs.iter().enumerate() {
+            out.push(mk(
+                format!("product:{}:spec:{i}", p.id),
+                PassageKind::Spec,
+                Some(s.key.clone()),
+                Some(s.value.clone()),
+            ));
+        }
+        for (kind, name, t) in [
+            (PassageKind::Delivery, "delivery", &p.delivery),
+            (PassageKind::Warranty, "warranty", &p.warranty),
+            (PassageKind::Trial, "trial", &p.trial),
+            (PassageKind::Discount, "discount", &p.discount.note),
+        ] {
+            if let Some(t) = t {
+                out.push(mk(
+                    format!("product:{}:{name}", p.id),
+                    kind,
+                    None,
+                    Some(t.clone()),
+                ));
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -11,8 +11,10 @@
 //! handoff:
 //!   after_fallbacks: 2      # that many fallbacks in a row → go to fallback_node
 //!   fallback_node: handoff_confused
-//!   on_grade: A             # lead reaches this grade → append grade_node's reply and hand off
+//!   on_grade: A             # lead reaches this grade → append grade_node's reply, notify staff
 //!   grade_node: handoff_hot
+//!   wait_minutes: 10        # a requested person has not come after this long → say so once…
+//!   callback_node: ask_callback_time   # …and go here to offer a call-back
 //! stages: [{id: greeting, name: {zh: 问候, en: Greeting}}, …]
 //! interrupts: [{when: {…}, goto: node}]   # checked first, from any node
 //! rules:      [{when: {…}, goto: node}]   # checked after the current node's transitions
@@ -23,6 +25,8 @@
 //!     reprompt: {…}         # optional: re-asks the node's pending question (retries, detours)
 //!     max_retries: 1        # re-prompts before giving up to `fallback`
 //!     detour: false         # true: answer, then return to the pending question of the current node
+//!     kb_answer: true       # a specific KB answer to the customer's question (a passage, a
+//!                           # comparison, a recommendation) replaces this node's generic reply
 //!     otherwise: ask_product   # taken when a placeholder cannot be filled (e.g. no product yet)
 //!     actions: [handoff]    # handoff | close | schedule_follow_up
 //!     handoff_reason: request_human
@@ -44,8 +48,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 use tuoke_core::INTENTS;
 
-use crate::Problem;
-use crate::company::{parse_yaml, problem};
+use crate::error::Problem;
+use crate::schema::{parse_yaml, problem};
 use crate::text::{Text, Variety};
 
 const FILE: &str = "playbook.yaml";
@@ -98,6 +102,10 @@ pub const SLOTS: &[&str] = &[
     "contact",
     "competitor",
     "decision_maker",
+    "category",
+    "room_size",
+    "household",
+    "concerns",
 ];
 
 /// Entity kinds a condition may name (`contact` = phone|email|wechat; `reference` = "另一款",
@@ -311,6 +319,9 @@ pub struct Node {
     pub max_retries: u32,
     #[serde(default)]
     pub detour: bool,
+    /// A specific KB answer replaces this node's reply (see the module docs).
+    #[serde(default)]
+    pub kb_answer: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub otherwise: Option<String>,
     #[serde(default)]
@@ -336,6 +347,12 @@ pub struct HandoffConfig {
     pub on_grade: Option<String>,
     #[serde(default)]
     pub grade_node: Option<String>,
+    /// Minutes a requested handoff may wait for an agent before the bot says nobody came.
+    #[serde(default)]
+    pub wait_minutes: Option<u32>,
+    /// Where the conversation goes when nobody came: a node that asks for a call-back time.
+    #[serde(default)]
+    pub callback_node: Option<String>,
 }
 
 /// A parsed playbook. Use [`Company::from_sources`](crate::Company::from_sources) to load one.
@@ -462,6 +479,9 @@ impl Playbook {
         check_ref("fallback".into(), &self.fallback, problems);
         if let Some(n) = &self.handoff.fallback_node {
             check_ref("handoff.fallback_node".into(), n, problems);
+        }
+        if let Some(n) = &self.handoff.callback_node {
+            check_ref("handoff.callback_node".into(), n, problems);
         }
         if let Some(n) = &self.handoff.grade_node {
             check_ref("handoff.grade_node".into(), n, problems);

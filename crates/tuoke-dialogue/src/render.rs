@@ -4,7 +4,8 @@
 
 use serde_json::Value;
 
-use crate::company::{Company, Price, Product};
+use crate::catalog::{Price, Product};
+use crate::company::Company;
 use crate::kb::DocKind;
 use crate::playbook::placeholders;
 use crate::state::ConversationState;
@@ -22,33 +23,7 @@ pub struct RenderCtx<'a> {
     pub intent: Option<&'a str>,
 }
 
-/// Format a number without a useless fraction: 2999.0 → "2999", 9.5 → "9.5".
-pub fn fmt_num(n: f64) -> String {
-    if !n.is_finite() {
-        return String::new();
-    }
-    if (n.fract()).abs() < 1e-9 {
-        format!("{}", n.round() as i64)
-    } else {
-        let s = format!("{n:.2}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
-
-pub fn fmt_price(amount: f64, currency: &str) -> String {
-    let sym = match currency {
-        "CNY" | "RMB" => "¥",
-        "USD" => "US$",
-        "HKD" => "HK$",
-        "EUR" => "€",
-        _ => "",
-    };
-    if sym.is_empty() {
-        format!("{} {}", currency, fmt_num(amount))
-    } else {
-        format!("{sym}{}", fmt_num(amount))
-    }
-}
+pub use crate::text::{fmt_num, fmt_price};
 
 fn price(p: &Price) -> String {
     fmt_price(p.amount, &p.currency)

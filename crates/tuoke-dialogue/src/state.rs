@@ -126,6 +126,39 @@ pub struct Lead {
     pub evidence: Vec<Evidence>,
 }
 
+/// Where the conversation stands with people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffState {
+    /// The bot talks; nobody was asked for.
+    Bot,
+    /// A person was asked for (staff notified); the bot keeps answering until an agent takes over.
+    Requested,
+    /// An agent holds the conversation; the bot is silent.
+    TakenOver,
+}
+
+/// The reply-variety decision's memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LangState {
+    /// The customer asked for this variety explicitly ("English please", "讲普通话啦").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub explicit: bool,
+    /// A variety other than the current one that the last turns clearly pointed to, and how many
+    /// turns in a row did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<Variety>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pending_turns: u8,
+    /// Set once a customer turn has given any signal at all (the first signal decides at once).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settled: bool,
+}
+
+fn is_zero(n: &u8) -> bool {
+    *n == 0
+}
+
 /// The whole state of one conversation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConversationState {
@@ -138,9 +171,11 @@ pub struct ConversationState {
     /// `budget` ({amount, currency}), `timeline` (RFC 3339), `callback_time` (RFC 3339),
     /// `phone`, `email`, `wechat`, `competitor` (competitor id), `decision_maker` (bool) …
     pub slots: BTreeMap<String, Value>,
+    /// An agent has taken the conversation over: the bot is silent until it is released.
     pub handed_off: bool,
     pub closed: bool,
-    /// Variety of the customer's last turn; replies are written in it.
+    /// The conversation's reply variety: a conversation-level decision with hysteresis
+    /// ([`lang`](crate::lang)); one ambiguous turn never flips it.
     pub variety: Variety,
     /// Number of customer turns so far.
     pub turn: usize,
@@ -149,15 +184,38 @@ pub struct ConversationState {
     pub lead: Lead,
     /// Sentiment polarity of the last customer turns (newest last, at most 10).
     pub sentiment_trend: Vec<f32>,
+    /// Why a person was asked for (set while a handoff is requested or an agent holds the talk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff_reason: Option<String>,
+    /// The agent holding the conversation (set only by a take-over).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+    /// A person was asked for and no agent has taken over yet: the bot keeps answering.
+    /// `handed_off` is the other state: an agent holds the conversation and the bot is silent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_requested_at: Option<DateTime<Utc>>,
+    /// The customer has been told that nobody came within the company's waiting time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub handoff_wait_told: bool,
+    /// Reply-variety bookkeeping (hysteresis; see [`lang`](crate::lang)).
+    #[serde(default)]
+    pub lang: LangState,
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 impl ConversationState {
+    /// Where the conversation stands with people.
+    pub fn handoff_state(&self) -> HandoffState {
+        if self.handed_off {
+            HandoffState::TakenOver
+        } else if self.handoff_requested_at.is_some() {
+            HandoffState::Requested
+        } else {
+            HandoffState::Bot
+        }
+    }
+
     /// The product currently in context.
     pub fn product(&self) -> Option<&str> {
         self.slots.get("product").and_then(Value::as_str)
@@ -216,6 +274,7 @@ pub struct HandoffSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
+    /// A person is asked for: notify staff. The bot keeps answering until an agent takes over.
     Handoff {
         reason: String,
         summary: Box<HandoffSummary>,
@@ -245,7 +304,7 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TurnOutput {
     pub state: ConversationState,
-    /// `None` while the conversation is handed off or closed.
+    /// `None` only while an agent holds the conversation (or for take-over / release calls).
     pub reply: Option<Reply>,
     pub actions: Vec<Action>,
     pub lead: Lead,

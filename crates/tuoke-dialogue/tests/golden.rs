@@ -64,9 +64,25 @@ fn g01_mandarin_price_buy_contact_reaches_a_and_hands_off() {
         75
     );
     assert!(summary.last_turns.iter().any(|t| t.text.contains("我要买")));
-    // Handed off: the bot is silent.
-    assert_eq!(c.turn(say("什么时候联系我？", "ask_delivery")), "");
-    assert!(c.state().handed_off);
+    // Staff are notified, but nobody has taken over: the bot keeps answering.
+    assert_eq!(
+        c.state().handoff_state(),
+        tuoke_dialogue::HandoffState::Requested
+    );
+    assert!(!c.state().handed_off);
+    let r = c.turn(say("多久能发货？", "ask_delivery"));
+    assert!(r.contains("48小时"), "the bot still answers: {r}");
+    let taken = c.engine.take_over(c.state(), "li", c.now);
+    assert!(
+        taken.actions.is_empty(),
+        "already requested: no second notification"
+    );
+    c.out = taken;
+    assert_eq!(
+        c.turn(say("什么时候联系我？", "ask_delivery")),
+        "",
+        "an agent holds it"
+    );
 }
 
 #[test]
@@ -273,14 +289,14 @@ fn g09_busy_with_time_in_one_sentence_english() {
 }
 
 #[test]
-fn g10_complaint_escalates_to_a_human_and_bot_stays_silent_until_release() {
+fn g10_complaint_escalates_and_the_bot_is_silent_only_while_an_agent_holds_it() {
     let mut c = Convo::zh();
     let r = c.turn(say("你们的锁老是没反应", "complaint"));
     assert_eq!(c.node(), "complaint_soothe", "{r}");
     assert!(!c.state().handed_off);
     let r = c.turn(say("太差劲了，气死我了！", "complaint").negative());
     assert_eq!(c.node(), "complaint_escalate");
-    assert!(r.contains("转接专人"), "{r}");
+    assert!(r.contains("专人"), "{r}");
     assert_eq!(c.handoff_reason().as_deref(), Some("complaint"));
     assert_eq!(c.stage(), "handoff");
     let Some(Action::Handoff { summary, .. }) = c
@@ -293,8 +309,10 @@ fn g10_complaint_escalates_to_a_human_and_bot_stays_silent_until_release() {
     };
     assert!(summary.sentiment < 0.0);
     assert!(summary.needs.contains(&"complaint".to_string()));
-    // Silent while handed off; the agent's words are remembered.
-    assert_eq!(c.turn(say("人呢？", "request_human").negative()), "");
+    // Requested, not taken over: the customer is told the truth and nobody is notified twice.
+    let r = c.turn(say("人呢？", "request_human").negative());
+    assert!(r.contains("顾问接入前"), "{r}");
+    assert!(!c.state().handed_off);
     assert!(
         c.out
             .actions
@@ -307,7 +325,14 @@ fn g10_complaint_escalates_to_a_human_and_bot_stays_silent_until_release() {
         .agent_message(c.state(), "您好，我是客服小王，马上为您处理。", c.now);
     assert!(st.history.last().unwrap().text.contains("小王"));
     let taken = c.engine.take_over(&st, "wang", c.now);
-    assert!(taken.actions.is_empty(), "already handed off");
+    assert!(taken.actions.is_empty(), "already requested");
+    c.out = taken.clone();
+    assert_eq!(
+        c.turn(say("快点", "complaint").negative()),
+        "",
+        "silent while an agent holds it"
+    );
+    let taken = c.out.clone();
     let released = c.engine.release(&taken.state, c.now);
     assert!(!released.state.handed_off);
     c.out = released;
@@ -402,7 +427,7 @@ fn g14_request_human_hands_off_with_summary() {
     let mut c = Convo::zh();
     c.turn(say("X2 Pro多少钱", "ask_price").product("X2 Pro", "lock-x2"));
     let r = c.turn(say("我要找真人客服", "request_human"));
-    assert!(r.contains("转接人工"), "{r}");
+    assert!(r.contains("人工顾问"), "{r}");
     assert_eq!(c.handoff_reason().as_deref(), Some("request_human"));
     let Some(Action::Handoff { summary, .. }) = c
         .out
@@ -415,7 +440,13 @@ fn g14_request_human_hands_off_with_summary() {
     assert_eq!(summary.slots.get("product"), Some(&json!("lock-x2")));
     assert!(summary.last_turns.len() >= 4);
     assert_eq!(summary.stage, "handoff");
-    assert_eq!(c.turn(say("在吗", "greeting")), "");
+    assert_ne!(
+        c.turn(say("在吗", "greeting")),
+        "",
+        "requested only: the bot answers"
+    );
+    c.out = c.engine.take_over(c.state(), "wang", c.now);
+    assert_eq!(c.turn(say("在吗", "greeting")), "", "taken over: silent");
 }
 
 #[test]

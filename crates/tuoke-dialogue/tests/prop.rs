@@ -116,6 +116,7 @@ fn analyses() -> impl Strategy<Value = Analysis> {
                 },
                 entities,
                 explanation: vec![],
+                clauses: vec![],
             },
         )
 }

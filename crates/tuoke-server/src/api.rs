@@ -195,6 +195,10 @@ struct StateOut<'a> {
     handoff_reason: Option<&'a String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     agent: Option<&'a String>,
+    /// `bot`, `requested` (a person was asked for; the bot keeps answering) or `taken_over`.
+    handoff: tuoke_dialogue::HandoffState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    handoff_requested_at: Option<DateTime<Utc>>,
     started_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -217,6 +221,9 @@ impl<'a> From<&'a ConversationState> for StateOut<'a> {
             sentiment_trend,
             handoff_reason,
             agent,
+            handoff_requested_at,
+            handoff_wait_told: _,
+            lang: _,
             started_at,
             updated_at,
         } = s;
@@ -234,6 +241,8 @@ impl<'a> From<&'a ConversationState> for StateOut<'a> {
             sentiment_trend,
             handoff_reason: handoff_reason.as_ref(),
             agent: agent.as_ref(),
+            handoff: s.handoff_state(),
+            handoff_requested_at: *handoff_requested_at,
             started_at: *started_at,
             updated_at: *updated_at,
         }
@@ -975,7 +984,7 @@ pub async fn takeover(
         conv.clone(),
         None,
         |_c, state| {
-            let already = state.handed_off;
+            let already = state.handoff_state() != tuoke_dialogue::HandoffState::Bot;
             let out = engine.take_over(state, &agent, Utc::now());
             let summary = out
                 .actions

@@ -30,6 +30,8 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Start the server on embedded defaults with the demo company.
     Demo(cmd::serve::DemoArgs),
+    /// Run conversation stories against a company's playbook and knowledge base.
+    Test(cmd::test::TestArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -47,5 +49,6 @@ fn main() -> anyhow::Result<()> {
         Command::Chat(a) => cmd::chat::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Demo(a) => cmd::serve::demo(a),
+        Command::Test(a) => cmd::test::run(a),
     }
 }

@@ -2,6 +2,8 @@ pub mod analyze;
 pub mod chat;
 pub mod nlu;
 pub mod serve;
+pub mod stories;
+pub mod test;
 
 use std::path::Path;
 

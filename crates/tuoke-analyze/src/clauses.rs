@@ -1,0 +1,331 @@
+//! Clause splitting: one customer turn often holds several questions or statements
+//! ("A7 多少钱？滤芯多久换？", "能开发票吗，另外多久能到", "how much is it and also does it work
+//! with HomeKit"). Splits on sentence punctuation, on connectives ("还有", "另外", "顺便问一下",
+//! "仲有", "and also", "also,", "btw"), and on a comma between two parts that each ask something.
+//! Spans are char offsets into the original text; a clause keeps its own punctuation.
+
+/// Sentence-ending marks that always end a clause.
+const ENDS: &[char] = &['。', '！', '？', '!', '?', '；', ';', '\n', '…'];
+/// Commas: they end a clause only between two questions, or before a connective.
+const COMMAS: &[char] = &['，', ',', '、'];
+
+/// Connectives that start a new clause (lower-case; matched at a clause boundary or after a comma).
+const CONNECTIVES: &[&str] = &[
+    "还有",
+    "還有",
+    "另外",
+    "顺便问",
+    "順便問",
+    "顺便",
+    "順便",
+    "再问",
+    "再問",
+    "仲有",
+    "同埋",
+    "另外想问",
+    "and also",
+    "also,",
+    "also ",
+    "btw",
+    "by the way",
+    "plus,",
+    "besides",
+    "what about",
+    "and what",
+    "and how",
+    "and is",
+    "and does",
+    "and can",
+    "and do",
+];
+
+/// Question words and particles (both scripts; Mandarin, Cantonese, English).
+const QUESTION_CUES: &[&str] = &[
+    "多久",
+    "多长",
+    "多長",
+    "多大",
+    "多重",
+    "多宽",
+    "幾耐",
+    "几耐",
+    "幾大",
+    "吗",
+    "嗎",
+    "么",
+    "麼",
+    "呢",
+    "多少",
+    "几",
+    "幾",
+    "什么",
+    "什麼",
+    "怎么",
+    "怎麼",
+    "怎样",
+    "怎樣",
+    "哪",
+    "谁",
+    "誰",
+    "为什么",
+    "為什麼",
+    "是否",
+    "能否",
+    "可否",
+    "有没有",
+    "有沒有",
+    "能不能",
+    "可不可以",
+    "是不是",
+    "会不会",
+    "會不會",
+    "要不要",
+    "咩",
+    "乜",
+    "點解",
+    "点解",
+    "點樣",
+    "点样",
+    "邊",
+    "边个",
+    "边度",
+    "边款",
+    "边部",
+    "有冇",
+    "係咪",
+    "系咪",
+    "得唔得",
+    "可唔可以",
+    "會唔會",
+    "会唔会",
+    "使唔使",
+    "嘛",
+    "吵不吵",
+    "贵不贵",
+    "貴不貴",
+    "好不好",
+    "行不行",
+    "how",
+    "what",
+    "which",
+    "when",
+    "where",
+    "why",
+    "who",
+    "does",
+    "do you",
+    "can i",
+    "can you",
+    "can it",
+    "is it",
+    "is there",
+    "are there",
+    "will it",
+    "would it",
+    "could",
+    "should",
+];
+
+/// Does this text ask something?
+pub fn is_question(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    if lower.contains('?') || lower.contains('？') {
+        return true;
+    }
+    // "X不X" ("吵不吵", "能不能", "贵唔贵"): a verb or adjective, 不/唔, the same again.
+    let chars: Vec<char> = lower.chars().collect();
+    if chars.windows(3).any(|w| {
+        (w[1] == '不' || w[1] == '唔' || w[1] == '没' || w[1] == '沒')
+            && w[0] == w[2]
+            && !w[0].is_ascii()
+    }) {
+        return true;
+    }
+    QUESTION_CUES.iter().any(|q| {
+        if q.is_ascii() {
+            // English cue words only at a word start.
+            lower
+                .match_indices(q)
+                .any(|(i, _)| i == 0 || !lower[..i].ends_with(|c: char| c.is_ascii_alphanumeric()))
+        } else {
+            lower.contains(q)
+        }
+    })
+}
+
+/// Clause spans `(start, end)` in chars, covering the text in order (whitespace-only parts are
+/// dropped). A text with no boundary is one clause.
+pub fn split(text: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<char> = text.chars().collect();
+    let lower: Vec<char> = text.to_lowercase().chars().collect();
+    // `to_lowercase` can change the char count for a few letters; then only punctuation splits.
+    let same_len = lower.len() == chars.len();
+    let mut cuts: Vec<usize> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if ENDS.contains(&c) {
+            // Keep runs of marks ("？？", "!?") with the clause they end.
+            let mut j = i + 1;
+            while j < chars.len() && (ENDS.contains(&chars[j]) || chars[j] == ' ') {
+                j += 1;
+            }
+            cuts.push(j);
+            i = j;
+            continue;
+        }
+        if same_len && i > 0 && connective_at(&lower, i) {
+            // Cut before the connective, and read past it ("and also" is one connective).
+            cuts.push(i);
+            let rest: String = lower[i..lower.len().min(i + 16)].iter().collect();
+            let len = CONNECTIVES
+                .iter()
+                .filter(|c| rest.starts_with(*c))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(1);
+            i += len.max(1);
+            continue;
+        }
+        i += 1;
+    }
+    cuts.push(chars.len());
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for &cut in &cuts {
+        if cut > start {
+            spans.push((start, cut));
+            start = cut;
+        }
+    }
+    // Commas between two question parts.
+    let mut out = Vec::new();
+    for (s, e) in spans {
+        out.extend(split_commas(&chars, s, e));
+    }
+    out.retain(|&(s, e)| chars[s..e].iter().any(|c| c.is_alphanumeric()));
+    if out.is_empty() && !chars.is_empty() {
+        out.push((0, chars.len()));
+    }
+    merge_fragments(&chars, out)
+}
+
+fn connective_at(lower: &[char], i: usize) -> bool {
+    let prev = lower[i - 1];
+    let at_boundary = COMMAS.contains(&prev) || prev == ' ' || ENDS.contains(&prev);
+    if !at_boundary {
+        return false;
+    }
+    let rest: String = lower[i..lower.len().min(i + 16)].iter().collect();
+    CONNECTIVES.iter().any(|c| rest.starts_with(c))
+}
+
+/// Split `s..e` at commas when the parts on both sides ask something.
+fn split_commas(chars: &[char], s: usize, e: usize) -> Vec<(usize, usize)> {
+    let mut parts = Vec::new();
+    let mut start = s;
+    for i in s..e {
+        if COMMAS.contains(&chars[i]) {
+            parts.push((start, i + 1));
+            start = i + 1;
+        }
+    }
+    parts.push((start, e));
+    if parts.len() == 1 {
+        return parts;
+    }
+    let text = |(a, b): (usize, usize)| chars[a..b].iter().collect::<String>();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for p in parts {
+        match out.last_mut() {
+            Some(last) if !(is_question(&text(*last)) && is_question(&text(p))) => last.1 = p.1,
+            _ => out.push(p),
+        }
+    }
+    out
+}
+
+/// A clause of one or two letters ("嗯，", "ok.") joins the next one (or the previous one at the end).
+fn merge_fragments(chars: &[char], spans: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let weight =
+        |(a, b): (usize, usize)| chars[a..b].iter().filter(|c| c.is_alphanumeric()).count();
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    let mut pending: Option<usize> = None;
+    for sp in spans {
+        let sp = match pending.take() {
+            Some(s) => (s, sp.1),
+            None => sp,
+        };
+        if weight(sp) <= 2 {
+            pending = Some(sp.0);
+            continue;
+        }
+        out.push(sp);
+    }
+    if let Some(s) = pending {
+        match out.last_mut() {
+            Some(last) => last.1 = chars.len().max(last.1),
+            None => out.push((s, chars.len())),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(text: &str) -> Vec<String> {
+        let chars: Vec<char> = text.chars().collect();
+        split(text)
+            .into_iter()
+            .map(|(s, e)| chars[s..e].iter().collect::<String>().trim().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn splits_questions_and_connectives() {
+        assert_eq!(
+            parts("A7 多少钱？滤芯多久换？"),
+            vec!["A7 多少钱？", "滤芯多久换？"]
+        );
+        assert_eq!(
+            parts("A7多少钱，滤芯多久换"),
+            vec!["A7多少钱，", "滤芯多久换"]
+        );
+        assert_eq!(
+            parts("能开发票吗，另外多久能到"),
+            vec!["能开发票吗，", "另外多久能到"]
+        );
+        assert_eq!(
+            parts("how much is the A7 and also does it work with HomeKit"),
+            vec!["how much is the A7", "and also does it work with HomeKit"]
+        );
+        assert_eq!(
+            parts("呢部幾多錢？仲有保養幾耐"),
+            vec!["呢部幾多錢？", "仲有保養幾耐"]
+        );
+    }
+
+    #[test]
+    fn keeps_statements_with_commas_together() {
+        assert_eq!(
+            parts("想买个净化器，卧室 15 平，预算一千多"),
+            vec!["想买个净化器，卧室 15 平，预算一千多"]
+        );
+        assert_eq!(parts("好的，谢谢"), vec!["好的，谢谢"]);
+        assert_eq!(parts("嗯。A7 多少钱"), vec!["嗯。A7 多少钱"]);
+        assert_eq!(parts(""), Vec::<String>::new());
+        assert_eq!(parts("？？"), vec!["？？"]);
+    }
+
+    #[test]
+    fn question_detection() {
+        assert!(is_question("晚上开着吵不吵"));
+        assert!(is_question("有冇得平啲"));
+        assert!(is_question("does it work with HomeKit"));
+        assert!(!is_question("在开会，晚点打给我"));
+        assert!(!is_question("我要买两台"));
+        assert!(!is_question("I want to buy it"));
+    }
+}

@@ -1,0 +1,444 @@
+//! Steps 3, 5 and 6 of a turn: grading, the composed reply, and the actions.
+//!
+//! The reply is composed from parts, in the customer's order: a recommendation when the turn gave
+//! needs and no product is chosen yet; one answer per question clause ([`answer`]); the playbook
+//! node's reply, unless a specific answer replaced a generic node (`kb_answer: true`). A question
+//! nothing specific answers gets the honest "our information doesn't cover that" with an offer of a
+//! person, never a guess.
+
+use serde_json::Value;
+
+use super::understand::{ASK_INTENTS, Understood};
+use super::{Engine, TurnCtx};
+use crate::answer::{self, Answer, Ask};
+use crate::phrases;
+use crate::playbook::CondInput;
+use crate::recommend;
+use crate::state::{Action, Evidence, Grade, Reply, TurnOutput};
+
+/// Clause intents the playbook answers better than a passage (escalating discounts, competitor
+/// talk, contact, people).
+const NODE_ONLY: &[&str] = &[
+    "ask_discount",
+    "request_human",
+    "provide_contact",
+    "complaint",
+    "goodbye",
+    "greeting",
+    "busy_later",
+    "not_interested",
+];
+
+/// Nodes whose reply says "I did not understand" or "I can't help with that".
+fn is_generic(node: &str, fallback: &str) -> bool {
+    node == fallback || node == "faq_unknown" || node == "off_topic"
+}
+
+impl Engine {
+    /// Step 3: fire the grading signals of every clause's intent (each signal once per turn).
+    pub fn grade(&self, t: &mut TurnCtx<'_>, u: &Understood) {
+        let company = &*self.company;
+        let stage = t.st.stage.clone();
+        let mut fired: Vec<(String, i32, String)> = Vec::new();
+        let intents: Vec<Option<&str>> = if u.intents.is_empty() {
+            vec![None]
+        } else {
+            u.intents.iter().map(|s| Some(s.as_str())).collect()
+        };
+        for intent in intents {
+            let input = CondInput {
+                intent,
+                entities: &u.facts.entities,
+                slots: &t.st.slots,
+                filled: &filled(u),
+                sentiment: u.sentiment,
+                stage: &stage,
+            };
+            for s in company.grading.fired(&input, &t.st.counters.signals) {
+                if fired.iter().any(|(id, _, _)| *id == s.id) {
+                    continue;
+                }
+                let mut detail = s
+                    .detail
+                    .as_ref()
+                    .map(|d| d.en.clone())
+                    .unwrap_or_else(|| s.id.clone());
+                if let Some(i) = intent
+                    && s.when.intent.is_some()
+                {
+                    detail.push_str(&format!(" (intent {i})"));
+                }
+                fired.push((s.id.clone(), s.points, detail));
+            }
+        }
+        for (id, points, detail) in fired {
+            *t.st.counters.signals.entry(id.clone()).or_default() += 1;
+            t.st.lead.evidence.push(Evidence {
+                turn: t.st.turn,
+                signal: id,
+                points,
+                detail,
+            });
+        }
+        t.st.lead.score = company.grading.score(&t.st.lead.evidence);
+        t.st.lead.grade = company.grading.grade(t.st.lead.score);
+        if t.st.lead.grade != t.from_grade {
+            t.actions.push(Action::LeadGradeChanged {
+                from: Some(t.from_grade),
+                to: t.st.lead.grade,
+                score: t.st.lead.score,
+            });
+        }
+    }
+
+    /// A recommendation (or the one most useful question) when the turn gave needs or asked what
+    /// to choose and no product is chosen yet.
+    fn recommendation(&self, t: &TurnCtx<'_>, u: &Understood) -> Option<Answer> {
+        let company = &*self.company;
+        let v = t.st.variety;
+        let asked = u.needs.asks_recommendation;
+        let gave = !u.needs_filled.is_empty();
+        let busy = u.sentiment == "negative"
+            || u.intent.as_deref().is_some_and(|i| {
+                matches!(
+                    i,
+                    "complaint"
+                        | "request_human"
+                        | "not_interested"
+                        | "goodbye"
+                        | "busy_later"
+                        | "provide_contact"
+                )
+            });
+        if busy {
+            return None;
+        }
+        if !(asked || gave)
+            || (t.st.product().is_some() && !asked && u.facts.entities.contains("product"))
+        {
+            return None;
+        }
+        if u.product_before.is_some() && !asked && u.needs.category.is_none() {
+            // Needs about the product already in context ("A7 适合15平吗") are questions for retrieval.
+            return None;
+        }
+        let cands = recommend::candidates(company, &t.st.slots);
+        let only_category = t.st.slots.get("budget").is_none()
+            && t.st.slots.get("room_size").is_none()
+            && t.st.slots.get("household").is_none()
+            && t.st.slots.get("concerns").is_none();
+        let question = recommend::next_question(company, &t.st.slots, &cands, v);
+        let mut text;
+        let mut citations = Vec::new();
+        if t.st.slots.get("category").is_none() && t.st.product().is_none() {
+            // Without a category nothing sensible can be ranked: ask for it.
+            text = question?;
+        } else if only_category && cands.len() > 1 && !asked {
+            // A category word: the products in it with prices, then the most useful question.
+            let list: Vec<String> = cands
+                .iter()
+                .map(|p| {
+                    citations.push(format!("product:{}", p.id));
+                    format!(
+                        "{}{}",
+                        p.name.get(v),
+                        if v.is_chinese() {
+                            format!(
+                                "（{}）",
+                                crate::text::fmt_price(p.price.amount, &p.price.currency)
+                            )
+                        } else {
+                            format!(
+                                " ({})",
+                                crate::text::fmt_price(p.price.amount, &p.price.currency)
+                            )
+                        }
+                    )
+                })
+                .collect();
+            let cat =
+                t.st.slots
+                    .get("category")
+                    .and_then(Value::as_str)
+                    .and_then(|c| company.category(c))
+                    .map(|c| c.name.get(v).to_string())
+                    .unwrap_or_default();
+            text = match v {
+                crate::text::Variety::En => format!("Our {cat} range: {}.", list.join(", ")),
+                crate::text::Variety::Yue => format!("我哋嘅{cat}有：{}。", list.join("、")),
+                crate::text::Variety::Cmn => format!("我们的{cat}有：{}。", list.join("、")),
+            };
+            if let Some(q) = question {
+                text.push_str(phrases::sep(v));
+                text.push_str(&q);
+            }
+        } else {
+            let fits = recommend::rank(company, &t.st.slots, &cands);
+            let (body, c) = recommend::render_recommendation(company, &fits, v)?;
+            text = body;
+            citations = c;
+            if let Some(q) = question.filter(|_| fits.len() > 1) {
+                text.push_str(phrases::sep(v));
+                text.push_str(&q);
+            }
+        }
+        Some(Answer {
+            kind: answer::AnswerKind::Compare,
+            text,
+            citations,
+            passage: None,
+        })
+    }
+
+    /// Step 5: the reply, and the node whose actions apply (if any).
+    pub fn respond(
+        &self,
+        t: &mut TurnCtx<'_>,
+        u: &Understood,
+    ) -> (Option<Reply>, Option<NodeActs>) {
+        let company = &*self.company;
+        let pb = &company.playbook;
+        let v = t.st.variety;
+        let mut parts: Vec<Answer> = Vec::new();
+        let rec = self.recommendation(t, u);
+        let had_rec = rec.is_some();
+        parts.extend(rec);
+        let mut open_question = false;
+        for c in &u.clauses {
+            let intent = c.intent.as_deref();
+            if intent.is_some_and(|i| NODE_ONLY.contains(&i)) {
+                continue;
+            }
+            if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
+                continue;
+            }
+            let asks = c.question || intent.is_some_and(|i| ASK_INTENTS.contains(&i));
+            if !asks {
+                continue;
+            }
+            match answer::answer(
+                company,
+                &t.st,
+                Ask {
+                    text: &c.text,
+                    intent,
+                },
+                v,
+            ) {
+                Some(a) if !parts.iter().any(|p| p.text == a.text) => parts.push(a),
+                Some(_) => {}
+                None => open_question = true,
+            }
+        }
+
+        // The playbook.
+        let filled = filled(u);
+        let stage_now = t.st.stage.clone();
+        let input = CondInput {
+            intent: u.intent.as_deref(),
+            entities: &u.facts.entities,
+            slots: &t.st.slots,
+            filled: &filled,
+            sentiment: u.sentiment,
+            stage: &stage_now,
+        };
+        let target = self.target(&t.st, &input);
+        let requested = t.st.handoff_requested_at.is_some();
+        let text = t.analysis.text.clone();
+        let out = self.run_node(&mut t.st, target, &text, u.intent.as_deref());
+        let node = out.reply.as_ref().and_then(|r| pb.node(&r.node)).cloned();
+        let node_id = node.as_ref().map(|n| n.id.clone()).unwrap_or_default();
+        let replaceable = node.as_ref().is_some_and(|n| n.kb_answer)
+            || out.fallback
+            || (had_rec && node_id == "ask_contact" && u.product_before.is_none())
+            || (parts.iter().any(|p| p.kind == answer::AnswerKind::Compare)
+                && node.as_ref().is_some_and(|n| n.stage == "competitor")
+                && !u.facts.filled.contains("competitor"));
+        let mut node_reply = out.reply.clone();
+        // A price part the node's own reply already states (the playbook's wording, with its
+        // call to action) is dropped in favour of the node.
+        if let Some(n) = &node_reply
+            && !out.fallback
+        {
+            parts.retain(|p| {
+                !(p.kind == answer::AnswerKind::Price
+                    && p.citations.iter().all(|c| n.citations.contains(c)))
+            });
+        }
+        if !parts.is_empty() && replaceable {
+            node_reply = None;
+        } else if parts.is_empty()
+            && (open_question || out.fallback)
+            && is_generic(&node_id, &pb.fallback)
+            && (open_question || u.clauses.iter().any(|c| c.question))
+            && (requested || self.about_us(t, u))
+        {
+            // A question about what we sell that the KB does not answer: say so, offer a person.
+            let phone = company.info.contact.phone.clone();
+            node_reply = Some(Reply {
+                text: phrases::DONT_KNOW.get(v).replace("{phone}", &phone),
+                citations: vec!["company".into()],
+                node: node_id.clone(),
+            });
+        }
+        // A request already waits: repeating it, or a turn the bot cannot place, gets the truth.
+        if requested
+            && !t.st.handed_off
+            && (out.actions.iter().any(|a| a == "handoff") || out.fallback)
+            && parts.is_empty()
+        {
+            node_reply = Some(Reply {
+                text: phrases::HANDOFF_WAITING.get(v).to_string(),
+                citations: Vec::new(),
+                node: node_id.clone(),
+            });
+        }
+
+        let node_first = out.actions.iter().any(|a| a == "handoff" || a == "close");
+        let mut texts: Vec<String> = Vec::new();
+        let mut citations: Vec<String> = Vec::new();
+        if node_first && let Some(r) = &node_reply {
+            texts.push(r.text.clone());
+            citations.extend(r.citations.clone());
+        }
+        for p in &parts {
+            texts.push(p.text.clone());
+            citations.extend(p.citations.clone());
+        }
+        if !node_first && let Some(r) = &node_reply {
+            texts.push(r.text.clone());
+            citations.extend(r.citations.clone());
+        }
+        if let Some((q, c)) = &out.reprompt {
+            texts.push(q.clone());
+            citations.extend(c.clone());
+        }
+        if let Some(n) = self.waiting_notice(&mut t.st, t.now) {
+            texts.push(n);
+        }
+        let node_acts = NodeActs {
+            actions: out.actions.clone(),
+            handoff_reason: out.handoff_reason.clone(),
+        };
+        if texts.is_empty() {
+            return (None, Some(node_acts));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        citations.retain(|c| seen.insert(c.clone()));
+        let reply = Reply {
+            text: texts.join(phrases::sep(v)),
+            citations,
+            node: if node_id.is_empty() {
+                t.st.node.clone()
+            } else {
+                node_id
+            },
+        };
+        (Some(reply), Some(node_acts))
+    }
+
+    /// The turn is about what we sell: it names a product, a category or one of our topics, or
+    /// a product is in context.
+    fn about_us(&self, t: &TurnCtx<'_>, u: &Understood) -> bool {
+        u.facts.entities.contains("product")
+            || u.needs.category.is_some()
+            || t.st.product().is_some()
+            || u.intent
+                .as_deref()
+                .is_some_and(|i| ASK_INTENTS.contains(&i))
+    }
+
+    /// Step 6: the node's actions, the hot-lead notification, stage changes; the reply recorded.
+    pub fn act(
+        &self,
+        mut t: TurnCtx<'_>,
+        u: &Understood,
+        mut reply: Option<Reply>,
+        node: Option<NodeActs>,
+    ) -> TurnOutput {
+        let pb = &self.company.playbook;
+        let node = node.unwrap_or_default();
+        for a in &node.actions {
+            match a.as_str() {
+                "handoff" => {
+                    let reason = node
+                        .handoff_reason
+                        .clone()
+                        .unwrap_or_else(|| t.st.node.clone());
+                    self.request_handoff(&mut t.st, &reason, t.now, &mut t.actions);
+                }
+                "close" => {
+                    t.st.closed = true;
+                    t.actions.push(Action::Close {
+                        reason: reply.as_ref().map(|r| r.node.clone()).unwrap_or_default(),
+                    });
+                }
+                "schedule_follow_up" => {
+                    if let Some(at) =
+                        t.st.slots
+                            .get("callback_time")
+                            .and_then(Value::as_str)
+                            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                    {
+                        t.actions.push(Action::ScheduleFollowUp {
+                            at: at.with_timezone(&chrono::Utc),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        // The hot grade notifies staff; the bot keeps answering.
+        if !t.st.closed
+            && let (Some(g), Some(gn)) = (
+                pb.handoff.on_grade.as_deref().and_then(Grade::parse),
+                pb.handoff.grade_node.clone(),
+            )
+            && t.st.lead.grade <= g
+            && t.from_grade > g
+            && t.st.handoff_requested_at.is_none()
+        {
+            let text = t.analysis.text.clone();
+            if let Some(extra) = self.say(&mut t.st, &gn, &text, u.intent.as_deref()) {
+                match reply.as_mut() {
+                    Some(r) => {
+                        r.text = format!("{}{}{}", r.text, phrases::sep(t.st.variety), extra.text);
+                        r.citations.extend(extra.citations);
+                    }
+                    None => reply = Some(extra),
+                }
+            }
+            let reason = format!("grade_{}", g.as_str());
+            self.request_handoff(&mut t.st, &reason, t.now, &mut t.actions);
+        }
+        if t.st.stage != t.from_stage {
+            t.actions.insert(
+                0,
+                Action::StageChanged {
+                    from: t.from_stage.clone(),
+                    to: t.st.stage.clone(),
+                },
+            );
+        }
+        if let Some(r) = &reply {
+            self.remember_reply(&mut t.st, r, t.now);
+        }
+        self.output(t.st, reply, t.actions)
+    }
+}
+
+/// The node's side effects for [`Engine::act`].
+#[derive(Debug, Default, Clone)]
+pub struct NodeActs {
+    pub actions: Vec<String>,
+    pub handoff_reason: Option<String>,
+}
+
+fn filled(u: &Understood) -> std::collections::BTreeSet<String> {
+    u.facts
+        .filled
+        .iter()
+        .chain(u.needs_filled.iter())
+        .cloned()
+        .collect()
+}

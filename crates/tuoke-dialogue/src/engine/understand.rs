@@ -1,0 +1,335 @@
+//! Step 2 of a turn: what the customer said. The intent of each clause (below `min_confidence`
+//! unknown), with the false triggers removed — a time word inside a question is no deferral
+//! ("晚上开着吵不吵"), a hedge is no refusal or complaint ("不是很贵", "也不是不想买", "not too
+//! expensive") — the slots and products in context, the customer's needs, and the history record.
+
+use tuoke_core::{Analysis, SentimentLabel};
+
+use super::policy::push_history;
+use super::{Engine, TurnCtx};
+use crate::context::{self, TurnFacts};
+use crate::needs::{self, Needs};
+use crate::state::{Action, Role, TurnAnalysis, TurnRecord};
+
+/// Intents whose question a bare "那X2呢" / "另一款呢" repeats about another product.
+const CARRY_INTENTS: &[&str] = &[
+    "ask_price",
+    "ask_feature",
+    "ask_delivery",
+    "ask_after_sales",
+    "ask_trial",
+    "ask_discount",
+    "ask_payment",
+];
+
+/// Intents that are questions the knowledge base may answer.
+pub(crate) const ASK_INTENTS: &[&str] = &[
+    "ask_price",
+    "ask_feature",
+    "ask_delivery",
+    "ask_after_sales",
+    "ask_trial",
+    "ask_payment",
+];
+
+/// Intents that do something in the conversation (the playbook acts on them even when another
+/// clause of the turn asks a question).
+const ACT_INTENTS: &[&str] = &[
+    "request_human",
+    "complaint",
+    "goodbye",
+    "purchase_intent",
+    "provide_contact",
+    "busy_later",
+    "not_interested",
+    "hesitate",
+    "ask_discount",
+    "compare_competitor",
+];
+
+/// Words of a real deferral ("在开会，晚点打给我", "call me tomorrow", "遲啲打俾我").
+const DEFERRAL: &[&str] = &[
+    "忙",
+    "开会",
+    "開會",
+    "晚点",
+    "晚點",
+    "稍后",
+    "稍後",
+    "回头",
+    "回頭",
+    "改天",
+    "等下",
+    "等一下",
+    "待会",
+    "待會",
+    "一会",
+    "一會",
+    "再联系",
+    "再聯系",
+    "再聯絡",
+    "打给我",
+    "打給我",
+    "打电话",
+    "打電話",
+    "回电",
+    "回電",
+    "联系我",
+    "聯系我",
+    "聯絡我",
+    "call me",
+    "call back",
+    "later",
+    "busy",
+    "meeting",
+    "tomorrow",
+    "遲啲",
+    "迟啲",
+    "晏啲",
+    "一陣",
+    "一阵",
+    "打俾我",
+    "打畀我",
+    "覆我",
+    "唔得閒",
+    "唔得闲",
+    "没空",
+    "沒空",
+    "有空再",
+    "下次再",
+    "再倾",
+    "再傾",
+    "再聊",
+    "not now",
+    "another time",
+    "get back to",
+];
+
+/// Hedges that keep a negation from being a refusal or a complaint.
+const HEDGES: &[&str] = &[
+    "不是很贵",
+    "不是很貴",
+    "不算贵",
+    "不算貴",
+    "不太贵",
+    "不太貴",
+    "也不是不想",
+    "不是不想",
+    "也不是不买",
+    "唔係好貴",
+    "唔係唔想",
+    "唔算貴",
+    "not too expensive",
+    "not that expensive",
+    "not expensive",
+    "not saying no",
+    "not that i don't",
+    "isn't too bad",
+    "not bad",
+    "不错",
+    "不錯",
+    "唔錯",
+    "挺好",
+    "还行",
+    "還行",
+    "不贵",
+    "不貴",
+];
+
+/// A clause as the engine reads it.
+#[derive(Debug, Clone)]
+pub struct ClauseView {
+    pub text: String,
+    pub intent: Option<String>,
+    pub question: bool,
+}
+
+/// What the engine understood of a turn.
+#[derive(Debug)]
+pub struct Understood {
+    /// The intent the playbook acts on.
+    pub intent: Option<String>,
+    /// Every clause's intent (for grading).
+    pub intents: Vec<String>,
+    pub clauses: Vec<ClauseView>,
+    pub facts: TurnFacts,
+    pub needs: Needs,
+    /// Need slots this turn changed.
+    pub needs_filled: Vec<String>,
+    pub sentiment: &'static str,
+    /// The product in context before the turn.
+    pub product_before: Option<String>,
+}
+
+fn has(hay: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| hay.contains(w))
+}
+
+fn sentiment_str(s: SentimentLabel) -> &'static str {
+    match s {
+        SentimentLabel::Positive => "positive",
+        SentimentLabel::Neutral => "neutral",
+        SentimentLabel::Negative => "negative",
+    }
+}
+
+impl Engine {
+    /// The confident, known intent of a text, with false triggers removed.
+    fn clause_intent(
+        &self,
+        label: &str,
+        confidence: f32,
+        text: &str,
+        question: bool,
+    ) -> Option<String> {
+        let pb = &self.company.playbook;
+        let lower = text.to_lowercase();
+        let label = Some(label)
+            .filter(|_| confidence.is_finite() && confidence >= pb.min_confidence)
+            .filter(|l| tuoke_core::INTENTS.contains(l))?;
+        let hedged = has(&lower, HEDGES);
+        match label {
+            // A deferral needs deferral words; a time word in a question is not one.
+            "busy_later" if !has(&lower, DEFERRAL) || (question && !lower.contains("打")) => None,
+            "not_interested" | "complaint" | "deny" if hedged => None,
+            l => Some(l.to_string()),
+        }
+    }
+
+    /// Step 2.
+    pub fn understand(&self, t: &mut TurnCtx<'_>) -> Understood {
+        let a: &Analysis = t.analysis;
+        let company = &*self.company;
+        let product_before = t.st.product().map(str::to_string);
+        let mut clauses: Vec<ClauseView> = a
+            .clauses
+            .iter()
+            .map(|c| ClauseView {
+                intent: self.clause_intent(
+                    &c.intent.label,
+                    c.intent.confidence,
+                    &c.text,
+                    c.question,
+                ),
+                question: c.question,
+                text: c.text.clone(),
+            })
+            .collect();
+        let turn_q =
+            clauses.iter().any(|c| c.question) || a.text.contains('?') || a.text.contains('？');
+        let mut intent = self.clause_intent(&a.intent.label, a.intent.confidence, &a.text, turn_q);
+        if clauses.is_empty() {
+            clauses.push(ClauseView {
+                text: a.text.clone(),
+                intent: intent.clone(),
+                question: turn_q || intent.as_deref().is_some_and(|i| ASK_INTENTS.contains(&i)),
+            });
+        }
+        // A turn of several clauses acts on its first act intent; otherwise the turn's intent.
+        if clauses.len() > 1
+            && let Some(act) = clauses
+                .iter()
+                .filter_map(|c| c.intent.as_deref())
+                .find(|i| ACT_INTENTS.contains(i))
+        {
+            intent = Some(act.to_string());
+        }
+
+        let needs = needs::extract(company, a);
+        let facts = context::apply(company, &mut t.st, a, intent.as_deref());
+        let needs_filled = needs::apply(&needs, &mut t.st.slots);
+        // Needs read as something else ("15平米的房间" is no competitor comparison).
+        if !needs.is_empty()
+            && (matches!(intent.as_deref(), Some("deny" | "affirm" | "out_of_scope"))
+                || (intent.as_deref() == Some("compare_competitor")
+                    && !facts.entities.contains("competitor")))
+        {
+            intent = None;
+        }
+        let prev_intent = t.st.history.iter().rev().find_map(|r| {
+            r.analysis
+                .as_ref()
+                .filter(|_| r.role == Role::Customer)
+                .map(|a| a.intent.clone())
+        });
+        if facts.entities.contains("product")
+            && (matches!(intent.as_deref(), None | Some("out_of_scope") | Some("affirm"))
+                // "那X10呢" is sometimes read as provide_contact; without a contact it is a follow-up.
+                || (intent.as_deref() == Some("provide_contact") && !facts.entities.contains("contact")))
+            && needs.is_empty()
+            && let Some(p) = prev_intent.filter(|p| CARRY_INTENTS.contains(&p.as_str()))
+        {
+            intent = Some(p);
+            if let [only] = clauses.as_mut_slice() {
+                only.intent = intent.clone();
+                only.question = true;
+            }
+        }
+        let hedged = has(&a.text.to_lowercase(), HEDGES);
+        let mut sentiment = sentiment_str(a.sentiment.label);
+        let mut score = if a.sentiment.score.is_finite() {
+            a.sentiment.score.clamp(-1.0, 1.0)
+        } else {
+            0.0
+        };
+        if hedged && sentiment == "negative" {
+            sentiment = "neutral";
+            score = score.max(0.0);
+        }
+        t.st.sentiment_trend.push(score);
+        if t.st.sentiment_trend.len() > 10 {
+            t.st.sentiment_trend.remove(0);
+        }
+        let mut intents: Vec<String> = clauses.iter().filter_map(|c| c.intent.clone()).collect();
+        if let Some(i) = &intent
+            && !intents.contains(i)
+        {
+            intents.push(i.clone());
+        }
+        let variety = t.st.variety;
+        push_history(
+            TurnRecord {
+                turn: t.st.turn,
+                role: Role::Customer,
+                text: a.text.clone(),
+                analysis: Some(TurnAnalysis {
+                    intent: intent.clone().unwrap_or_else(|| "unknown".into()),
+                    confidence: if a.intent.confidence.is_finite() {
+                        a.intent.confidence
+                    } else {
+                        0.0
+                    },
+                    sentiment: a.sentiment.label,
+                    sentiment_score: score,
+                    variety,
+                    entities: a
+                        .entities
+                        .iter()
+                        .map(|e| (e.kind, e.text.clone()))
+                        .collect(),
+                }),
+                node: None,
+                at: t.now,
+            },
+            &mut t.st,
+        );
+        for name in facts.filled.iter().chain(needs_filled.iter()) {
+            if let Some(v) = t.st.slots.get(name) {
+                t.actions.push(Action::SlotFilled {
+                    name: name.clone(),
+                    value: v.clone(),
+                });
+            }
+        }
+        Understood {
+            intent,
+            intents,
+            clauses,
+            facts,
+            needs,
+            needs_filled,
+            sentiment,
+            product_before,
+        }
+    }
+}

@@ -1,0 +1,524 @@
+//! Needs discovery: what one customer turn says about what they need — product category, budget
+//! (a value or a range: "两千左右", "3k 以内", "一千多", "under 2,000"), room size (㎡ / 平 /
+//! sq ft), household (pets, children, elderly) and concerns (noise, formaldehyde, installation,
+//! smart-home ecosystem, allergies). Pure text rules over the customer's words and the analyzer's
+//! money entities; the results go into slots (`category`, `budget`, `room_size`, `household`,
+//! `concerns`) that [`recommend`](crate::recommend) ranks products by.
+
+use serde_json::{Value, json};
+use tuoke_core::{Analysis, EntityType};
+
+use crate::company::Company;
+
+/// What one turn said about the customer's needs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Needs {
+    /// Category id (`categories[].id` of `products.yaml`).
+    pub category: Option<String>,
+    /// `{amount, currency, min?, max?}`.
+    pub budget: Option<Value>,
+    /// Room size in m².
+    pub room_sqm: Option<f64>,
+    /// `pets`, `children`, `elderly`.
+    pub household: Vec<&'static str>,
+    /// `noise`, `formaldehyde`, `installation`, `smart_home`, `allergy`, and ecosystems
+    /// `homekit`, `mi_home`, `google_home`, `matter`.
+    pub concerns: Vec<&'static str>,
+    /// The customer asks what to choose ("推荐一下", "哪款适合", "which one should I get").
+    pub asks_recommendation: bool,
+}
+
+impl Needs {
+    pub fn is_empty(&self) -> bool {
+        self.category.is_none()
+            && self.budget.is_none()
+            && self.room_sqm.is_none()
+            && self.household.is_empty()
+            && self.concerns.is_empty()
+    }
+}
+
+const HOUSEHOLD: &[(&str, &[&str])] = &[
+    (
+        "pets",
+        &[
+            "宠物",
+            "寵物",
+            "猫",
+            "貓",
+            "狗",
+            "毛孩",
+            "掉毛",
+            "养了只",
+            "pet",
+            "pets",
+            "cat",
+            "cats",
+            "dog",
+            "dogs",
+            "fur",
+        ],
+    ),
+    (
+        "children",
+        &[
+            "孩子", "小孩", "宝宝", "寶寶", "婴儿", "嬰兒", "儿童", "兒童", "细路", "細路", "bb",
+            "baby", "kids", "children", "child", "toddler", "newborn",
+        ],
+    ),
+    (
+        "elderly",
+        &[
+            "老人",
+            "父母",
+            "爸妈",
+            "爸媽",
+            "长辈",
+            "長輩",
+            "老人家",
+            "公公婆婆",
+            "elderly",
+            "parents",
+            "grandparents",
+            "grandma",
+            "grandpa",
+        ],
+    ),
+];
+
+const CONCERNS: &[(&str, &[&str])] = &[
+    (
+        "noise",
+        &[
+            "噪音",
+            "吵",
+            "安静",
+            "安靜",
+            "静音",
+            "靜音",
+            "声音大",
+            "聲音大",
+            "嘈",
+            "睡觉",
+            "睡覺",
+            "瞓覺",
+            "quiet",
+            "noise",
+            "noisy",
+            "loud",
+            "silent",
+        ],
+    ),
+    (
+        "formaldehyde",
+        &[
+            "甲醛",
+            "装修",
+            "裝修",
+            "新房",
+            "formaldehyde",
+            "renovat",
+            "new flat",
+            "new apartment",
+        ],
+    ),
+    (
+        "installation",
+        &["安装", "安裝", "装机", "師傅", "师傅", "install"],
+    ),
+    (
+        "allergy",
+        &[
+            "过敏", "過敏", "鼻炎", "花粉", "哮喘", "allerg", "pollen", "asthma",
+        ],
+    ),
+    (
+        "homekit",
+        &[
+            "homekit",
+            "apple 家庭",
+            "apple家庭",
+            "apple home",
+            "苹果家庭",
+            "蘋果家庭",
+            "siri",
+        ],
+    ),
+    (
+        "mi_home",
+        &[
+            "米家",
+            "小米生态",
+            "小米生態",
+            "mi home",
+            "xiaomi home",
+            "mijia",
+        ],
+    ),
+    ("google_home", &["google home", "谷歌", "google assistant"]),
+    ("matter", &["matter"]),
+    (
+        "smart_home",
+        &[
+            "智能家居",
+            "全屋智能",
+            "联动",
+            "聯動",
+            "smart home",
+            "home automation",
+        ],
+    ),
+];
+
+const RECOMMEND: &[&str] = &[
+    "推荐",
+    "推薦",
+    "哪款好",
+    "哪个好",
+    "哪個好",
+    "哪款适合",
+    "哪款合适",
+    "哪个适合",
+    "买哪个",
+    "买哪款",
+    "选哪个",
+    "选哪款",
+    "选哪",
+    "邊款好",
+    "边款好",
+    "邊部好",
+    "边部好",
+    "邊款啱",
+    "边款啱",
+    "邊部啱",
+    "揀邊",
+    "拣边",
+    "啱我",
+    "适合我",
+    "適合我",
+    "适合我家",
+    "recommend",
+    "which one should",
+    "which should i",
+    "what do you suggest",
+    "suggest",
+    "best for me",
+    "which is better",
+    "which one is better",
+    "哪个更好",
+    "哪款更好",
+    "有什么推荐",
+    "有咩推介",
+    "推介",
+];
+
+fn has(hay: &str, needles: &[&str]) -> bool {
+    needles.iter().any(|n| hay.contains(n))
+}
+
+/// The needs stated in one turn.
+pub fn extract(company: &Company, a: &Analysis) -> Needs {
+    let lower = a.text.to_lowercase();
+    let mut n = Needs {
+        category: company.find_category(&lower),
+        asks_recommendation: has(&lower, RECOMMEND),
+        ..Needs::default()
+    };
+    for (name, words) in HOUSEHOLD {
+        if has(&lower, words) && !n.household.contains(name) {
+            n.household.push(name);
+        }
+    }
+    for (name, words) in CONCERNS {
+        if has(&lower, words) && !n.concerns.contains(name) {
+            n.concerns.push(name);
+        }
+    }
+    n.room_sqm = room_size(&lower);
+    n.budget = budget(a);
+    n
+}
+
+/// A budget from the turn's money entities and the words around them.
+fn budget(a: &Analysis) -> Option<Value> {
+    let chars: Vec<char> = a.text.to_lowercase().chars().collect();
+    let e = a
+        .entities_of(EntityType::Money)
+        .filter(|e| {
+            e.value
+                .get("amount")
+                .and_then(Value::as_f64)
+                .is_some_and(|n| n.is_finite() && (0.0..=1e12).contains(&n))
+        })
+        .last()?;
+    let amount = e.value.get("amount").and_then(Value::as_f64)?;
+    let currency = e
+        .value
+        .get("currency")
+        .and_then(Value::as_str)
+        .unwrap_or("CNY");
+    let mut min = e.value.get("min").and_then(Value::as_f64);
+    let mut max = e.value.get("max").and_then(Value::as_f64);
+    let window = |from: usize, to: usize| -> String {
+        chars
+            .get(from.min(chars.len())..to.min(chars.len()))
+            .unwrap_or(&[])
+            .iter()
+            .collect()
+    };
+    let before = window(e.start.saturating_sub(12), e.start);
+    let after = window(e.end, e.end + 6);
+    const UPTO_AFTER: &[&str] = &["以内", "以下", "之内", "內", "内", "封顶", "为限", "為限"];
+    const UPTO_BEFORE: &[&str] = &[
+        "不超过",
+        "不超過",
+        "唔超過",
+        "唔超过",
+        "不能超过",
+        "最多",
+        "低于",
+        "低於",
+        "少于",
+        "少於",
+        "少過",
+        "under",
+        "below",
+        "less than",
+        "within",
+        "max",
+        "up to",
+        "no more than",
+        "not more than",
+        "at most",
+    ];
+    const AROUND_AFTER: &[&str] = &["左右", "上下", "前后", "前後", "度", "ish"];
+    const AROUND_BEFORE: &[&str] = &[
+        "大概",
+        "大约",
+        "大約",
+        "差不多",
+        "around",
+        "about",
+        "roughly",
+        "approximately",
+        "~",
+        "约",
+        "約",
+    ];
+    const OVER_AFTER: &[&str] = &["以上", "起"];
+    const OVER_BEFORE: &[&str] = &["over", "more than", "above", "at least", "至少"];
+    if min.is_none() && max.is_none() {
+        if has(&after, UPTO_AFTER) || has(&before, UPTO_BEFORE) {
+            max = Some(amount);
+        } else if after.starts_with('多') || after.starts_with("幾") || after.starts_with("几") {
+            // "一千多" = 1,000–1,999: the next step of the leading digit.
+            let step = 10f64.powf(amount.log10().floor().max(0.0));
+            min = Some(amount);
+            max = Some(amount + step);
+        } else if has(&after, AROUND_AFTER) || has(&before, AROUND_BEFORE) {
+            min = Some(amount * 0.8);
+            max = Some(amount * 1.2);
+        } else if has(&after, OVER_AFTER) || has(&before, OVER_BEFORE) {
+            min = Some(amount);
+        }
+    }
+    let mut v = json!({"amount": amount, "currency": currency});
+    if let Some(m) = min {
+        v["min"] = json!(m);
+    }
+    if let Some(m) = max {
+        v["max"] = json!(m);
+    }
+    Some(v)
+}
+
+/// Value of a small Chinese numeral ("十五", "二十", "一百二十", "两百") or digits.
+fn small_number(s: &str) -> Option<f64> {
+    if let Ok(n) = s.parse::<f64>() {
+        return Some(n);
+    }
+    let digit = |c: char| -> Option<usize> {
+        Some(match c {
+            '零' => 0,
+            '一' => 1,
+            '二' | '两' | '兩' => 2,
+            '三' => 3,
+            '四' => 4,
+            '五' => 5,
+            '六' => 6,
+            '七' => 7,
+            '八' => 8,
+            '九' => 9,
+            _ => return None,
+        })
+    };
+    let mut total = 0usize;
+    let mut cur: Option<usize> = None;
+    for c in s.chars() {
+        match c {
+            '十' => {
+                total += cur.unwrap_or(1) * 10;
+                cur = None;
+            }
+            '百' => {
+                total += cur.unwrap_or(1) * 100;
+                cur = None;
+            }
+            c => cur = Some(digit(c)?),
+        }
+    }
+    let n = total + cur.unwrap_or(0);
+    (n > 0).then_some(n as f64)
+}
+
+/// Room size in m² ("卧室 15 平", "二十平米", "about 20 m²", "500 sq ft").
+fn room_size(lower: &str) -> Option<f64> {
+    const UNITS: &[(&str, f64)] = &[
+        ("平方米", 1.0),
+        ("平方", 1.0),
+        ("平米", 1.0),
+        ("平", 1.0),
+        ("㎡", 1.0),
+        ("m²", 1.0),
+        ("m2", 1.0),
+        ("sqm", 1.0),
+        ("square meters", 1.0),
+        ("square metres", 1.0),
+        ("sq m", 1.0),
+        ("sq ft", 0.092903),
+        ("sqft", 0.092903),
+        ("square feet", 0.092903),
+        ("呎", 0.092903),
+    ];
+    let chars: Vec<char> = lower.chars().collect();
+    for (unit, factor) in UNITS {
+        let mut from = 0;
+        while let Some(pos) = lower.get(from..).and_then(|s| s.find(unit)) {
+            let byte = from + pos;
+            from = byte + unit.len();
+            // "平" alone must not be "平时" / "平价" / "平啲" (cheaper in Cantonese).
+            if *unit == "平" {
+                let next = lower.get(from..).and_then(|s| s.chars().next());
+                if next.is_some_and(|c| "时時价價啲的安台板衡常稳穩均".contains(c)) {
+                    continue;
+                }
+            }
+            let end = lower.get(..byte).map(|s| s.chars().count()).unwrap_or(0);
+            let mut start = end;
+            while start > 0 && chars.get(start - 1).is_some_and(|c| *c == ' ') && end - start < 1 {
+                start -= 1;
+            }
+            let num_end = start;
+            while start > 0
+                && chars.get(start - 1).is_some_and(|c| {
+                    c.is_ascii_digit() || *c == '.' || "零一二两兩三四五六七八九十百".contains(*c)
+                })
+            {
+                start -= 1;
+            }
+            let num: String = chars.get(start..num_end).unwrap_or(&[]).iter().collect();
+            if let Some(n) = small_number(&num).filter(|n| (3.0..=20_000.0).contains(n)) {
+                let sqm = (n * factor * 10.0).round() / 10.0;
+                if (3.0..=2_000.0).contains(&sqm) {
+                    return Some(sqm);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Write the needs into the slots; returns the names of the slots that changed.
+pub fn apply(needs: &Needs, slots: &mut std::collections::BTreeMap<String, Value>) -> Vec<String> {
+    let mut changed = Vec::new();
+    let mut set = |name: &str, v: Value, slots: &mut std::collections::BTreeMap<String, Value>| {
+        if slots.get(name) != Some(&v) {
+            slots.insert(name.to_string(), v);
+            changed.push(name.to_string());
+        }
+    };
+    if let Some(c) = &needs.category {
+        set("category", Value::String(c.clone()), slots);
+    }
+    if let Some(b) = &needs.budget {
+        set("budget", b.clone(), slots);
+    }
+    if let Some(r) = needs.room_sqm {
+        set("room_size", json!({"sqm": r}), slots);
+    }
+    for (slot, new) in [
+        ("household", &needs.household),
+        ("concerns", &needs.concerns),
+    ] {
+        if new.is_empty() {
+            continue;
+        }
+        let mut list: Vec<Value> = slots
+            .get(slot)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for n in new.iter() {
+            let v = Value::String(n.to_string());
+            if !list.contains(&v) {
+                list.push(v);
+            }
+        }
+        set(slot, Value::Array(list), slots);
+    }
+    changed
+}
+
+/// The budget slot as (min, max) in the product currency; `None` when no budget is known.
+pub fn budget_range(slots: &std::collections::BTreeMap<String, Value>) -> Option<(f64, f64)> {
+    let b = slots.get("budget")?;
+    let amount = b.get("amount").and_then(Value::as_f64)?;
+    let min = b.get("min").and_then(Value::as_f64);
+    let max = b.get("max").and_then(Value::as_f64);
+    Some(match (min, max) {
+        (Some(lo), Some(hi)) => (lo, hi),
+        (None, Some(hi)) => (0.0, hi),
+        (Some(lo), None) => (lo, f64::INFINITY),
+        // A bare amount ("预算 2000"): up to about that much.
+        (None, None) => (0.0, amount * 1.1),
+    })
+}
+
+/// A string list slot (`household`, `concerns`).
+pub fn list_slot(slots: &std::collections::BTreeMap<String, Value>, name: &str) -> Vec<String> {
+    slots
+        .get(name)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_sizes_in_many_forms() {
+        assert_eq!(room_size("卧室 15 平，预算一千多"), Some(15.0));
+        assert_eq!(room_size("二十平米的房间"), Some(20.0));
+        assert_eq!(room_size("a 20 m² bedroom"), Some(20.0));
+        assert_eq!(room_size("about 500 sq ft"), Some(46.5));
+        assert_eq!(room_size("平时用得多"), None);
+        assert_eq!(room_size("可唔可以平啲"), None);
+        assert_eq!(room_size("六十平方"), Some(60.0));
+    }
+
+    #[test]
+    fn chinese_numerals() {
+        assert_eq!(small_number("十五"), Some(15.0));
+        assert_eq!(small_number("二十"), Some(20.0));
+        assert_eq!(small_number("两百"), Some(200.0));
+        assert_eq!(small_number("一百二十"), Some(120.0));
+        assert_eq!(small_number("九"), Some(9.0));
+        assert_eq!(small_number("abc"), None);
+    }
+}
