@@ -224,8 +224,8 @@ fn connective_at(lower: &[char], i: usize) -> bool {
 fn split_commas(chars: &[char], s: usize, e: usize) -> Vec<(usize, usize)> {
     let mut parts = Vec::new();
     let mut start = s;
-    for i in s..e {
-        if COMMAS.contains(&chars[i]) {
+    for (i, c) in chars.iter().enumerate().take(e).skip(s) {
+        if COMMAS.contains(c) {
             parts.push((start, i + 1));
             start = i + 1;
         }

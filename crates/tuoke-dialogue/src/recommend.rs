@@ -173,7 +173,7 @@ pub fn next_question(
     candidates: &[&Product],
     v: Variety,
 ) -> Option<String> {
-    if slots.get("category").is_none() && slots.get("product").is_none() {
+    if !slots.contains_key("category") && !slots.contains_key("product") {
         let names: Vec<&str> = company.categories().iter().map(|c| c.name.get(v)).collect();
         if !names.is_empty() {
             let list = names.join(if v.is_chinese() { "、" } else { ", " });
@@ -190,15 +190,15 @@ pub fn next_question(
     let prices_differ = candidates
         .windows(2)
         .any(|w| (w[0].price.amount - w[1].price.amount).abs() > 1.0);
-    if slots.get("budget").is_none() && prices_differ {
+    if !slots.contains_key("budget") && prices_differ {
         return Some(phrases::ASK_BUDGET.get(v).to_string());
     }
-    if slots.get("room_size").is_none()
+    if !slots.contains_key("room_size")
         && candidates.iter().any(|p| p.attributes.room_sqm.is_some())
     {
         return Some(phrases::ASK_ROOM.get(v).to_string());
     }
-    if slots.get("household").is_none() && candidates.iter().any(|p| p.attributes.pets.is_some()) {
+    if !slots.contains_key("household") && candidates.iter().any(|p| p.attributes.pets.is_some()) {
         return Some(phrases::ASK_PETS.get(v).to_string());
     }
     None

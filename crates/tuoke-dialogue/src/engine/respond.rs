@@ -123,14 +123,14 @@ impl Engine {
             return None;
         }
         let cands = recommend::candidates(company, &t.st.slots);
-        let only_category = t.st.slots.get("budget").is_none()
-            && t.st.slots.get("room_size").is_none()
-            && t.st.slots.get("household").is_none()
-            && t.st.slots.get("concerns").is_none();
+        let only_category = !t.st.slots.contains_key("budget")
+            && !t.st.slots.contains_key("room_size")
+            && !t.st.slots.contains_key("household")
+            && !t.st.slots.contains_key("concerns");
         let question = recommend::next_question(company, &t.st.slots, &cands, v);
         let mut text;
         let mut citations = Vec::new();
-        if t.st.slots.get("category").is_none() && t.st.product().is_none() {
+        if !t.st.slots.contains_key("category") && t.st.product().is_none() {
             // Without a category nothing sensible can be ranked: ask for it.
             text = question?;
         } else if only_category && cands.len() > 1 && !asked {

@@ -38,7 +38,7 @@ pub enum Step {
     Customer {
         customer: String,
         #[serde(default)]
-        expect: Expect,
+        expect: Box<Expect>,
     },
     Wait {
         wait: String,
