@@ -207,11 +207,16 @@ try {
   });
 
   await step('customer asks for a human; agent takes over and replies; customer sees it', async () => {
+    const botsBefore = await counts('li.msg.bot');
     await say('我要找人工客服，请帮我转人工');
-    // The dashboard learns about it live (status badge / handoff toast) — no reload.
-    await agent.locator('#controls .status.handed_off').waitFor();
-    await chat.locator('#handoff-banner').waitFor({ state: 'visible' });
+    // Requested, not yet taken over: the dashboard shows it waiting (live, no reload), the
+    // customer is told a person will follow up, and the bot still answers meanwhile.
+    await agent.locator('#controls .status.requested').waitFor();
+    await chat.locator('#handoff-banner[data-state="requested"]').waitFor({ state: 'visible' });
+    assert(await counts('li.msg.bot') > botsBefore, 'the bot answered the request for a person');
     await agent.locator('#take-over').click();
+    await agent.locator('#controls .status.handed_off').waitFor();
+    await chat.locator('#handoff-banner[data-state="taken_over"]').waitFor({ state: 'visible' });
     await agent.locator('#reply-text').waitFor();
     const summary = agent.locator('#summary');
     await summary.waitFor({ state: 'visible' });

@@ -322,9 +322,31 @@ fn loaded_json(l: &Loaded) -> Value {
     conversation_json(&c)
 }
 
+/// [`handoff_of`] for a state held parsed.
+fn handoff_label(s: &ConversationState) -> &'static str {
+    match s.handoff_state() {
+        tuoke_dialogue::HandoffState::Bot => "bot",
+        tuoke_dialogue::HandoffState::Requested => "requested",
+        tuoke_dialogue::HandoffState::TakenOver => "taken_over",
+    }
+}
+
+/// `bot`, `requested` (a person was asked for and the bot keeps answering) or `taken_over`, read
+/// off the stored status and state so the widget and dashboard show the same thing.
+fn handoff_of(c: &Conversation) -> &'static str {
+    if c.status == Status::HandedOff {
+        "taken_over"
+    } else if c.status == Status::Bot && !c.state["handoff_requested_at"].is_null() {
+        "requested"
+    } else {
+        "bot"
+    }
+}
+
 pub fn conversation_json(c: &Conversation) -> Value {
     json!({
         "id": c.id, "customer_id": c.customer_id, "channel": c.channel, "status": c.status.as_str(),
+        "handoff": handoff_of(c),
         "stage": c.stage, "state": c.state, "lead": lead_of_state(&c.state), "version": c.version,
         "last_seq": c.last_seq, "created_at": ts(c.created_at), "updated_at": ts(c.updated_at),
     })
@@ -542,12 +564,16 @@ fn publish(
             }
         }
     }
-    if before.status != after.status || before.stage != after.stage {
+    if before.status != after.status
+        || before.stage != after.stage
+        || before_state.handoff_state() != after_state.handoff_state()
+    {
         st.bus.publish(events::BusEvent {
             conversation_id: after.id.clone(),
             kind: "conversation",
             seq: None,
             data: events::data(&json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage,
+                                  "handoff": handoff_label(after_state),
                                   "previous_status": before.status.as_str(), "previous_stage": before.stage})),
         });
     }
@@ -899,7 +925,7 @@ fn publish_turn(st: &AppState, after: &Loaded, msgs: &[Message], out: Option<&Tu
     if !st.bus.has_listeners() {
         return;
     }
-    let after = &after.conv;
+    let (after_state, after) = (&after.state, &after.conv);
     for m in msgs {
         st.bus.publish(events::BusEvent {
             conversation_id: after.id.clone(),
@@ -938,7 +964,8 @@ fn publish_turn(st: &AppState, after: &Loaded, msgs: &[Message], out: Option<&Tu
             conversation_id: after.id.clone(),
             kind: "conversation",
             seq: None,
-            data: events::data(&json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage})),
+            data: events::data(&json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage,
+                                  "handoff": handoff_label(after_state)})),
         });
     }
 }

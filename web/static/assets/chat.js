@@ -22,6 +22,7 @@ const els = {
 const state = {
   convId: null,
   status: 'bot',
+  handoff: 'bot', // bot | requested (a person was asked for; the bot keeps answering) | taken_over
   lastSeq: 0,
   messages: new Map(), // id -> message
   pending: [], // [{cmid, text, phase: 'queued'|'sending'|'failed'}]
@@ -68,11 +69,18 @@ function setConn(s) {
   els.conn.classList.toggle('warn', s === 'reconnecting' || s === 'offline');
 }
 
-function setStatus(status, live) {
+// `handoff` comes with the conversation (and its events); a bare status keeps the last one known,
+// except that a taken-over or released conversation settles it.
+function setStatus(status, live, handoff) {
   const was = state.status;
   state.status = status;
-  els.banner.hidden = status !== 'handed_off';
-  els.banner.textContent = status === 'handed_off' ? t('agent_joined') : '';
+  if (handoff) state.handoff = handoff;
+  else if (status === 'handed_off') state.handoff = 'taken_over';
+  else if (was === 'handed_off' && status === 'bot') state.handoff = 'bot';
+  const banner = status === 'handed_off' ? t('agent_joined') : state.handoff === 'requested' ? t('agent_requested') : '';
+  els.banner.hidden = !banner;
+  els.banner.textContent = banner;
+  els.banner.dataset.state = status === 'handed_off' ? 'taken_over' : state.handoff;
   if (live && was === 'handed_off' && status === 'bot') addSys(t('bot_back'));
   updateTyping();
 }
@@ -187,7 +195,7 @@ async function catchUp() {
     const res = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}/messages?after=${state.lastSeq}`);
     for (const m of res.items || []) addMessage(m);
     const conv = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}`);
-    setStatus(conv.status, true);
+    setStatus(conv.status, true, conv.handoff);
   } catch (e) {
     if (e.status !== 0) showError(e.message);
   }
@@ -201,8 +209,8 @@ function startEvents() {
     () => api.sseUrl(`/v1/conversations/${id}/events`, { after: state.lastSeq }),
     {
       message: (m) => addMessage(m),
-      conversation: (c) => { if (c && c.status) setStatus(c.status, true); },
-      handoff: () => setStatus('handed_off', true),
+      conversation: (c) => { if (c && c.status) setStatus(c.status, true, c.handoff); },
+      handoff: () => setStatus(state.status, true, state.status === 'handed_off' ? 'taken_over' : 'requested'),
     },
     { onStatus: setConn, onReconnect: catchUp },
   );
@@ -220,7 +228,7 @@ async function openConversation(fresh) {
       const conv = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}`);
       const res = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}/messages?after=0`);
       for (const m of res.items || []) addMessage(m);
-      setStatus(conv.status, false);
+      setStatus(conv.status, false, conv.handoff);
     } catch (e) {
       if (e.status === 0) { setConn('offline'); return false; }
       state.convId = null; // gone or not ours: start a new one
@@ -230,7 +238,7 @@ async function openConversation(fresh) {
     const conv = await api.post('/v1/conversations', { channel: embedded ? 'widget' : 'web', language: getLang() });
     state.convId = conv.id;
     for (const m of conv.messages || []) addMessage(m);
-    setStatus(conv.status || 'bot', false);
+    setStatus(conv.status || 'bot', false, conv.handoff);
   }
   save();
   state.pending.forEach(renderPending);

@@ -53,6 +53,11 @@ function gradeBadge(g, big) {
 function statusBadge(s) {
   return h('span', { class: `status ${s}` }, t(`status_${s}`));
 }
+// What staff should see: a bot conversation whose customer asked for a person reads "requested"
+// (the bot keeps answering until someone takes over).
+function shownStatus(status, handoff) {
+  return status === 'bot' && handoff === 'requested' ? 'requested' : status;
+}
 function stageName(id) {
   const st = S.company && S.company.playbook && Array.isArray(S.company.playbook.stages)
     ? S.company.playbook.stages.find((x) => x.id === id) : null;
@@ -163,16 +168,25 @@ function onMessage(m) {
 function onHandoff(d) {
   if (d.summary) S.summaries.set(d.conversation_id, d.summary);
   const row = S.leads.get(d.conversation_id);
-  if (row) { row.status = 'handed_off'; row._flash = true; renderLeadsTable(); }
+  if (row && row.status === 'bot') { row.handoff = 'requested'; row._flash = true; renderLeadsTable(); }
   toast(h('a', { href: `#/c/${encodeURIComponent(d.conversation_id)}` }, t('handoff_alert', { id: shortId(d.conversation_id) })));
-  if (S.conv && S.conv.id === d.conversation_id) { S.conv.data.status = 'handed_off'; renderControls(); }
+  if (S.conv && S.conv.id === d.conversation_id) {
+    if (S.conv.data.status === 'bot') S.conv.data.handoff = 'requested';
+    renderControls(); renderSummary();
+  }
 }
 
 function onConversation(d) {
   const row = S.leads.get(d.conversation_id);
-  if (row) { if (d.status) row.status = d.status; if (d.stage) row.stage = d.stage; renderLeadsTable(); }
+  if (row) {
+    if (d.status) row.status = d.status;
+    if (d.stage) row.stage = d.stage;
+    if (d.handoff) row.handoff = d.handoff;
+    renderLeadsTable();
+  }
   if (S.conv && S.conv.id === d.conversation_id) {
     if (d.status) S.conv.data.status = d.status;
+    if (d.handoff) S.conv.data.handoff = d.handoff;
     if (d.stage) S.conv.data.stage = d.stage;
     renderControls();
   }
@@ -298,7 +312,7 @@ function renderLeadsTable() {
         h('td', null, gradeBadge(l.grade)),
         h('td', { class: 'score' }, l.score ?? ''),
         h('td', null, stageName(l.stage)),
-        h('td', { class: 'col-status' }, statusBadge(l.status)),
+        h('td', { class: 'col-status' }, statusBadge(shownStatus(l.status, l.handoff))),
         h('td', null, h('time', { datetime: l.last_activity }, formatTime(l.last_activity))),
         h('td', { class: 'msg-cell col-msg', title: l.last_message || '' }, l.last_message || ''),
         h('td', null, h('a', { href: `#/c/${encodeURIComponent(l.conversation_id)}`, 'aria-label': `${t('open')} ${shortId(l.conversation_id)}` }, t('open'))));
@@ -421,7 +435,7 @@ function renderControls() {
     const summary = res.handoff && (res.handoff.summary || res.handoff);
     if (summary) S.summaries.set(S.conv.id, summary);
     if (res.conversation) Object.assign(d, res.conversation);
-    d.status = 'handed_off'; d._mine = true;
+    d.status = 'handed_off'; d.handoff = 'taken_over'; d._mine = true;
     renderControls(); renderSummary();
     $('reply-text')?.focus();
   }));
@@ -429,7 +443,7 @@ function renderControls() {
   releaseBtn.addEventListener('click', busy(releaseBtn, async () => {
     const res = await api.post(`/v1/conversations/${id}/release`, {});
     if (res.conversation) Object.assign(d, res.conversation);
-    d.status = res.conversation?.status || 'bot'; d._mine = false;
+    d.status = res.conversation?.status || 'bot'; d.handoff = res.conversation?.handoff || 'bot'; d._mine = false;
     S.summaries.delete(S.conv.id);
     renderControls(); renderSummary();
   }));
@@ -451,7 +465,7 @@ function renderControls() {
   });
   const taken = status === 'handed_off' && (d._mine || (d.state && d.state.agent));
   put(el, 
-    h('h2', null, h('span', null, `${t('col_status')}: `), statusBadge(status)),
+    h('h2', null, h('span', null, `${t('col_status')}: `), statusBadge(shownStatus(status, d.handoff))),
     status === 'closed' ? null : h('div', { class: 'actions' }, taken ? null : takeBtn, status === 'handed_off' ? releaseBtn : null),
     taken ? h('p', { class: 'muted' }, t('you_took_over')) : null,
     taken ? form : null,
