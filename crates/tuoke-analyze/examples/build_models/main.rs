@@ -14,13 +14,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use chrono::{FixedOffset, TimeZone};
 use serde_json::{Value, json};
-use tuoke_analyze::Analyzer;
-use tuoke_core::Dialect;
 use tuoke_nlu::{
-    ClassWeighting, Example, FeatureConfig, Model, Normalizer, TrainConfig, evaluate, train,
+    ClassWeighting, Example, FeatureConfig, Model, ModelKind, Normalizer, Pooling, TrainConfig,
+    train,
 };
+
+mod eval;
 
 const SEED: u64 = 20261127;
 
@@ -31,6 +31,23 @@ fn hp(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Model kind with an environment override (`BM_DIALECT_KIND=linear`), for experiments only.
+fn kind(name: &str, default: ModelKind) -> ModelKind {
+    std::env::var(format!("BM_{name}_KIND"))
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Pooling with an environment override (`BM_DIALECT_POOL=mean`), for experiments only.
+fn pooling(name: &str, default: Pooling) -> Pooling {
+    match std::env::var(format!("BM_{name}_POOL")).as_deref() {
+        Ok("mean") => Pooling::Mean,
+        Ok("sqrt") => Pooling::Sqrt,
+        _ => default,
+    }
 }
 
 /// The one feature config every shipped model uses, so the analyzer computes features once.
@@ -46,11 +63,11 @@ fn features() -> FeatureConfig {
     }
 }
 
-struct Args {
-    repo: PathBuf,
-    data: PathBuf,
-    out: PathBuf,
-    shared: Option<PathBuf>,
+pub(crate) struct Args {
+    pub(crate) repo: PathBuf,
+    pub(crate) data: PathBuf,
+    pub(crate) out: PathBuf,
+    pub(crate) shared: Option<PathBuf>,
     only: Vec<String>,
 }
 
@@ -78,13 +95,13 @@ fn args() -> Result<Args> {
 }
 
 #[derive(Clone)]
-struct Row {
-    text: String,
-    label: String,
-    extra: Value,
+pub(crate) struct Row {
+    pub(crate) text: String,
+    pub(crate) label: String,
+    pub(crate) extra: Value,
 }
 
-fn read_jsonl(path: &Path) -> Result<Vec<Row>> {
+pub(crate) fn read_jsonl(path: &Path) -> Result<Vec<Row>> {
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -160,7 +177,7 @@ fn write_model(out: &Path, name: &str, m: &Model) -> Result<u64> {
     Ok(bytes.len() as u64)
 }
 
-fn lexicon_pairs(repo: &Path) -> Result<Vec<(String, String)>> {
+pub(crate) fn lexicon_pairs(repo: &Path) -> Result<Vec<(String, String)>> {
     let t = fs::read_to_string(repo.join("data/lexicon/yue_cmn.tsv"))?;
     Ok(tuoke_analyze::lexicon::parse_tsv(&t)?)
 }
@@ -226,9 +243,12 @@ fn build_sentiment(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()>
     let (tr, dev) = split(rows, 20);
     let cfg = TrainConfig {
         seed: SEED,
-        epochs: 12,
+        epochs: hp("SENTIMENT_EPOCHS", 12),
         dim: hp("SENTIMENT_DIM", 16),
-        lr: 0.3,
+        lr: hp("SENTIMENT_LR_PCT", 30) as f32 / 100.0,
+        pooling: pooling("SENTIMENT", Pooling::Sqrt),
+        kind: kind("SENTIMENT", ModelKind::Bag),
+        svm_c: hp("SENTIMENT_C_PCT", 100) as f32 / 100.0,
         batch_size: 32,
         min_count: 2,
         max_features: hp("SENTIMENT_MAX_FEATURES", 40_000),
@@ -250,13 +270,45 @@ fn build_sentiment(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()>
 }
 
 fn build_dialect(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()> {
-    let rows = read_jsonl(&a.data.join("dialect.train.jsonl"))?;
+    let mut rows = read_jsonl(&a.data.join("dialect.train.jsonl"))?;
+    // Mandarin twins of Cantonese lines: the Cantonese → Mandarin lexicon applied, kept when no
+    // Cantonese evidence is left. Same length, topic and register as the Cantonese line, so the
+    // model learns the Cantonese words, not "short sales talk" or "Wikipedia style" (see
+    // docs/benchmarks.md: without them short Mandarin chat was called Cantonese).
+    let twins_of = std::env::var("BM_DIALECT_TWINS").unwrap_or_else(|_| "project,ctcpc".into());
+    let yue_norm = Normalizer::with_lexicon(lexicon_pairs(&a.repo)?)?;
+    let base_norm = Normalizer::new();
+    let mut twins = Vec::new();
+    for r in &rows {
+        let src = r.extra.get("src").and_then(Value::as_str).unwrap_or("");
+        if r.label != "yue" || src.is_empty() || !twins_of.split(',').any(|s| s == src) {
+            continue;
+        }
+        let mapped = yue_norm.normalize(&r.text);
+        let had = tuoke_analyze::dialect::evidence(&base_norm.normalize(&r.text)).score > 0;
+        if had && tuoke_analyze::dialect::evidence(&mapped).score == 0 {
+            twins.push(Row {
+                text: mapped,
+                label: "cmn".into(),
+                extra: Value::Null,
+            });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    twins.retain(|r| seen.insert(r.text.clone()));
+    eprintln!(
+        "[dialect] {} Mandarin twins of Cantonese lines ({twins_of})",
+        twins.len()
+    );
+    rows.extend(twins);
     let (tr, dev) = split(rows, 30);
     let cfg = TrainConfig {
         seed: SEED,
-        epochs: 8,
+        epochs: hp("DIALECT_EPOCHS", 8),
         dim: hp("DIALECT_DIM", 8),
-        lr: 0.3,
+        lr: hp("DIALECT_LR_PCT", 30) as f32 / 100.0,
+        pooling: pooling("DIALECT", Pooling::Mean),
+        kind: kind("DIALECT", ModelKind::Bag),
         batch_size: 32,
         min_count: 2,
         max_features: hp("DIALECT_MAX_FEATURES", 30_000),
@@ -277,122 +329,6 @@ fn build_dialect(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()> {
     Ok(())
 }
 
-/// Evaluate the full pipeline of the analyzer built from the written model files.
-fn evaluate_all(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()> {
-    let load = |n: &str| {
-        Model::load(a.out.join(format!("{n}.tkm"))).with_context(|| format!("loading {n}"))
-    };
-    let an = Analyzer::from_parts(
-        load("intent")?,
-        load("sentiment")?,
-        load("dialect")?,
-        lexicon_pairs(&a.repo)?,
-        tuoke_analyze::gazetteer::demo()?,
-    )?;
-    let now = FixedOffset::east_opt(8 * 3600)
-        .context("tz")?
-        .with_ymd_and_hms(2026, 11, 27, 10, 0, 0)
-        .single()
-        .context("time")?;
-
-    // Intent: dev split of every variety, through the whole analyzer (dialect decides the lexicon).
-    let mut gold = Vec::new();
-    let mut pred = Vec::new();
-    let mut per_variety = BTreeMap::new();
-    for v in ["cmn", "yue", "en"] {
-        let rows = read_jsonl(&a.repo.join(format!("data/intents/{v}.dev.jsonl")))?;
-        let (mut ok, mut n) = (0usize, 0usize);
-        for r in &rows {
-            let p = match an.analyze(&r.text, now) {
-                Ok(x) => x.intent.label,
-                Err(_) => "<error>".to_string(),
-            };
-            n += 1;
-            ok += usize::from(p == r.label);
-            gold.push(r.label.clone());
-            pred.push(p);
-        }
-        per_variety.insert(
-            v.to_string(),
-            json!({"accuracy": ok as f64 / n.max(1) as f64, "n": n}),
-        );
-    }
-    let m = evaluate(&gold, &pred, Some(tuoke_core::OUT_OF_SCOPE))?;
-    eprintln!(
-        "intent dev: accuracy {:.4} macro-F1 {:.4} {per_variety:?}",
-        m.accuracy, m.macro_f1
-    );
-    report.insert(
-        "intent_dev".into(),
-        json!({"metrics": m, "per_variety": per_variety}),
-    );
-
-    // Dialect dev set (held-out Cantonese + CrossWOZ Mandarin, both scripts).
-    let dev_path = a.data.join("dialect.dev.jsonl");
-    if dev_path.exists() {
-        let rows = read_jsonl(&dev_path)?;
-        let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        for r in &rows {
-            let (d, _) = an.dialect_of(&r.text);
-            let ok = (d == Dialect::Yue) == (r.label == "yue");
-            let script = r.extra.get("script").and_then(Value::as_str).unwrap_or("?");
-            let marked = r
-                .extra
-                .get("marked")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            let mut keys = vec![
-                "all".to_string(),
-                format!("{}_{}", r.label, script),
-                r.label.clone(),
-            ];
-            if r.label == "cmn" || marked {
-                keys.push("identifiable".into());
-            }
-            if r.label == "yue" && marked {
-                keys.push("yue_marked".into());
-            }
-            for k in keys {
-                let e = groups.entry(k).or_default();
-                e.0 += usize::from(ok);
-                e.1 += 1;
-            }
-        }
-        let g: BTreeMap<String, Value> = groups
-            .into_iter()
-            .map(|(k, (ok, n))| (k, json!({"accuracy": ok as f64 / n.max(1) as f64, "n": n})))
-            .collect();
-        eprintln!("dialect dev: {g:?}");
-        report.insert("dialect_dev".into(), json!(g));
-    }
-
-    // Sentiment on ChnSentiCorp test (never trained on).
-    if let Some(sh) = &a.shared {
-        let p = sh.join("datasets/chnsenticorp_sentiment_zh/test.jsonl");
-        if p.exists() {
-            let rows = read_jsonl(&p)?;
-            let (mut ok3, mut ok2, mut neutral) = (0usize, 0usize, 0usize);
-            for r in &rows {
-                let s = an.analyze(&r.text, now).map(|x| x.sentiment);
-                let (label, score) = match s {
-                    Ok(s) => (format!("{:?}", s.label).to_lowercase(), s.score),
-                    Err(_) => ("error".into(), 0.0),
-                };
-                ok3 += usize::from(label == r.label);
-                neutral += usize::from(label == "neutral");
-                let bin = if score >= 0.0 { "positive" } else { "negative" };
-                ok2 += usize::from(bin == r.label);
-            }
-            let n = rows.len().max(1) as f64;
-            let v = json!({"n": rows.len(), "accuracy_label": ok3 as f64 / n,
-                           "accuracy_sign_of_score": ok2 as f64 / n, "predicted_neutral": neutral});
-            eprintln!("chnsenticorp test: {v}");
-            report.insert("sentiment_chnsenticorp_test".into(), v);
-        }
-    }
-    Ok(())
-}
-
 fn main() -> Result<()> {
     let a = args()?;
     fs::create_dir_all(&a.out)?;
@@ -410,7 +346,7 @@ fn main() -> Result<()> {
     if a.only.iter().any(|s| s == "dialect") {
         build_dialect(&a, &mut report)?;
     }
-    evaluate_all(&a, &mut report)?;
+    eval::evaluate_all(&a, &mut report)?;
     fs::write(&report_path, serde_json::to_string_pretty(&report)?)?;
     eprintln!("report: {}", report_path.display());
     Ok(())
