@@ -163,6 +163,11 @@ pub struct Analysis {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clause {
     pub text: String,
+    /// The clause as the models read it: NFKC, lower-case, Simplified script and, for Cantonese,
+    /// the Cantonese→Mandarin lexicon applied (what retrieval matches against the KB). Empty in
+    /// analyses that predate it; then `text` stands in.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub normalized: String,
     /// Char offsets of the clause in `Analysis::text` (`start..end`).
     pub start: usize,
     pub end: usize,
