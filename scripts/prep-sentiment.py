@@ -27,7 +27,7 @@ import sys
 NEUTRAL_INTENTS = {"ask_price", "ask_feature", "ask_delivery", "ask_payment", "provide_contact",
                    "ask_trial", "greeting", "busy_later"}
 NEGATIVE_INTENTS = {"complaint"}
-SALES_FILES = ("sales_cmn.jsonl", "sales_en.jsonl", "sales_yue.jsonl")
+SALES_FILES = ("sales_cmn.jsonl", "sales_en.jsonl", "sales_yue.jsonl", "words.jsonl")
 LABELS = {"positive", "neutral", "negative"}
 
 

@@ -196,9 +196,10 @@ fn dialect(a: &Args, an: &Analyzer, report: &mut BTreeMap<String, Value>) -> Res
 }
 
 /// Binary accuracy by the sign of the score on a positive/negative set.
-fn binary(an: &Analyzer, path: &Path) -> Result<Value> {
+fn binary(an: &Analyzer, path: &Path, out: &Path) -> Result<Value> {
     let now = now()?;
     let rows = read_jsonl(path)?;
+    let mut errors = Vec::new();
     let (mut ok, mut neutral) = (0usize, 0usize);
     for r in &rows {
         let s = an.analyze(&r.text, now).map(|x| x.sentiment);
@@ -209,7 +210,16 @@ fn binary(an: &Analyzer, path: &Path) -> Result<Value> {
         neutral += usize::from(label == "neutral");
         let bin = if score >= 0.0 { "positive" } else { "negative" };
         ok += usize::from(bin == r.label);
+        if bin != r.label {
+            errors.push(format!("{}\t{label}\t{score:.2}\t{}", r.label, r.text));
+        }
     }
+    // Every error, for inspection: target/model-data/<file stem>.errors.tsv.
+    let stem = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map_or_else(|| "sentiment".into(), |s| s.to_string_lossy().into_owned());
+    std::fs::write(out.join(format!("{stem}.errors.tsv")), errors.join("\n"))?;
     Ok(
         json!({"n": rows.len(), "accuracy_sign_of_score": rate(ok, rows.len()),
               "predicted_neutral": neutral}),
@@ -231,7 +241,7 @@ fn sentiment(a: &Args, an: &Analyzer, report: &mut BTreeMap<String, Value>) -> R
         ] {
             let p = sh.join(rel);
             if p.exists() {
-                let v = binary(an, &p)?;
+                let v = binary(an, &p, &a.data)?;
                 eprintln!("{name}: {v}");
                 report.insert(name.into(), v);
             }
