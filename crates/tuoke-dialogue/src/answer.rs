@@ -15,14 +15,28 @@
 use serde_json::Value;
 
 use crate::company::{Company, contains_word};
-use crate::kb::{Focus, Passage, PassageKind, tokenize};
+use crate::concepts;
+use crate::kb::{Boosts, Focus, Passage, PassageKind, tokenize};
 use crate::recommend::{passage_text, render_comparison};
 use crate::state::ConversationState;
 use crate::text::{Variety, fmt_price};
 
 /// Lowest boosted BM25 score at which a passage answers a question. Chosen on the dev table
 /// (`tuoke-dialogue/tests/retrieval.rs` prints the sweep); below it the bot says it does not know.
-pub const MIN_SCORE: f32 = 4.0;
+pub const MIN_SCORE: f32 = 5.5;
+
+/// The retrieval's tunable numbers: the answer threshold and the focus boosts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    pub min_score: f32,
+    pub boosts: Boosts,
+}
+
+/// What the engine uses.
+pub const TUNING: Tuning = Tuning {
+    min_score: MIN_SCORE,
+    boosts: Boosts::DEFAULT,
+};
 
 /// What kind of answer a clause got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +54,15 @@ pub struct Answer {
     pub citations: Vec<String>,
     /// The passage quoted (retrieval answers).
     pub passage: Option<String>,
+}
+
+/// A question of a turn as the engine asked it of the KB, and what it got.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Asked {
+    /// The clause as matched (normalized).
+    pub query: String,
+    pub intent: Option<String>,
+    pub answer: Option<Answer>,
 }
 
 /// One question of a turn.
@@ -189,6 +212,18 @@ fn in_play(company: &Company, st: &ConversationState, lower: &str) -> Vec<String
     Vec::new()
 }
 
+/// "一台", "两个", "个", "one", "each": how many, not what.
+fn is_quantity_word(t: &str) -> bool {
+    const UNITS: &str = "台个個把部套件只款";
+    const NUMS: &str = "一二两兩三四五六七八九十几幾单單每";
+    let cs: Vec<char> = t.chars().collect();
+    match cs.as_slice() {
+        [u] => UNITS.contains(*u),
+        [n, u] => (NUMS.contains(*n) || n.is_ascii_digit()) && UNITS.contains(*u),
+        _ => matches!(t, "one" | "each" | "unit" | "units" | "piece" | "a"),
+    }
+}
+
 /// The query tokens of a clause without product names and price words.
 fn topic_tokens(company: &Company, text: &str, drop_price: bool) -> Vec<String> {
     let mut lower = text.to_lowercase();
@@ -207,39 +242,90 @@ fn topic_tokens(company: &Company, text: &str, drop_price: bool) -> Vec<String> 
             lower.replace_range(start..start + len, " ");
         }
     }
-    tokenize(&lower)
+    if drop_price {
+        // "洗碗机多少钱一台" asks the product's price: without the price words, the category and
+        // the quantity nothing is left, so no other passage is looked for.
+        for c in company.categories() {
+            for n in c.aliases.iter().map(String::as_str).chain(c.name.all()) {
+                let n = n.to_lowercase();
+                if !n.is_empty() {
+                    lower = lower.replace(&n, " ");
+                }
+            }
+        }
+    }
+    let mut toks: Vec<String> = tokenize(&lower)
         .into_iter()
-        .filter(|t| !(drop_price && PRICE_WORDS.contains(&t.as_str())))
-        .collect()
+        .filter(|t| !(drop_price && (PRICE_WORDS.contains(&t.as_str()) || is_quantity_word(t))))
+        .collect();
+    toks.extend(concepts::tokens(&lower));
+    toks
 }
 
-/// The best passage for a question, if it is good enough.
+/// The best passage for a question, if it is good enough ([`MIN_SCORE`]).
 pub fn retrieve<'a>(
     company: &'a Company,
     st: &ConversationState,
     ask: Ask<'_>,
     drop_price: bool,
 ) -> Option<(&'a Passage, f32)> {
+    retrieve_at(company, st, ask, drop_price, &TUNING)
+}
+
+/// [`retrieve`] with the tuning given (the evaluation sweeps it).
+pub fn retrieve_at<'a>(
+    company: &'a Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    drop_price: bool,
+    tuning: &Tuning,
+) -> Option<(&'a Passage, f32)> {
+    let (_, hits) = search(company, st, ask, drop_price, tuning.boosts);
+    let best = hits
+        .into_iter()
+        .find(|h| !(drop_price && h.passage.kind == PassageKind::Price))?;
+    (best.score >= tuning.min_score).then_some((best.passage, best.score))
+}
+
+/// The query tokens of a question and its three best passages.
+fn search<'a>(
+    company: &'a Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    drop_price: bool,
+    boosts: Boosts,
+) -> (Vec<String>, Vec<crate::kb::PassageHit<'a>>) {
     let lower = ask.text.to_lowercase();
     let named = named_products(company, ask.text);
     let play = in_play(company, st, &lower);
     let q = topic_tokens(company, ask.text, drop_price);
     if q.is_empty() {
-        return None;
+        return (q, Vec::new());
     }
-    let hits = company.kb().search_passages(
-        &q,
-        Focus {
-            named: &named,
-            in_play: &play,
-            intent: ask.intent,
-        },
-        3,
-    );
-    let best = hits
+    let focus = Focus {
+        named: &named,
+        in_play: &play,
+        intent: ask.intent,
+        boosts,
+    };
+    let hits = company.kb().search_passages(&q, focus, 3);
+    (q, hits)
+}
+
+/// The query tokens and the best passages with their boosted scores, for explaining a retrieval
+/// (the retrieval evaluation prints them for every miss).
+pub fn explain(
+    company: &Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    drop_price: bool,
+) -> (Vec<String>, Vec<(String, f32)>) {
+    let (q, hits) = search(company, st, ask, drop_price, Boosts::DEFAULT);
+    let hits = hits
         .into_iter()
-        .find(|h| !(drop_price && h.passage.kind == PassageKind::Price))?;
-    (best.score >= MIN_SCORE).then_some((best.passage, best.score))
+        .map(|h| (h.passage.id.clone(), h.score))
+        .collect();
+    (q, hits)
 }
 
 /// Answer one question clause, or `None` when the KB has nothing specific (the playbook node
@@ -249,6 +335,17 @@ pub fn answer(
     st: &ConversationState,
     ask: Ask<'_>,
     v: Variety,
+) -> Option<Answer> {
+    answer_at(company, st, ask, v, &TUNING)
+}
+
+/// [`answer`] with the retrieval tuning given (the evaluation sweeps it).
+pub fn answer_at(
+    company: &Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    v: Variety,
+    tuning: &Tuning,
 ) -> Option<Answer> {
     let lower = ask.text.to_lowercase();
     let named = named_products(company, ask.text);
@@ -290,7 +387,7 @@ pub fn answer(
     let price_q = ask.intent == Some("ask_price") || has(&lower, PRICE);
     if price_q {
         // "滤芯多少钱" asks the price of something else: retrieval without the price words.
-        if let Some((p, _)) = retrieve(company, st, ask, true)
+        if let Some((p, _)) = retrieve_at(company, st, ask, true, tuning)
             && p.kind != PassageKind::Price
         {
             return Some(quote(company, p, v));
@@ -333,8 +430,13 @@ pub fn answer(
         return None;
     }
 
-    let (p, _) = retrieve(company, st, ask, false)?;
+    let (p, _) = retrieve_at(company, st, ask, false, tuning)?;
     Some(quote(company, p, v))
+}
+
+/// The passage has its own Cantonese wording.
+fn written_in_yue(p: &Passage) -> bool {
+    p.text.as_ref().is_some_and(|t| t.yue.is_some())
 }
 
 /// A passage as a reply sentence: "{product}的{key}：{value}。" / the FAQ answer.
@@ -357,8 +459,13 @@ pub fn quote(company: &Company, p: &Passage, v: Variety) -> Answer {
         },
         (Some(prod), _) => match v {
             Variety::En => format!("{}: {body}.", prod.name.get(v)),
+            // A fact written only in standard Chinese is quoted as such, introduced in Cantonese.
+            Variety::Yue if !written_in_yue(p) => {
+                format!("{}嘅資料係咁寫嘅：{body}。", prod.name.get(v))
+            }
             _ => format!("{}：{body}。", prod.name.get(v)),
         },
+        (None, _) if v == Variety::Yue && !written_in_yue(p) => format!("資料係咁寫嘅：{body}。"),
         (None, _) => format!("{body}{}", if v.is_chinese() { "。" } else { "." }),
     };
     Answer {

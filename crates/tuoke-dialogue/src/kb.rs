@@ -15,6 +15,7 @@ use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Competitor, Faq, Product};
+use crate::concepts;
 use crate::text::Text;
 
 /// jieba with its embedded default dictionary, built once per process (no IO: the dictionary is
@@ -241,6 +242,39 @@ fn kind_intent(kind: PassageKind) -> &'static [&'static str] {
     }
 }
 
+/// How much the focus moves a passage's BM25 score (multipliers). Chosen on the dev retrieval
+/// table (`tests/retrieval.rs`, `retrieval_dev_tuning`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Boosts {
+    /// A fact of a product the question names / of another product.
+    pub named: f32,
+    pub unnamed: f32,
+    /// Without a named product: a fact of a product in play / of another product.
+    pub in_play: f32,
+    pub out_of_play: f32,
+    /// A company-wide FAQ answer while a product is in focus.
+    pub faq_focused: f32,
+    /// A kind of fact the intent asks about (price for `ask_price`…).
+    pub intent_kind: f32,
+}
+
+impl Boosts {
+    pub const DEFAULT: Boosts = Boosts {
+        named: 1.6,
+        unnamed: 0.2,
+        in_play: 1.4,
+        out_of_play: 0.5,
+        faq_focused: 0.75,
+        intent_kind: 1.4,
+    };
+}
+
+impl Default for Boosts {
+    fn default() -> Self {
+        Boosts::DEFAULT
+    }
+}
+
 /// The products a passage search is about.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Focus<'a> {
@@ -249,6 +283,7 @@ pub struct Focus<'a> {
     /// Products in play in the conversation (context, category).
     pub in_play: &'a [String],
     pub intent: Option<&'a str>,
+    pub boosts: Boosts,
 }
 
 /// A passage hit with its boosted score.
@@ -324,6 +359,7 @@ impl KnowledgeBase {
             }
             let mut toks = tokenize(&text);
             toks.extend(tokenize(kind_words(p.kind)));
+            let mut about = format!("{text} {}", kind_words(p.kind));
             if p.kind == PassageKind::Faq
                 && let Some(f) = faqs.iter().find(|f| p.id == format!("faq:{}", f.id))
             {
@@ -331,7 +367,11 @@ impl KnowledgeBase {
                 text.extend(f.question.all().map(|s| format!("{s} {s} ")));
                 toks.extend(tokenize(&text));
                 toks.extend(f.tags.iter().map(|t| t.to_lowercase()));
+                about.push_str(&text);
+                about.push_str(&f.tags.join(" "));
             }
+            // What the passage is about, in customers' words too (`concepts.yaml`).
+            toks.extend(concepts::tokens(&about));
             pitems.push((DocKind::Faq, p.id.clone(), toks));
         }
         let passage_pos = passages
@@ -356,9 +396,9 @@ impl KnowledgeBase {
         self.passage_pos.get(id).and_then(|&i| self.passages.get(i))
     }
 
-    /// Passages answering `query` (already tokenized), best first, with the focus boosts:
-    /// passages about the products the question names ×1.6 (others ×0.2); without a named product,
-    /// about the products in play ×1.4 (others ×0.5); a passage kind that the intent asks about ×1.4.
+    /// Passages answering `query` (already tokenized), best first, with the focus [`Boosts`]:
+    /// passages about the products the question names up (others down); without a named product,
+    /// about the products in play up (others down); a passage kind that the intent asks about up.
     pub fn search_passages<'a>(
         &'a self,
         query: &[String],
@@ -375,20 +415,25 @@ impl KnowledgeBase {
             .into_iter()
             .filter_map(|h| {
                 let p = self.passage(&h.id)?;
+                let b = &focus.boosts;
                 let mut score = h.score;
                 let focused = !focus.named.is_empty() || !focus.in_play.is_empty();
                 if p.product.is_none() && focused {
                     // With a product in focus, its own facts come before company-wide FAQ.
-                    score *= 0.75;
+                    score *= b.faq_focused;
                 }
                 if let Some(prod) = &p.product {
                     if !focus.named.is_empty() {
-                        score *= if focus.named.contains(prod) { 1.6 } else { 0.2 };
+                        score *= if focus.named.contains(prod) {
+                            b.named
+                        } else {
+                            b.unnamed
+                        };
                     } else if !focus.in_play.is_empty() {
                         score *= if focus.in_play.contains(prod) {
-                            1.4
+                            b.in_play
                         } else {
-                            0.5
+                            b.out_of_play
                         };
                     }
                 }
@@ -396,7 +441,7 @@ impl KnowledgeBase {
                     .intent
                     .is_some_and(|i| kind_intent(p.kind).contains(&i))
                 {
-                    score *= 1.4;
+                    score *= b.intent_kind;
                 }
                 Some(PassageHit { passage: p, score })
             })

@@ -19,6 +19,7 @@
 pub mod answer;
 pub mod catalog;
 pub mod company;
+pub mod concepts;
 pub mod context;
 pub mod engine;
 pub mod error;

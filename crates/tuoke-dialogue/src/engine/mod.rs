@@ -188,6 +188,22 @@ impl Engine {
         self.act(t, &u, reply, node)
     }
 
+    /// The KB answers one turn would give, one per question clause in order (`None`: nothing good
+    /// enough at `tuning`), with the state as the turn understood it, without changing anything: the retrieval evaluation's view of the engine
+    /// (`tests/retrieval.rs` tunes on the dev table).
+    pub fn question_answers(
+        &self,
+        state: &ConversationState,
+        analysis: &Analysis,
+        now: DateTime<Utc>,
+        tuning: &crate::answer::Tuning,
+    ) -> (ConversationState, Vec<crate::answer::Asked>) {
+        let mut t = self.begin(state, analysis, now);
+        let u = self.understand(&mut t);
+        let asked = self.clause_answers(&t.st, &u, tuning);
+        (t.st, asked)
+    }
+
     pub fn check_state(&self, st: &ConversationState) -> Result<(), Vec<String>> {
         let pb = &self.company.playbook;
         let mut errs = Vec::new();

@@ -14,7 +14,7 @@ use crate::answer::{self, Answer, Ask};
 use crate::phrases;
 use crate::playbook::CondInput;
 use crate::recommend;
-use crate::state::{Action, Evidence, Grade, Reply, TurnOutput};
+use crate::state::{Action, ConversationState, Evidence, Grade, Reply, TurnOutput};
 
 /// Clause intents the playbook answers better than a passage (escalating discounts, competitor
 /// talk, contact, people).
@@ -190,6 +190,53 @@ impl Engine {
         })
     }
 
+    /// The KB's answer to each question clause of the turn, in order (`None`: the KB has nothing
+    /// at `tuning`). Clauses the playbook answers (a discount request, a competitor named) are
+    /// not asked.
+    pub(crate) fn clause_answers(
+        &self,
+        st: &ConversationState,
+        u: &Understood,
+        tuning: &answer::Tuning,
+    ) -> Vec<answer::Asked> {
+        let mut out = Vec::new();
+        for c in &u.clauses {
+            let intent = c.intent.as_deref();
+            // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
+            // our topics asks about it, whatever intent the model read ("它续航多久" is no
+            // discount request, "energy rating of the D13" is a question without a mark).
+            let topics: Vec<String> = crate::concepts::tokens(&c.query)
+                .into_iter()
+                .filter(|t| !matches!(t.as_str(), "#discount" | "#contact" | "#company"))
+                .collect();
+            if intent.is_some_and(|i| NODE_ONLY.contains(&i)) && topics.is_empty() {
+                continue;
+            }
+            if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
+                continue;
+            }
+            let asks = c.question
+                || intent.is_some_and(|i| ASK_INTENTS.contains(&i))
+                || (!topics.is_empty()
+                    && intent.is_none_or(|i| {
+                        !matches!(i, "purchase_intent" | "provide_contact" | "goodbye")
+                    }));
+            if !asks {
+                continue;
+            }
+            let ask = Ask {
+                text: &c.query,
+                intent,
+            };
+            out.push(answer::Asked {
+                query: c.query.clone(),
+                intent: c.intent.clone(),
+                answer: answer::answer_at(&self.company, st, ask, st.variety, tuning),
+            });
+        }
+        out
+    }
+
     /// Step 5: the reply, and the node whose actions apply (if any).
     pub fn respond(
         &self,
@@ -204,27 +251,8 @@ impl Engine {
         let had_rec = rec.is_some();
         parts.extend(rec);
         let mut open_question = false;
-        for c in &u.clauses {
-            let intent = c.intent.as_deref();
-            if intent.is_some_and(|i| NODE_ONLY.contains(&i)) {
-                continue;
-            }
-            if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
-                continue;
-            }
-            let asks = c.question || intent.is_some_and(|i| ASK_INTENTS.contains(&i));
-            if !asks {
-                continue;
-            }
-            match answer::answer(
-                company,
-                &t.st,
-                Ask {
-                    text: &c.text,
-                    intent,
-                },
-                v,
-            ) {
+        for a in self.clause_answers(&t.st, u, &answer::TUNING) {
+            match a.answer {
                 Some(a) if !parts.iter().any(|p| p.text == a.text) => parts.push(a),
                 Some(_) => {}
                 None => open_question = true,

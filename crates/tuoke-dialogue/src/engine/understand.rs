@@ -136,10 +136,124 @@ const HEDGES: &[&str] = &[
     "不貴",
 ];
 
+/// Words of a commitment to buy ("好，我要一把", "两部我要晒", "I'll take one"): the customer
+/// decided, whatever the intent model read into the rest of the clause.
+const COMMIT: &[&str] = &[
+    "我要一",
+    "我要两",
+    "我要兩",
+    "我要了",
+    "要一台",
+    "要一把",
+    "要一部",
+    "要一个",
+    "要一個",
+    "要两台",
+    "要兩台",
+    "要两部",
+    "要兩部",
+    "要两把",
+    "要兩把",
+    "要晒",
+    "我买了",
+    "我買了",
+    "就买",
+    "就買",
+    "就要这",
+    "就要這",
+    "就它了",
+    "就佢啦",
+    "就呢部",
+    "下单",
+    "下單",
+    "落单",
+    "落單",
+    "订一",
+    "訂一",
+    "买一台",
+    "買一台",
+    "买两台",
+    "買兩台",
+    "我要買",
+    "我要买",
+    "i'll take",
+    "i will take",
+    "we'll take",
+    "we will take",
+    "i'll buy",
+    "i will buy",
+    "we'll buy",
+    "i'd like to buy",
+    "i want to buy",
+    "i'll order",
+    "i will order",
+    "let's go with",
+    "i'll go with",
+    "sign me up",
+    "place an order",
+    "i'll get one",
+    "i'll get two",
+];
+
+/// Words that undo a commitment ("我不要了", "唔要", "I won't take it").
+const UNCOMMIT: &[&str] = &[
+    "不要了",
+    "不买",
+    "不買",
+    "唔要",
+    "唔买",
+    "唔買",
+    "don't",
+    "won't",
+    "not ",
+    "no longer",
+    "不用了",
+    "算了",
+];
+
+/// The ask intents a question's topics stand for (`concepts.yaml`): "运费几多？" asks about
+/// delivery whatever the model read.
+fn topic_intents(query: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let lower = query.to_lowercase();
+    if has(
+        &lower,
+        &[
+            "多少钱",
+            "价格",
+            "价钱",
+            "售价",
+            "几钱",
+            "how much",
+            "price",
+            "cost",
+        ],
+    ) {
+        out.push("ask_price");
+    }
+    for t in crate::concepts::tokens(&lower) {
+        let i = match t.as_str() {
+            "#delivery" | "#region" => "ask_delivery",
+            "#warranty" | "#returns" => "ask_after_sales",
+            "#trial" => "ask_trial",
+            "#payment" | "#invoice" => "ask_payment",
+            "#discount" => "ask_discount",
+            _ => continue,
+        };
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
 /// A clause as the engine reads it.
 #[derive(Debug, Clone)]
 pub struct ClauseView {
     pub text: String,
+    /// What retrieval matches: the analyzer's normalized clause (Simplified, lower-case,
+    /// Cantonese words in Mandarin), else the text.
+    pub query: String,
     pub intent: Option<String>,
     pub question: bool,
 }
@@ -184,6 +298,9 @@ impl Engine {
     ) -> Option<String> {
         let pb = &self.company.playbook;
         let lower = text.to_lowercase();
+        if !question && has(&lower, COMMIT) && !has(&lower, UNCOMMIT) {
+            return Some("purchase_intent".into());
+        }
         let label = Some(label)
             .filter(|_| confidence.is_finite() && confidence >= pb.min_confidence)
             .filter(|l| tuoke_core::INTENTS.contains(l))?;
@@ -213,6 +330,11 @@ impl Engine {
                 ),
                 question: c.question,
                 text: c.text.clone(),
+                query: if c.normalized.is_empty() {
+                    c.text.clone()
+                } else {
+                    c.normalized.clone()
+                },
             })
             .collect();
         let turn_q =
@@ -221,6 +343,11 @@ impl Engine {
         if clauses.is_empty() {
             clauses.push(ClauseView {
                 text: a.text.clone(),
+                query: if a.normalized.is_empty() {
+                    a.text.clone()
+                } else {
+                    a.normalized.clone()
+                },
                 intent: intent.clone(),
                 question: turn_q || intent.as_deref().is_some_and(|i| ASK_INTENTS.contains(&i)),
             });
@@ -285,6 +412,15 @@ impl Engine {
             && !intents.contains(i)
         {
             intents.push(i.clone());
+        }
+        // What a question asks about is read from its words too (the same in every variety), so
+        // the grade does not depend on how the intent model read one language.
+        for c in clauses.iter().filter(|c| c.question) {
+            for i in topic_intents(&c.query) {
+                if !intents.iter().any(|x| x == i) {
+                    intents.push(i.to_string());
+                }
+            }
         }
         let variety = t.st.variety;
         push_history(
