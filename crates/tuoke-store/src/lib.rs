@@ -135,6 +135,10 @@ macro_rules! write {
     };
 }
 
+// After the `read!` / `write!` macros, which it uses.
+mod key_admin;
+pub use key_admin::ApiKeyInfo;
+
 const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_retention.sql")),

@@ -32,6 +32,12 @@ enum Command {
     Demo(cmd::serve::DemoArgs),
     /// Run conversation stories against a company's playbook and knowledge base.
     Test(cmd::test::TestArgs),
+    /// Create, list and revoke API keys on the database of `tuoke serve` (no server needed).
+    #[command(subcommand)]
+    Keys(cmd::keys::KeysCommand),
+    /// Check a company folder before deploying it.
+    #[command(subcommand)]
+    Company(cmd::company::CompanyCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -50,5 +56,7 @@ fn main() -> anyhow::Result<()> {
         Command::Serve(a) => cmd::serve::run(a),
         Command::Demo(a) => cmd::serve::demo(a),
         Command::Test(a) => cmd::test::run(a),
+        Command::Keys(c) => cmd::keys::run(c),
+        Command::Company(c) => cmd::company::run(c),
     }
 }

@@ -2,64 +2,26 @@
 //! conversation, a kill -9 during load (every 200'd turn survives), and a restart that keeps the
 //! webhook outbox.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 const ADMIN: &str = "tk_serve_test_admin_0123456789abcdef";
 
-struct Proc {
-    child: Child,
-    base: String,
-}
+#[path = "common/server.rs"]
+mod server;
+use server::Proc;
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `tuoke serve` on a free loopback port and waits for its "listening" line.
+/// `tuoke serve` on `data_dir` (and `database`) with the test's admin key.
 fn serve(data_dir: &Path, database: Option<&str>, extra: &[&str]) -> Proc {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tuoke"));
-    cmd.arg("serve")
-        .arg("--addr")
-        .arg("127.0.0.1:0")
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--rate-limit")
-        .arg("0")
-        .args(extra)
-        .env("TUOKE_ADMIN_KEY", ADMIN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+    let mut args = vec!["--data-dir", data_dir.to_str().expect("utf-8 temp dir")];
     if let Some(db) = database {
-        cmd.arg("--database").arg(db);
+        args.extend(["--database", db]);
     }
-    let mut child = cmd.spawn().expect("spawn tuoke serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut base = None;
-    while Instant::now() < deadline {
-        match lines.next() {
-            Some(Ok(l)) => {
-                if let Some(rest) = l.strip_prefix("tuoke listening on ") {
-                    base = rest.split_whitespace().next().map(str::to_string);
-                    break;
-                }
-            }
-            _ => break,
-        }
-    }
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    let base = base.expect("server did not print its address");
-    Proc { child, base }
+    args.extend_from_slice(extra);
+    server::serve(&args, Some(ADMIN))
 }
 
 async fn key(client: &reqwest::Client, base: &str, role: &str) -> String {

@@ -1,5 +1,7 @@
 pub mod analyze;
 pub mod chat;
+pub mod company;
+pub mod keys;
 pub mod nlu;
 pub mod serve;
 pub mod stories;

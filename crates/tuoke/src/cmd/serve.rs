@@ -5,7 +5,7 @@
 //! widget keys are public, they sit in the company's web pages).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -99,10 +99,7 @@ fn window(n: u64, unit_secs: u64) -> Option<Duration> {
 async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.data_dir)
         .with_context(|| format!("creating data dir {}", a.data_dir.display()))?;
-    let url = match &a.database {
-        Some(u) => u.clone(),
-        None => format!("sqlite://{}", a.data_dir.join("tuoke.db").display()),
-    };
+    let url = database_url(&a.data_dir, a.database.as_deref());
     let company = Arc::new(super::load_company(a.company.as_deref())?);
     let analyzer = Arc::new(tuoke_server::analyzer_for(&company)?);
     let store = tuoke_store::Store::connect(&url)
@@ -175,8 +172,16 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The database of `--data-dir` / `--database`: the URL given, else `<data-dir>/tuoke.db`.
+pub(crate) fn database_url(data_dir: &Path, database: Option<&str>) -> String {
+    match database {
+        Some(u) => u.to_string(),
+        None => format!("sqlite://{}", data_dir.join("tuoke.db").display()),
+    }
+}
+
 /// The URL without a password, for error messages.
-fn redact_url(u: &str) -> String {
+pub(crate) fn redact_url(u: &str) -> String {
     match (u.find("://"), u.rfind('@')) {
         (Some(s), Some(at)) if at > s => {
             let creds = &u[s + 3..at];
