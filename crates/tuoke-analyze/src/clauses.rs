@@ -141,6 +141,22 @@ pub fn is_question(text: &str) -> bool {
     }) {
         return true;
     }
+    // 呢 before a measure word is the Cantonese "this" (呢个周末, 呢部), not the question particle.
+    let lower = if lower.contains('呢') {
+        let cs: Vec<char> = lower.chars().collect();
+        cs.iter()
+            .enumerate()
+            .filter(|&(i, c)| {
+                !(*c == '呢'
+                    && cs.get(i + 1).is_some_and(|n| {
+                        "个個度啲排间間位款部只隻种種次条條件张張样樣".contains(*n)
+                    }))
+            })
+            .map(|(_, c)| *c)
+            .collect::<String>()
+    } else {
+        lower
+    };
     QUESTION_CUES.iter().any(|q| {
         if q.is_ascii() {
             // English cue words only at a word start.
@@ -208,6 +224,49 @@ pub fn split(text: &str) -> Vec<(usize, usize)> {
         out.push((0, chars.len()));
     }
     merge_fragments(&chars, out)
+}
+
+/// Greetings that open a message.
+const GREETINGS: &[&str] = &[
+    "你好",
+    "您好",
+    "你们好",
+    "您们好",
+    "哈喽",
+    "哈啰",
+    "哈囉",
+    "喂",
+    "嗨",
+    "早上好",
+    "早晨",
+    "晚上好",
+    "下午好",
+    "hi",
+    "hello",
+    "hey",
+    "good morning",
+    "good afternoon",
+    "good evening",
+];
+
+/// What follows an opening greeting ("你好，X20多少钱？" → "X20多少钱？"), when something does.
+pub fn after_greeting(text: &str) -> Option<String> {
+    let lower: Vec<char> = text.to_lowercase().chars().collect();
+    let chars: Vec<char> = text.chars().collect();
+    if lower.len() != chars.len() {
+        return None;
+    }
+    let t: String = lower.iter().collect();
+    let trimmed = t.trim_start();
+    let lead = lower.len() - trimmed.chars().count();
+    let g = GREETINGS.iter().find(|g| trimmed.starts_with(*g))?;
+    let after = lead + g.chars().count();
+    let mut j = after;
+    while j < lower.len() && (COMMAS.contains(&lower[j]) || "!！ ~～".contains(lower[j])) {
+        j += 1;
+    }
+    let rest: String = chars[j..].iter().collect();
+    (j > after && rest.chars().any(char::is_alphanumeric)).then_some(rest)
 }
 
 fn connective_at(lower: &[char], i: usize) -> bool {
@@ -308,6 +367,21 @@ mod tests {
     }
 
     #[test]
+    fn what_follows_a_greeting() {
+        assert_eq!(
+            after_greeting("你好，X20多少钱？").as_deref(),
+            Some("X20多少钱？")
+        );
+        assert_eq!(
+            after_greeting("Hi, how much is the A7?").as_deref(),
+            Some("how much is the A7?")
+        );
+        assert_eq!(after_greeting("你好"), None);
+        assert_eq!(after_greeting("你好吗"), None);
+        assert_eq!(after_greeting("X20多少钱"), None);
+    }
+
+    #[test]
     fn keeps_statements_with_commas_together() {
         assert_eq!(
             parts("想买个净化器，卧室 15 平，预算一千多"),
@@ -327,5 +401,8 @@ mod tests {
         assert!(!is_question("在开会，晚点打给我"));
         assert!(!is_question("我要买两台"));
         assert!(!is_question("I want to buy it"));
+        // 呢 + measure word is Cantonese "this"; the particle 呢 still asks.
+        assert!(!is_question("好，两部我要晒，呢个周末前送到"));
+        assert!(is_question("那X2呢"));
     }
 }

@@ -19,6 +19,9 @@
 //! No IO: the models, lexicon and default gazetteer are compiled in with `include_bytes!`/`include_str!`.
 
 pub mod clauses;
+
+/// Intents that carry no request of their own when something else is said with them.
+const SMALL_TALK: &[&str] = &["greeting", "affirm", "goodbye", tuoke_core::OUT_OF_SCOPE];
 pub mod dialect;
 pub mod gazetteer;
 pub mod language;
@@ -298,6 +301,30 @@ impl Analyzer {
                 explain: EXPLAIN,
             },
         );
+        // "你好，X20多少钱？": the greeting is not the point of the message; read what follows it.
+        if SMALL_TALK.contains(&pred.label.as_str())
+            && let Some(rest) = clauses::after_greeting(text)
+        {
+            let f = self
+                .featurizer
+                .featurize(&self.normalize_for(&rest, dialect));
+            let p = self.intent.predict_features(
+                &f,
+                &PredictOptions {
+                    top_k: TOP_K,
+                    explain: EXPLAIN,
+                },
+            );
+            // Only a clear request wins over the greeting ("您好，请问在线吗" stays a greeting).
+            let request = p.label.starts_with("ask_")
+                || matches!(
+                    p.label.as_str(),
+                    "purchase_intent" | "compare_competitor" | "complaint"
+                );
+            if request && p.confidence >= 0.7 {
+                pred = p;
+            }
+        }
         let sentiment = self.sentiment_of(&feats);
         if dialect == Dialect::Yue {
             pred.explanation
@@ -305,16 +332,17 @@ impl Analyzer {
         }
         let entities = self.extractor.extract(text, now);
         let clauses = self.clauses(text, dialect, &entities, &pred, sentiment.clone());
+        let intent = Intent {
+            label: pred.label,
+            confidence: pred.confidence,
+            top_k: pred.top_k,
+        };
         Ok(Analysis {
             text: text.to_string(),
             normalized: feats.normalized,
             language: lang,
             dialect,
-            intent: Intent {
-                label: pred.label,
-                confidence: pred.confidence,
-                top_k: pred.top_k,
-            },
+            intent,
             sentiment,
             entities,
             explanation: pred.explanation,

@@ -59,8 +59,15 @@ pub struct Answer {
 /// A question of a turn as the engine asked it of the KB, and what it got.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Asked {
+    /// The clause as the customer wrote it.
+    pub text: String,
+    /// The clause asks something (a mark, a particle, a question word).
+    pub question: bool,
     /// The clause as matched (normalized).
     pub query: String,
+    /// It asks about something in particular ("多重", "颜色"), not for the product in general
+    /// ("X10 怎么样", "tell me about the A7"): unanswered, it gets an honest "not covered".
+    pub specific: bool,
     pub intent: Option<String>,
     pub answer: Option<Answer>,
 }
@@ -103,6 +110,16 @@ const COMPARE: &[&str] = &[
     "compare",
     "comparison",
     "which is better",
+    "比差",
+    "差些什么",
+    "差在哪",
+    "差在哪里",
+    "差别在哪",
+    "为什么不选",
+    "为什么不拣",
+    "为什么不买",
+    "why not the",
+    "how does it compare",
     "which one is better",
     "vs",
     "versus",
@@ -194,6 +211,11 @@ pub fn named_products(company: &Company, text: &str) -> Vec<String> {
 
 /// The products a clause is about when it names none: the product in context; for a plural
 /// reference the last two mentioned; else the category's products.
+/// "这两款", "它们", "both": the text refers to several products at once.
+pub fn refers_to_several(lower: &str) -> bool {
+    has(lower, PLURAL)
+}
+
 fn in_play(company: &Company, st: &ConversationState, lower: &str) -> Vec<String> {
     let mentioned = st.products_mentioned();
     if has(lower, PLURAL) && mentioned.len() >= 2 {
@@ -210,6 +232,94 @@ fn in_play(company: &Company, st: &ConversationState, lower: &str) -> Vec<String
             .collect();
     }
     Vec::new()
+}
+
+/// Words that ask for a product in general, not for one fact of it.
+const GENERIC: &[&str] = &[
+    "功能",
+    "参数",
+    "介绍",
+    "详细",
+    "详情",
+    "信息",
+    "资料",
+    "了解",
+    "怎么样",
+    "如何",
+    "好不好",
+    "好用",
+    "产品",
+    "看看",
+    "说说",
+    "讲讲",
+    "特点",
+    "优点",
+    "亮点",
+    "配置",
+    "规格",
+    "性能",
+    "那",
+    "还有",
+    "它",
+    "他",
+    "呢",
+    "一下",
+    "样",
+    "点样",
+    "好唔好",
+    "features",
+    "feature",
+    "specs",
+    "spec",
+    "details",
+    "detail",
+    "info",
+    "information",
+    "tell",
+    "about",
+    "more",
+    "know",
+    "good",
+    "like",
+    "product",
+    "products",
+    "model",
+    "models",
+    "it",
+    "there",
+    "please",
+    "thanks",
+    "show",
+    "again",
+    "also",
+    "so",
+    "well",
+    "then",
+    "okay",
+    "ok",
+];
+
+/// Does the question ask about something in particular? (See [`Asked::specific`].)
+pub fn is_specific(company: &Company, text: &str) -> bool {
+    topic_tokens(company, text, true)
+        .iter()
+        .any(|t| t.starts_with('#') || !GENERIC.contains(&t.as_str()))
+}
+
+/// A follow-up that names no topic of its own: only question words and fillers ("多久要换？",
+/// "要几天？", "how long?").
+pub fn is_elliptical(company: &Company, text: &str) -> bool {
+    let lower = text.to_lowercase();
+    crate::qtype::wanted(&lower).is_some()
+        && topic_tokens(company, text, true).iter().all(|t| {
+            t.starts_with('#')
+                || GENERIC.contains(&t.as_str())
+                || t.chars().count() <= 1
+                || [
+                    "多久", "几天", "要换", "多少", "long", "much", "many", "often",
+                ]
+                .contains(&t.as_str())
+        })
 }
 
 /// "一台", "两个", "个", "one", "each": how many, not what.
@@ -306,6 +416,7 @@ fn search<'a>(
         named: &named,
         in_play: &play,
         intent: ask.intent,
+        want: crate::qtype::wanted(&lower),
         boosts,
     };
     let hits = company.kb().search_passages(&q, focus, 3);
@@ -364,6 +475,13 @@ pub fn answer_at(
                 if !v.contains(m) {
                     v.push(m.clone());
                 }
+            }
+            // The product in context (a recommendation, say) is the other side of "why not the A7?".
+            if let Some(p) = st.product()
+                && v.len() < 2
+                && !v.iter().any(|x| x == p)
+            {
+                v.push(p.to_string());
             }
             if v.len() < 2 {
                 in_play(company, st, &lower)

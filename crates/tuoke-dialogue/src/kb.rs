@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Competitor, Faq, Product};
 use crate::concepts;
+use crate::qtype::{self, Want};
 use crate::text::Text;
 
 /// jieba with its embedded default dictionary, built once per process (no IO: the dictionary is
@@ -24,12 +25,124 @@ static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 
 /// Words that carry no retrieval signal.
 const STOPWORDS: &[&str] = &[
-    "的", "了", "吗", "呢", "吧", "啊", "是", "我", "你", "您", "我们", "你们", "这", "那", "这个",
-    "那个", "有", "在", "和", "也", "就", "都", "要", "想", "请问", "一下", "什么", "怎么", "多少",
-    "可以", "能", "嗎", "呀", "係", "嘅", "咩", "佢", "唔", "啲", "喺", "個", "嗰", "呢個", "點",
-    "幾", "a", "an", "the", "is", "are", "do", "does", "you", "your", "i", "my", "me", "we", "to",
-    "of", "and", "or", "for", "it", "what", "how", "can", "in", "on", "with", "this", "that",
-    "there", "any",
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "是",
+    "我",
+    "你",
+    "您",
+    "我们",
+    "你们",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "有",
+    "在",
+    "和",
+    "也",
+    "就",
+    "都",
+    "要",
+    "想",
+    "请问",
+    "一下",
+    "什么",
+    "怎么",
+    "多少",
+    "可以",
+    "能",
+    "嗎",
+    "呀",
+    "係",
+    "嘅",
+    "咩",
+    "佢",
+    "唔",
+    "啲",
+    "喺",
+    "個",
+    "嗰",
+    "呢個",
+    "點",
+    "幾",
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "do",
+    "does",
+    "you",
+    "your",
+    "i",
+    "my",
+    "me",
+    "we",
+    "to",
+    "of",
+    "and",
+    "or",
+    "for",
+    "it",
+    "what",
+    "how",
+    "can",
+    "in",
+    "on",
+    "with",
+    "this",
+    "that",
+    "there",
+    "any",
+    "可不可以",
+    "可不",
+    "不可",
+    "不用",
+    "用不用",
+    "用",
+    "给",
+    "这么",
+    "个",
+    "去",
+    "得",
+    "about",
+    "need",
+    "will",
+    "would",
+    "could",
+    "should",
+    "us",
+    "our",
+    "be",
+    "have",
+    "has",
+    "get",
+    "if",
+    "so",
+    "just",
+    "also",
+    "too",
+    "please",
+    "tell",
+    "know",
+    "want",
+    "like",
+    "does",
+    "did",
+    "是不是",
+    "不是",
+    "吓",
+    "问吓",
+    "顺便",
+    "顺便问",
+    "啦",
+    "喇",
+    "么",
 ];
 
 /// Tokens for BM25: jieba search-mode words, lower-cased, without punctuation and stop words.
@@ -195,6 +308,8 @@ pub struct Passage {
     pub key: Option<Text>,
     /// The fact itself (a price passage has none: the price is formatted from the product).
     pub text: Option<Text>,
+    /// The kinds of value it states (a duration, a measure…), for questions that want one.
+    pub values: Vec<Want>,
 }
 
 /// Words customers use when they ask about a kind of product fact; indexed with those facts.
@@ -256,6 +371,8 @@ pub struct Boosts {
     pub faq_focused: f32,
     /// A kind of fact the intent asks about (price for `ask_price`…).
     pub intent_kind: f32,
+    /// A passage stating the kind of value the question wants.
+    pub wanted_value: f32,
 }
 
 impl Boosts {
@@ -266,6 +383,7 @@ impl Boosts {
         out_of_play: 0.5,
         faq_focused: 0.75,
         intent_kind: 1.4,
+        wanted_value: 1.3,
     };
 }
 
@@ -283,6 +401,8 @@ pub struct Focus<'a> {
     /// Products in play in the conversation (context, category).
     pub in_play: &'a [String],
     pub intent: Option<&'a str>,
+    /// The kind of value the question wants ("多久" → a duration).
+    pub want: Option<Want>,
     pub boosts: Boosts,
 }
 
@@ -443,6 +563,9 @@ impl KnowledgeBase {
                 {
                     score *= b.intent_kind;
                 }
+                if focus.want.is_some_and(|w| p.values.contains(&w)) {
+                    score *= b.wanted_value;
+                }
                 Some(PassageHit { passage: p, score })
             })
             .collect();
@@ -476,6 +599,7 @@ fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
             cite: format!("faq:{}", f.id),
             key: None,
             text: Some(f.answer.clone()),
+            values: Vec::new(),
         });
     }
     for p in products {
@@ -486,6 +610,7 @@ fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
             cite: format!("product:{}", p.id),
             key,
             text,
+            values: Vec::new(),
         };
         out.push(mk(
             format!("product:{}:price", p.id),
@@ -524,6 +649,15 @@ fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
                 ));
             }
         }
+    }
+    for x in &mut out {
+        let t = x
+            .text
+            .as_ref()
+            .map(|t| t.all().collect::<Vec<_>>().join(" "));
+        let t = t.unwrap_or_default();
+        let all = [Want::Duration, Want::Money, Want::Measure, Want::Count];
+        x.values = all.into_iter().filter(|w| qtype::states(&t, *w)).collect();
     }
     out
 }

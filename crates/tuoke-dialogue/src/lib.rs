@@ -29,6 +29,7 @@ pub mod lang;
 pub mod needs;
 pub mod phrases;
 pub mod playbook;
+pub mod qtype;
 pub mod recommend;
 pub mod render;
 mod schema;

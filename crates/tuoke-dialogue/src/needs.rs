@@ -170,6 +170,43 @@ const CONCERNS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Asking for another product that is better in one respect ("有没有更安静的？", "anything
+/// cheaper?"): a recommendation within the category in play, ranked by the needs known.
+const ALTERNATIVE: &[&str] = &[
+    "更安静",
+    "更安靜",
+    "更静",
+    "更靜",
+    "安静点的",
+    "安靜啲",
+    "静啲",
+    "靜啲",
+    "更便宜",
+    "便宜点的",
+    "便宜一点的",
+    "便宜啲嘅",
+    "平啲嘅",
+    "更平",
+    "更实惠",
+    "更實惠",
+    "更大的",
+    "更好的",
+    "其他款",
+    "其他型号",
+    "其他型號",
+    "别的款",
+    "別的款",
+    "第二款",
+    "quieter",
+    "cheaper one",
+    "cheaper model",
+    "something cheaper",
+    "anything cheaper",
+    "a cheaper",
+    "other models",
+    "another model",
+];
+
 const RECOMMEND: &[&str] = &[
     "推荐",
     "推薦",
@@ -221,7 +258,7 @@ pub fn extract(company: &Company, a: &Analysis) -> Needs {
     let lower = a.text.to_lowercase();
     let mut n = Needs {
         category: company.find_category(&lower),
-        asks_recommendation: has(&lower, RECOMMEND),
+        asks_recommendation: has(&lower, RECOMMEND) || has(&lower, ALTERNATIVE),
         ..Needs::default()
     };
     for (name, words) in HOUSEHOLD {

@@ -87,6 +87,18 @@ phrase!(
     "Our product information doesn't cover that, and I'd rather not guess. I can pass it to an adviser, or you can call {phone}."
 );
 phrase!(
+    NOT_COVERED,
+    "至于{q}，我们的资料里没有写，我不想乱说，可以帮您请顾问确认。",
+    "至於{q}，我哋嘅資料冇寫，我唔想亂講，可以幫你搵顧問確認。",
+    "As for {q}: our information doesn't cover it and I'd rather not guess; an adviser can confirm."
+);
+phrase!(
+    THAT_QUESTION,
+    "您问的另一点",
+    "你問嘅另一點",
+    "your other question"
+);
+phrase!(
     HANDOFF_WAITING,
     "已通知顾问，顾问接入前我可以继续为您解答。",
     "已經通知顧問，顧問接手之前我可以繼續幫你解答。",
@@ -161,6 +173,8 @@ mod tests {
             COMPARE_INTRO,
             PRICE_WORD,
             DONT_KNOW,
+            NOT_COVERED,
+            THAT_QUESTION,
             HANDOFF_WAITING,
             HANDOFF_NOBODY,
             ASK_CATEGORY,

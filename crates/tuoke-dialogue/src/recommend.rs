@@ -32,7 +32,19 @@ pub struct Fit<'a> {
 
 /// The products the needs choose from: the category's, else every product.
 pub fn candidates<'a>(company: &'a Company, slots: &BTreeMap<String, Value>) -> Vec<&'a Product> {
-    match slots.get("category").and_then(Value::as_str) {
+    // Without a category named, the category of the product in context ("有没有更安静的？").
+    let from_product = || {
+        slots
+            .get("product")
+            .and_then(Value::as_str)
+            .and_then(|p| company.product(p))
+            .and_then(|p| p.category_id.as_deref())
+    };
+    match slots
+        .get("category")
+        .and_then(Value::as_str)
+        .or_else(from_product)
+    {
         Some(c) => {
             let v = company.products_in(c);
             if v.is_empty() {

@@ -334,6 +334,21 @@ mod tests {
     }
 
     #[test]
+    fn hong_kong_number_after_my_number_is() {
+        let ex = Extractor::new(&Gazetteer::default()).expect("builds");
+        let now = DateTime::parse_from_rfc3339("2026-11-25T10:00:00+08:00").expect("now");
+        let e = ex.extract("I'll take one. My number is 91234567.", now);
+        let phone = e
+            .iter()
+            .find(|x| x.kind == EntityType::Phone)
+            .expect("a phone");
+        assert_eq!(phone.value, serde_json::json!("+85291234567"));
+        // An order number is no phone.
+        let e = ex.extract("order number is 91234567", now);
+        assert!(e.iter().all(|x| x.kind != EntityType::Phone), "{e:?}");
+    }
+
+    #[test]
     fn empty_gazetteer_names_are_ignored() {
         let g = Gazetteer {
             products: vec![GazetteerEntry {

@@ -40,6 +40,16 @@ impl Engine {
         let company = &*self.company;
         let stage = t.st.stage.clone();
         let mut fired: Vec<(String, i32, String)> = Vec::new();
+        // A worried question ("不喜欢能退吗？", "会不会很吵？") is no bad mood: the sentiment
+        // signal counts statements and complaints only.
+        let asks_only = !u.clauses.is_empty()
+            && u.clauses.iter().all(|c| c.question)
+            && u.intent.as_deref() != Some("complaint");
+        let sentiment = if asks_only && u.sentiment == "negative" {
+            "neutral"
+        } else {
+            u.sentiment
+        };
         let intents: Vec<Option<&str>> = if u.intents.is_empty() {
             vec![None]
         } else {
@@ -51,7 +61,7 @@ impl Engine {
                 entities: &u.facts.entities,
                 slots: &t.st.slots,
                 filled: &filled(u),
-                sentiment: u.sentiment,
+                sentiment,
                 stage: &stage,
             };
             for s in company.grading.fired(&input, &t.st.counters.signals) {
@@ -111,6 +121,12 @@ impl Engine {
                 )
             });
         if busy {
+            return None;
+        }
+        // "这两款哪个好" about the products just discussed is a comparison, not a new search.
+        if answer::refers_to_several(&t.analysis.text.to_lowercase())
+            && t.st.products_mentioned().len() >= 2
+        {
             return None;
         }
         if !(asked || gave)
@@ -200,6 +216,9 @@ impl Engine {
         tuning: &answer::Tuning,
     ) -> Vec<answer::Asked> {
         let mut out = Vec::new();
+        // An elliptical follow-up ("A3 滤网多少钱？多久要换？") asks about the previous
+        // question's topic: its query carries the previous clause along.
+        let mut prev: Option<&str> = None;
         for c in &u.clauses {
             let intent = c.intent.as_deref();
             // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
@@ -224,12 +243,21 @@ impl Engine {
             if !asks {
                 continue;
             }
+            let elliptical = answer::is_elliptical(&self.company, &c.query);
+            let query = match prev {
+                Some(p) if elliptical => format!("{p} {}", c.query),
+                _ => c.query.clone(),
+            };
+            prev = Some(&c.query);
             let ask = Ask {
-                text: &c.query,
+                text: &query,
                 intent,
             };
             out.push(answer::Asked {
-                query: c.query.clone(),
+                text: c.text.clone(),
+                question: c.question,
+                specific: answer::is_specific(&self.company, &query),
+                query: query.clone(),
                 intent: c.intent.clone(),
                 answer: answer::answer_at(&self.company, st, ask, st.variety, tuning),
             });
@@ -251,11 +279,32 @@ impl Engine {
         let had_rec = rec.is_some();
         parts.extend(rec);
         let mut open_question = false;
+        // Particular questions the KB has no answer for ("机身有几种颜色？").
+        let mut not_covered: Vec<String> = Vec::new();
         for a in self.clause_answers(&t.st, u, &answer::TUNING) {
             match a.answer {
-                Some(a) if !parts.iter().any(|p| p.text == a.text) => parts.push(a),
+                Some(x) if !parts.iter().any(|p| p.text == x.text) => parts.push(x),
                 Some(_) => {}
-                None => open_question = true,
+                None => {
+                    open_question = true;
+                    // The playbook's node for a topic answers it from the KB fields ("多久能
+                    // 发货" → the delivery node); only a question no node is about is uncovered.
+                    let node_answers = a.intent.as_deref().is_some_and(|i| {
+                        i != "ask_feature"
+                            && super::understand::topic_intents(&a.query).contains(&i)
+                    });
+                    if a.specific && a.question && !node_answers {
+                        let q = a
+                            .text
+                            .trim()
+                            .trim_end_matches(['？', '?', '。', '.', '，', ',']);
+                        let mut q: String = q.chars().take(24).collect();
+                        if a.text.chars().count() > 24 {
+                            q.push('…');
+                        }
+                        not_covered.push(q);
+                    }
+                }
             }
         }
 
@@ -284,20 +333,25 @@ impl Engine {
                 && !u.facts.filled.contains("competitor"));
         let mut node_reply = out.reply.clone();
         // A price part the node's own reply already states (the playbook's wording, with its
-        // call to action) is dropped in favour of the node.
-        if let Some(n) = &node_reply
-            && !out.fallback
-        {
-            parts.retain(|p| {
-                !(p.kind == answer::AnswerKind::Price
-                    && p.citations.iter().all(|c| n.citations.contains(c)))
-            });
+        // call to action) is dropped in favour of the node, unless other answers replace the
+        // node (then the price stays with them: "X10 多少钱？能拖地吗？" states both).
+        let covered = |p: &Answer| {
+            node_reply.as_ref().is_some_and(|n| {
+                !out.fallback
+                    && p.kind == answer::AnswerKind::Price
+                    && p.citations.iter().all(|c| n.citations.contains(c))
+            })
+        };
+        let replaces = replaceable && parts.iter().any(|p| !covered(p));
+        if !replaces {
+            parts.retain(|p| !covered(p));
         }
-        if !parts.is_empty() && replaceable {
+        if replaces {
             node_reply = None;
         } else if parts.is_empty()
             && (open_question || out.fallback)
-            && is_generic(&node_id, &pb.fallback)
+            && (is_generic(&node_id, &pb.fallback)
+                || (!not_covered.is_empty() && node.as_ref().is_some_and(|n| n.kb_answer)))
             && (open_question || u.clauses.iter().any(|c| c.question))
             && (requested || self.about_us(t, u))
         {
@@ -332,6 +386,20 @@ impl Engine {
         for p in &parts {
             texts.push(p.text.clone());
             citations.extend(p.citations.clone());
+        }
+        // Answered in part: say which question the KB does not cover, rather than skip it.
+        if !parts.is_empty() {
+            for q in &not_covered {
+                // Quoted only without digits: a reply states no number the KB does not.
+                let q = if q.chars().any(|c| c.is_ascii_digit()) {
+                    phrases::THAT_QUESTION.get(v).to_string()
+                } else if v.is_chinese() {
+                    format!("「{q}」")
+                } else {
+                    format!("\"{q}\"")
+                };
+                texts.push(phrases::NOT_COVERED.get(v).replace("{q}", &q));
+            }
         }
         if !node_first && let Some(r) = &node_reply {
             texts.push(r.text.clone());

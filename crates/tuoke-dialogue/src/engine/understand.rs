@@ -105,6 +105,91 @@ const DEFERRAL: &[&str] = &[
     "get back to",
 ];
 
+/// Words of a refusal ("不需要了", "算了", "no thanks").
+const REFUSAL: &[&str] = &[
+    "不需要",
+    "不用了",
+    "不要了",
+    "不买",
+    "不買",
+    "算了",
+    "没兴趣",
+    "沒興趣",
+    "不感兴趣",
+    "不感興趣",
+    "不考虑",
+    "不考慮",
+    "唔使",
+    "唔要",
+    "唔買",
+    "唔买",
+    "冇兴趣",
+    "冇興趣",
+    "算啦",
+    "唔需要",
+    "no thanks",
+    "no, thanks",
+    "not interested",
+    "don't need",
+    "do not need",
+    "don't want",
+    "forget it",
+    "no need",
+    "not for me",
+    "not buying",
+    "pass on",
+    "stop",
+    "别再",
+    "別再",
+    "不要再",
+    "太贵了不",
+    "不了",
+];
+
+/// Words of a hesitation ("我再考虑考虑", "let me think").
+const HESITATION: &[&str] = &[
+    "考虑",
+    "考慮",
+    "想想",
+    "想一想",
+    "犹豫",
+    "猶豫",
+    "再看看",
+    "再说",
+    "再說",
+    "不确定",
+    "不確定",
+    "纠结",
+    "糾結",
+    "拿不定",
+    "諗下",
+    "谂下",
+    "諗吓",
+    "谂吓",
+    "睇吓先",
+    "睇下先",
+    "再睇",
+    "唔肯定",
+    "think about",
+    "think it over",
+    "let me think",
+    "not sure",
+    "hesitant",
+    "unsure",
+    "maybe later",
+    "on the fence",
+    "need time",
+    "hmm",
+    "嗯…",
+    "有点贵",
+    "有點貴",
+    "太贵",
+    "太貴",
+    "贵了",
+    "貴咗",
+    "expensive",
+];
+
 /// Hedges that keep a negation from being a refusal or a complaint.
 const HEDGES: &[&str] = &[
     "不是很贵",
@@ -213,7 +298,7 @@ const UNCOMMIT: &[&str] = &[
 
 /// The ask intents a question's topics stand for (`concepts.yaml`): "运费几多？" asks about
 /// delivery whatever the model read.
-fn topic_intents(query: &str) -> Vec<&'static str> {
+pub(crate) fn topic_intents(query: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     let lower = query.to_lowercase();
     if has(
@@ -308,6 +393,10 @@ impl Engine {
         match label {
             // A deferral needs deferral words; a time word in a question is not one.
             "busy_later" if !has(&lower, DEFERRAL) || (question && !lower.contains("打")) => None,
+            // A refusal and a hesitation need their words ("budget under 4000" refuses nothing,
+            // "Will it fit?" hesitates about nothing).
+            "not_interested" if !has(&lower, REFUSAL) => None,
+            "hesitate" if !has(&lower, HESITATION) => None,
             "not_interested" | "complaint" | "deny" if hedged => None,
             l => Some(l.to_string()),
         }

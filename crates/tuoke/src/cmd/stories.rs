@@ -346,6 +346,10 @@ pub struct TurnResult {
     pub grade: String,
     pub score: u8,
     pub failures: Vec<String>,
+    /// For a failing turn: how each question was looked up in the KB (clause, intent, query
+    /// tokens → best passages with scores), so a playbook author sees why a fact was missed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retrieval: Vec<String>,
 }
 
 /// One story's result.
@@ -358,6 +362,8 @@ pub struct StoryResult {
     pub turns: Vec<TurnResult>,
     pub final_grade: String,
     pub final_score: u8,
+    /// The grading signals that fired, as `signal@turn` (what the score is made of).
+    pub final_evidence: Vec<String>,
     pub error: Option<String>,
 }
 

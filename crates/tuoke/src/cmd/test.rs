@@ -92,6 +92,7 @@ fn run_story(
         turns: Vec::new(),
         final_grade: String::new(),
         final_score: 0,
+        final_evidence: Vec::new(),
         error: None,
     };
     let base = match variety(&story.variety) {
@@ -169,6 +170,11 @@ fn run_story(
                     expect,
                     variety: expected,
                 });
+                let retrieval = if failures.is_empty() {
+                    Vec::new()
+                } else {
+                    explain_retrieval(engine, &before, &analysis, now)
+                };
                 res.turns.push(TurnResult {
                     customer: customer.clone(),
                     reply: out
@@ -185,12 +191,20 @@ fn run_story(
                     grade: out.state.lead.grade.to_string(),
                     score: out.state.lead.score,
                     failures,
+                    retrieval,
                 });
             }
         }
     }
     res.final_grade = out.state.lead.grade.to_string();
     res.final_score = out.state.lead.score;
+    res.final_evidence = out
+        .state
+        .lead
+        .evidence
+        .iter()
+        .map(|e| format!("{}@{}", e.signal, e.turn))
+        .collect();
     res
 }
 
@@ -314,6 +328,36 @@ fn summarize(results: Vec<StoryResult>) -> Report {
     }
 }
 
+/// How each question of a turn was looked up in the KB: `ask_price "x20多少钱" [tokens] →
+/// id score, …` (the answer threshold is [`answer::MIN_SCORE`]).
+fn explain_retrieval(
+    engine: &Engine,
+    before: &tuoke_dialogue::ConversationState,
+    analysis: &tuoke_core::Analysis,
+    now: DateTime<FixedOffset>,
+) -> Vec<String> {
+    use tuoke_dialogue::answer;
+    let (st, asked) = engine.question_answers(before, analysis, now.to_utc(), &answer::TUNING);
+    asked
+        .iter()
+        .map(|q| {
+            let ask = answer::Ask {
+                text: &q.query,
+                intent: q.intent.as_deref(),
+            };
+            let (toks, hits) = answer::explain(engine.company(), &st, ask, false);
+            let hits: Vec<String> = hits.iter().map(|(id, s)| format!("{id} {s:.1}")).collect();
+            format!(
+                "{} {:?} {toks:?} → {} (needs ≥ {})",
+                q.intent.as_deref().unwrap_or("-"),
+                q.query,
+                hits.join(", "),
+                answer::MIN_SCORE
+            )
+        })
+        .collect()
+}
+
 fn print_report(r: &Report, verbose: bool) {
     use comfy_table::Table;
     for s in &r.results {
@@ -334,6 +378,9 @@ fn print_report(r: &Report, verbose: bool) {
                 );
                 for f in &t.failures {
                     println!("     ✗ {f}");
+                }
+                for x in &t.retrieval {
+                    println!("     · kb: {x}");
                 }
             }
         }

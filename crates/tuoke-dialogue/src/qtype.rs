@@ -1,0 +1,229 @@
+//! What kind of answer a question wants: "滤芯多久换" wants a duration, "能爬多高" a measure, "能录
+//! 几个指纹" a count, "滤芯多少钱" an amount of money. A passage that states such a value (a number
+//! with a matching unit) is the likelier answer; the retriever boosts it
+//! ([`crate::kb::KnowledgeBase::search_passages`]). The classic answer-type step of question
+//! answering, done with word lists because the KB's facts are short and unit-marked.
+
+/// The kind of value a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    Duration,
+    Money,
+    Measure,
+    Count,
+}
+
+const DURATION_CUES: &[&str] = &[
+    "多久",
+    "多长时间",
+    "多長時間",
+    "几天",
+    "幾天",
+    "几耐",
+    "幾耐",
+    "几日",
+    "幾日",
+    "几个月",
+    "幾個月",
+    "几年",
+    "幾年",
+    "how long",
+    "how many days",
+    "how soon",
+    "how often",
+    "how many years",
+];
+const MONEY_CUES: &[&str] = &[
+    "多少钱",
+    "多少錢",
+    "几钱",
+    "幾錢",
+    "几多钱",
+    "幾多錢",
+    "收费",
+    "收費",
+    "费用",
+    "費用",
+    "how much",
+    "cost",
+    "fee",
+];
+const MEASURE_CUES: &[&str] = &[
+    "多大",
+    "多高",
+    "多重",
+    "多宽",
+    "多寬",
+    "多厚",
+    "多长",
+    "多長",
+    "几大",
+    "幾大",
+    "几重",
+    "幾重",
+    "几高",
+    "幾高",
+    "多少平",
+    "多少分贝",
+    "多少分貝",
+    "多吵",
+    "how big",
+    "how heavy",
+    "how tall",
+    "how loud",
+    "how high",
+    "how wide",
+    "how much power",
+    "dimension",
+    "size",
+];
+const COUNT_CUES: &[&str] = &[
+    "几个",
+    "幾個",
+    "几种",
+    "幾種",
+    "多少个",
+    "多少個",
+    "几多个",
+    "幾多個",
+    "几多种",
+    "幾多種",
+    "几套",
+    "幾套",
+    "多少套",
+    "how many",
+];
+
+/// What the question wants, if it says (the first cue list that matches, in the order duration,
+/// count, measure, money: "多少个月" is a duration).
+pub fn wanted(lower: &str) -> Option<Want> {
+    let has = |cues: &[&str]| cues.iter().any(|c| lower.contains(c));
+    if has(DURATION_CUES) {
+        Some(Want::Duration)
+    } else if has(COUNT_CUES) {
+        Some(Want::Count)
+    } else if has(MEASURE_CUES) {
+        Some(Want::Measure)
+    } else if has(MONEY_CUES) {
+        Some(Want::Money)
+    } else {
+        None
+    }
+}
+
+const DURATION_UNITS: &[&str] = &[
+    "个月", "個月", "月", "天", "日", "年", "小时", "小時", "分钟", "分鐘", "周", "週", "month",
+    "day", "year", "hour", "min", "week",
+];
+const MEASURE_UNITS: &[&str] = &[
+    "mm", "cm", "kg", "㎡", "m²", "m³", "db", "ml", "l/", "w", "v", "pa", "°c", "平", "毫米",
+    "厘米", "公斤", "升", "m ", "l ",
+];
+const COUNT_UNITS: &[&str] = &[
+    "个",
+    "個",
+    "种",
+    "種",
+    "套",
+    "组",
+    "組",
+    "枚",
+    "位",
+    "档",
+    "檔",
+    "users",
+    "groups",
+    "sets",
+    "modes",
+    "fingerprints",
+];
+
+/// `after` starts with the unit; a Latin unit must end there ("75w" and "3 months", not "5 with").
+fn unit_at(after: &str, unit: &str) -> bool {
+    let Some(rest) = after.strip_prefix(unit) else {
+        return false;
+    };
+    !unit.ends_with(|c: char| c.is_ascii_alphabetic())
+        || rest
+            .strip_prefix('s')
+            .unwrap_or(rest)
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_ascii_alphabetic())
+}
+
+/// The text states a value of that kind: a number followed (within a space) by a matching unit,
+/// or a currency sign before or after it.
+pub fn states(text: &str, want: Want) -> bool {
+    let lower = text.to_lowercase();
+    let chars: Vec<(usize, char)> = lower.char_indices().collect();
+    for (i, &(at, c)) in chars.iter().enumerate() {
+        if !c.is_ascii_digit() {
+            continue;
+        }
+        let next_is_digit = chars
+            .get(i + 1)
+            .is_some_and(|(_, n)| n.is_ascii_digit() || *n == '.' || *n == ',');
+        if next_is_digit {
+            continue;
+        }
+        // The number's first digit: the currency sign stands before it.
+        let mut first = i;
+        while first > 0
+            && chars
+                .get(first - 1)
+                .is_some_and(|(_, p)| p.is_ascii_digit() || *p == '.' || *p == ',')
+        {
+            first -= 1;
+        }
+        let before = &lower[..chars.get(first).map_or(at, |(b, _)| *b)];
+        let after = lower[at + c.len_utf8()..].trim_start_matches([' ', '–', '-']);
+        let ok = match want {
+            Want::Money => {
+                before.ends_with('¥')
+                    || before.ends_with('$')
+                    || after.starts_with('元')
+                    || after.starts_with('蚊')
+                    || before.trim_end().ends_with("hkd")
+                    || before.trim_end().ends_with("cny")
+            }
+            Want::Duration => DURATION_UNITS.iter().any(|u| unit_at(after, u)),
+            Want::Measure => MEASURE_UNITS.iter().any(|u| unit_at(after, u)),
+            Want::Count => COUNT_UNITS.iter().any(|u| unit_at(after, u)),
+        };
+        if ok {
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_say_what_they_want() {
+        assert_eq!(wanted("滤芯多久换"), Some(Want::Duration));
+        assert_eq!(wanted("寄香港要幾耐"), Some(Want::Duration));
+        assert_eq!(wanted("能爬多高的门槛"), Some(Want::Measure));
+        assert_eq!(wanted("门锁能录几个指纹"), Some(Want::Count));
+        assert_eq!(wanted("滤芯多少钱"), Some(Want::Money));
+        assert_eq!(wanted("how long does delivery take"), Some(Want::Duration));
+        assert_eq!(wanted("能接米家吗"), None);
+    }
+
+    #[test]
+    fn facts_state_values() {
+        assert!(states("PPC 复合滤芯约 12 个月（¥199）", Want::Duration));
+        assert!(states("PPC 复合滤芯约 12 个月（¥199）", Want::Money));
+        assert!(states("越障高度：20mm", Want::Measure));
+        assert!(states("可录入 100 组指纹", Want::Count));
+        assert!(!states("支持 Matter", Want::Count));
+        assert!(!states("", Want::Money));
+        assert!(states("2–5 天内上门安装", Want::Duration));
+        assert!(states("about 12 months", Want::Duration));
+        assert!(!states("works with 5 with apps", Want::Measure));
+        assert!(states("75W", Want::Measure));
+    }
+}
