@@ -80,6 +80,14 @@ fn bench_with_analyzer(c: &mut Criterion) {
             "我现在在开会没空，明天下午三点再打给我吧",
         ),
         ("text_turn/price_en", "How much is the X20 Ultra?"),
+        // Two questions, each retrieved from the KB passages (price + filter life).
+        ("text_turn/two_questions_cmn", "A7 多少钱？滤芯多久换？"),
+        // Needs → ranking → a recommendation with reasons.
+        (
+            "text_turn/needs_recommend_cmn",
+            "想买个净化器，卧室 15 平，预算一千多",
+        ),
+        ("text_turn/delivery_yue", "L5 Pro 幾錢？可唔可以寄香港？"),
     ] {
         c.bench_function(name, |b| {
             b.iter(|| {

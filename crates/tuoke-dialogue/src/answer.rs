@@ -172,6 +172,8 @@ const PRICE_WORDS: &[&str] = &[
     "cost",
     "costs",
     "priced",
+    "much",
+    "pricing",
     "贵",
     "貴",
     "便宜",

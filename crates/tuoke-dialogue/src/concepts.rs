@@ -6,8 +6,10 @@
 //! Written by hand: no crate carries a sales-talk synonym table for Chinese and English, and the
 //! table is data (a YAML file compiled in), so it is reviewed like the playbook.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 
 const SOURCE: &str = include_str!("concepts.yaml");
 
@@ -21,7 +23,49 @@ struct Concept {
     prefixes: Vec<String>,
 }
 
-static CONCEPTS: LazyLock<Vec<Concept>> = LazyLock::new(|| parse(SOURCE).unwrap_or_default());
+/// The table compiled for matching: one automaton over every substring word (a turn asks several
+/// questions and each is matched a few times, so a scan per word would cost tens of µs).
+struct Matcher {
+    concepts: Vec<Concept>,
+    substrings: Option<AhoCorasick>,
+    /// Concept index of each substring pattern.
+    pattern_concept: Vec<usize>,
+    words: HashMap<String, Vec<usize>>,
+    prefixes: Vec<(String, usize)>,
+}
+
+static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
+    let concepts = parse(SOURCE).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "concepts.yaml does not parse; retrieval runs without concepts");
+        Vec::new()
+    });
+    let mut patterns = Vec::new();
+    let mut pattern_concept = Vec::new();
+    let mut words: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut prefixes = Vec::new();
+    for (i, c) in concepts.iter().enumerate() {
+        for s in &c.substrings {
+            patterns.push(s.clone());
+            pattern_concept.push(i);
+        }
+        for w in &c.words {
+            words.entry(w.clone()).or_default().push(i);
+        }
+        for p in &c.prefixes {
+            prefixes.push((p.clone(), i));
+        }
+    }
+    let substrings = AhoCorasick::new(&patterns)
+        .inspect_err(|e| tracing::error!(error = %e, "concept automaton"))
+        .ok();
+    Matcher {
+        concepts,
+        substrings,
+        pattern_concept,
+        words,
+        prefixes,
+    }
+});
 
 fn parse(src: &str) -> Result<Vec<Concept>, serde_yaml::Error> {
     let raw: BTreeMap<String, Vec<String>> = serde_yaml::from_str(src)?;
@@ -47,23 +91,35 @@ fn parse(src: &str) -> Result<Vec<Concept>, serde_yaml::Error> {
         .collect())
 }
 
-/// The `#concept` tokens of a (lower-cased) text, each once, in table order.
+/// The `#concept` tokens of a text, each once, in table order.
 pub fn tokens(text: &str) -> Vec<String> {
+    let m = &*MATCHER;
     let lower = text.to_lowercase();
-    let words: Vec<&str> = lower
+    let mut hit: BTreeSet<usize> = BTreeSet::new();
+    if let Some(ac) = &m.substrings
+        && let Ok(it) = ac.try_find_overlapping_iter(lower.as_str())
+    {
+        for f in it {
+            if let Some(&i) = m.pattern_concept.get(f.pattern().as_usize()) {
+                hit.insert(i);
+            }
+        }
+    }
+    for w in lower
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
         .filter(|w| !w.is_empty())
-        .collect();
-    CONCEPTS
-        .iter()
-        .filter(|c| {
-            c.substrings.iter().any(|s| lower.contains(s.as_str()))
-                || words.iter().any(|w| {
-                    c.words.iter().any(|x| x == w)
-                        || c.prefixes.iter().any(|p| w.starts_with(p.as_str()))
-                })
-        })
-        .map(|c| c.token.clone())
+    {
+        if let Some(is) = m.words.get(w) {
+            hit.extend(is.iter().copied());
+        }
+        for (p, i) in &m.prefixes {
+            if w.starts_with(p.as_str()) {
+                hit.insert(*i);
+            }
+        }
+    }
+    hit.into_iter()
+        .filter_map(|i| m.concepts.get(i).map(|c| c.token.clone()))
         .collect()
 }
 

@@ -125,6 +125,42 @@ fn set_slot(st: &mut ConversationState, facts: &mut TurnFacts, name: &str, v: Va
 }
 
 /// Apply one customer turn to the slots.
+/// "the cheaper one" → `Some(true)`, "the pricier one" / "贵的那个" → `Some(false)`.
+fn price_reference(lower: &str) -> Option<bool> {
+    const CHEAPER: &[&str] = &[
+        "cheaper one",
+        "cheapest one",
+        "the cheaper",
+        "便宜的那",
+        "便宜那",
+        "便宜嗰",
+        "平嗰",
+        "平啲嗰",
+        "平的那",
+        "便宜的那款",
+        "便宜那款",
+    ];
+    const PRICIER: &[&str] = &[
+        "pricier one",
+        "more expensive one",
+        "the expensive one",
+        "the pricier",
+        "贵的那",
+        "贵那",
+        "贵嗰",
+        "貴嗰",
+        "貴的那",
+        "贵的那款",
+    ];
+    if contains_any(lower, CHEAPER) {
+        Some(true)
+    } else if contains_any(lower, PRICIER) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 pub fn apply(
     company: &Company,
     st: &mut ConversationState,
@@ -192,6 +228,23 @@ pub fn apply(
             mentioned.get(1).cloned()
         } else if contains_any(&lower, OTHER) {
             other_product(company, &mentioned, current.as_deref())
+        } else if let Some(cheaper) = price_reference(&lower) {
+            // "the cheaper one", "贵的那个": by price among the products discussed.
+            let mut by_price: Vec<&String> = mentioned
+                .iter()
+                .filter(|p| company.product(p).is_some())
+                .collect();
+            by_price.sort_by(|a, b| {
+                let pa = company.product(a).map_or(0.0, |p| p.price.amount);
+                let pb = company.product(b).map_or(0.0, |p| p.price.amount);
+                pa.total_cmp(&pb)
+            });
+            let pick = if cheaper {
+                by_price.first()
+            } else {
+                by_price.last()
+            };
+            pick.filter(|_| by_price.len() >= 2).map(|p| (*p).clone())
         } else if contains_any(&lower, PREVIOUS) {
             mentioned
                 .iter()

@@ -373,6 +373,8 @@ pub struct Boosts {
     pub intent_kind: f32,
     /// A passage stating the kind of value the question wants.
     pub wanted_value: f32,
+    /// A passage stating an address, for a "where" question.
+    pub wanted_place: f32,
 }
 
 impl Boosts {
@@ -384,6 +386,7 @@ impl Boosts {
         faq_focused: 0.75,
         intent_kind: 1.4,
         wanted_value: 1.3,
+        wanted_place: 2.0,
     };
 }
 
@@ -563,8 +566,13 @@ impl KnowledgeBase {
                 {
                     score *= b.intent_kind;
                 }
-                if focus.want.is_some_and(|w| p.values.contains(&w)) {
-                    score *= b.wanted_value;
+                if let Some(w) = focus.want.filter(|w| p.values.contains(w)) {
+                    // An address is what a "where" question wants, whichever product is in play.
+                    score *= if w == Want::Place {
+                        b.wanted_place
+                    } else {
+                        b.wanted_value
+                    };
                 }
                 Some(PassageHit { passage: p, score })
             })
@@ -656,7 +664,13 @@ fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
             .as_ref()
             .map(|t| t.all().collect::<Vec<_>>().join(" "));
         let t = t.unwrap_or_default();
-        let all = [Want::Duration, Want::Money, Want::Measure, Want::Count];
+        let all = [
+            Want::Duration,
+            Want::Money,
+            Want::Measure,
+            Want::Count,
+            Want::Place,
+        ];
         x.values = all.into_iter().filter(|w| qtype::states(&t, *w)).collect();
     }
     out

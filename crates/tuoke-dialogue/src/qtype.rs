@@ -11,6 +11,8 @@ pub enum Want {
     Money,
     Measure,
     Count,
+    /// Where: an address ("上海的体验店在哪", "address of your store").
+    Place,
 }
 
 const DURATION_CUES: &[&str] = &[
@@ -77,6 +79,31 @@ const MEASURE_CUES: &[&str] = &[
     "dimension",
     "size",
 ];
+const PLACE_CUES: &[&str] = &[
+    "地址",
+    "在哪里",
+    "店在哪",
+    "在什么地方",
+    "在什麼地方",
+    "喺边度",
+    "喺邊度",
+    "喺边",
+    "喺邊",
+    "怎么去",
+    "点去",
+    "點去",
+    "where is",
+    "where's",
+    "where are",
+    "address",
+    "located",
+    "location",
+];
+/// Words an address is made of.
+const PLACE_WORDS: &[&str] = &[
+    "路", "道", "街", "号", "號", "大厦", "大廈", "广场", "廣場", "中心", "road", "street",
+    "building", "plaza", "avenue",
+];
 const COUNT_CUES: &[&str] = &[
     "几个",
     "幾個",
@@ -98,7 +125,9 @@ const COUNT_CUES: &[&str] = &[
 /// count, measure, money: "多少个月" is a duration).
 pub fn wanted(lower: &str) -> Option<Want> {
     let has = |cues: &[&str]| cues.iter().any(|c| lower.contains(c));
-    if has(DURATION_CUES) {
+    if has(PLACE_CUES) {
+        Some(Want::Place)
+    } else if has(DURATION_CUES) {
         Some(Want::Duration)
     } else if has(COUNT_CUES) {
         Some(Want::Count)
@@ -156,6 +185,11 @@ fn unit_at(after: &str, unit: &str) -> bool {
 /// or a currency sign before or after it.
 pub fn states(text: &str, want: Want) -> bool {
     let lower = text.to_lowercase();
+    if want == Want::Place {
+        // A number before an address word ("文三路 90 号", "600 Nathan Road").
+        return PLACE_WORDS.iter().any(|w| lower.contains(w))
+            && lower.chars().any(|c| c.is_ascii_digit());
+    }
     let chars: Vec<(usize, char)> = lower.char_indices().collect();
     for (i, &(at, c)) in chars.iter().enumerate() {
         if !c.is_ascii_digit() {
@@ -190,6 +224,7 @@ pub fn states(text: &str, want: Want) -> bool {
             Want::Duration => DURATION_UNITS.iter().any(|u| unit_at(after, u)),
             Want::Measure => MEASURE_UNITS.iter().any(|u| unit_at(after, u)),
             Want::Count => COUNT_UNITS.iter().any(|u| unit_at(after, u)),
+            Want::Place => false,
         };
         if ok {
             return true;
@@ -211,6 +246,8 @@ mod tests {
         assert_eq!(wanted("滤芯多少钱"), Some(Want::Money));
         assert_eq!(wanted("how long does delivery take"), Some(Want::Duration));
         assert_eq!(wanted("能接米家吗"), None);
+        assert_eq!(wanted("where's your shanghai showroom"), Some(Want::Place));
+        assert_eq!(wanted("快递单号在哪看"), None);
     }
 
     #[test]
@@ -225,5 +262,7 @@ mod tests {
         assert!(states("about 12 months", Want::Duration));
         assert!(!states("works with 5 with apps", Want::Measure));
         assert!(states("75W", Want::Measure));
+        assert!(states("香港：旺角弥敦道 600 号", Want::Place));
+        assert!(!states("可预约体验店现场演示", Want::Place));
     }
 }

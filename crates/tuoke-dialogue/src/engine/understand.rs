@@ -280,6 +280,21 @@ const COMMIT: &[&str] = &[
     "i'll get two",
 ];
 
+/// Words that close a conversation.
+const FAREWELL: &[&str] = &[
+    "bye",
+    "再见",
+    "再見",
+    "拜拜",
+    "byebye",
+    "see you",
+    "下次再聊",
+    "先这样",
+    "先這樣",
+    "走先",
+    "good night",
+];
+
 /// Words that undo a commitment ("我不要了", "唔要", "I won't take it").
 const UNCOMMIT: &[&str] = &[
     "不要了",
@@ -385,6 +400,10 @@ impl Engine {
         let lower = text.to_lowercase();
         if !question && has(&lower, COMMIT) && !has(&lower, UNCOMMIT) {
             return Some("purchase_intent".into());
+        }
+        // "OK thanks, I'll check with my cousin. Bye!": a farewell ends the turn's point.
+        if !question && has(&lower, FAREWELL) {
+            return Some("goodbye".into());
         }
         let label = Some(label)
             .filter(|_| confidence.is_finite() && confidence >= pb.min_confidence)
