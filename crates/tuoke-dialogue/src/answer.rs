@@ -357,12 +357,9 @@ fn topic_tokens(company: &Company, text: &str, drop_price: bool) -> Vec<String> 
     if drop_price {
         // "洗碗机多少钱一台" asks the product's price: without the price words, the category and
         // the quantity nothing is left, so no other passage is looked for.
-        for c in company.categories() {
-            for n in c.aliases.iter().map(String::as_str).chain(c.name.all()) {
-                let n = n.to_lowercase();
-                if !n.is_empty() {
-                    lower = lower.replace(&n, " ");
-                }
+        for n in company.category_words() {
+            if lower.contains(n.as_str()) {
+                lower = lower.replace(n.as_str(), " ");
             }
         }
     }

@@ -80,6 +80,11 @@ pub struct Company {
     /// (lower-cased name, is_product, id), longest name first — used when the analysis carries
     /// no product/competitor entity.
     pub(crate) names: Vec<(String, bool, String)>,
+    /// One automaton over `names` (pattern i = names\[i\]): every turn scans its text for them
+    /// several times, and one substring search per name cost more than the rest of the turn.
+    names_ac: Option<aho_corasick::AhoCorasick>,
+    /// Every category's names and aliases, lower-cased, longest first.
+    category_words: Vec<String>,
     /// Per competitor: (our matching product id, words describing that pairing), precomputed
     /// for [`context`](crate::context) ("小米的门锁" → our lock).
     pub(crate) matches: std::collections::HashMap<String, Vec<(String, BTreeSet<String>)>>,
@@ -160,6 +165,17 @@ impl Company {
                     }
                     matches.insert(c.id.clone(), v);
                 }
+                let category_words = {
+                    let mut w: Vec<String> = categories
+                        .iter()
+                        .flat_map(|c| c.aliases.iter().map(String::as_str).chain(c.name.all()))
+                        .map(str::to_lowercase)
+                        .filter(|n| !n.is_empty())
+                        .collect();
+                    w.sort_by_key(|n| std::cmp::Reverse(n.len()));
+                    w.dedup();
+                    w
+                };
                 Ok(Company {
                     categories,
                     matches,
@@ -170,6 +186,10 @@ impl Company {
                     playbook,
                     grading,
                     kb,
+                    category_words,
+                    names_ac: aho_corasick::AhoCorasick::new(names.iter().map(|(n, _, _)| n))
+                        .inspect_err(|e| tracing::error!(error = %e, "name automaton"))
+                        .ok(),
                     names,
                 })
             }
@@ -192,6 +212,10 @@ impl Company {
     }
     pub fn products(&self) -> &[Product] {
         &self.products
+    }
+    /// Every category name and alias, lower-cased, longest first.
+    pub fn category_words(&self) -> &[String] {
+        &self.category_words
     }
     pub fn categories(&self) -> &[Category] {
         &self.categories
@@ -303,14 +327,18 @@ impl Company {
     /// Returns `(char_start, is_product, id)`.
     pub(crate) fn find_names(&self, text: &str) -> Vec<(usize, bool, String)> {
         let lower = text.to_lowercase();
-        let mut taken: Vec<(usize, usize)> = Vec::new();
-        let mut found = Vec::new();
-        for (name, is_product, id) in &self.names {
-            let mut from = 0;
-            while let Some(pos) = lower.get(from..).and_then(|s| s.find(name.as_str())) {
-                let start = from + pos;
-                let end = start + name.len();
-                from = end;
+        let Some(ac) = &self.names_ac else {
+            return Vec::new();
+        };
+        // Every occurrence of every name, then taken in the order of `names` (longest first) and
+        // of position, skipping overlaps: a longer name wins over a name inside it.
+        let mut hits: Vec<(usize, usize, usize)> = Vec::new();
+        if let Ok(it) = ac.try_find_overlapping_iter(lower.as_str()) {
+            for m in it {
+                let (i, start, end) = (m.pattern().as_usize(), m.start(), m.end());
+                let Some((name, _, _)) = self.names.get(i) else {
+                    continue;
+                };
                 // Latin names must be whole words.
                 if name.is_ascii() {
                     let before = lower.get(..start).and_then(|s| s.chars().next_back());
@@ -321,10 +349,18 @@ impl Company {
                         continue;
                     }
                 }
-                if taken.iter().any(|&(s, e)| start < e && s < end) {
-                    continue;
-                }
-                taken.push((start, end));
+                hits.push((i, start, end));
+            }
+        }
+        hits.sort_unstable();
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        let mut found = Vec::new();
+        for (i, start, end) in hits {
+            if taken.iter().any(|&(s, e)| start < e && s < end) {
+                continue;
+            }
+            taken.push((start, end));
+            if let Some((_, is_product, id)) = self.names.get(i) {
                 found.push((start, *is_product, id.clone()));
             }
         }

@@ -173,7 +173,6 @@ pub struct Doc {
     pub kind: DocKind,
     pub id: String,
     len: f32,
-    tf: HashMap<String, u32>,
 }
 
 /// A search hit: the entry and its BM25 score.
@@ -184,11 +183,12 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// BM25 index.
+/// BM25 index: per term, the documents holding it with their term frequency (an inverted index,
+/// so a query touches only the documents that share a term with it).
 #[derive(Debug, Clone, Default)]
 pub struct Bm25 {
     docs: Vec<Doc>,
-    df: HashMap<String, u32>,
+    postings: HashMap<String, Vec<(u32, u32)>>,
     avg_len: f32,
 }
 
@@ -198,21 +198,23 @@ pub const B: f32 = 0.75;
 impl Bm25 {
     /// Build from `(kind, id, tokens)`.
     pub fn new(items: Vec<(DocKind, String, Vec<String>)>) -> Bm25 {
-        let mut df: HashMap<String, u32> = HashMap::new();
+        let mut postings: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
         let mut docs = Vec::with_capacity(items.len());
-        for (kind, id, toks) in items {
-            let mut tf: HashMap<String, u32> = HashMap::new();
+        for (i, (kind, id, toks)) in items.into_iter().enumerate() {
+            let mut tf: HashMap<&str, u32> = HashMap::new();
             for t in &toks {
-                *tf.entry(t.clone()).or_default() += 1;
+                *tf.entry(t.as_str()).or_default() += 1;
             }
-            for t in tf.keys() {
-                *df.entry(t.clone()).or_default() += 1;
+            for (t, n) in tf {
+                postings
+                    .entry(t.to_string())
+                    .or_default()
+                    .push((i as u32, n));
             }
             docs.push(Doc {
                 kind,
                 id,
                 len: toks.len() as f32,
-                tf,
             });
         }
         let avg_len = if docs.is_empty() {
@@ -220,43 +222,51 @@ impl Bm25 {
         } else {
             docs.iter().map(|d| d.len).sum::<f32>() / docs.len() as f32
         };
-        Bm25 { docs, df, avg_len }
+        Bm25 {
+            docs,
+            postings,
+            avg_len,
+        }
     }
 
     /// `ln(1 + (N - df + 0.5) / (df + 0.5))` — always positive.
     pub fn idf(&self, term: &str) -> f32 {
         let n = self.docs.len() as f32;
-        let df = self.df.get(term).copied().unwrap_or(0) as f32;
+        let df = self.postings.get(term).map_or(0, Vec::len) as f32;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
-    }
-
-    fn score_doc(&self, doc: &Doc, query: &[String]) -> f32 {
-        let mut s = 0.0;
-        for q in query {
-            let Some(&tf) = doc.tf.get(q) else { continue };
-            let tf = tf as f32;
-            let norm = if self.avg_len > 0.0 {
-                doc.len / self.avg_len
-            } else {
-                1.0
-            };
-            s += self.idf(q) * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * norm));
-        }
-        s
     }
 
     /// Hits of the given kind (or all kinds) with score > 0, best first (ties: index order).
     pub fn search(&self, query: &[String], kind: Option<DocKind>, limit: usize) -> Vec<Hit> {
-        let mut q: Vec<String> = query.to_vec();
+        let mut q: Vec<&String> = query.iter().collect();
         q.sort();
         q.dedup();
-        let mut hits: Vec<(usize, f32)> = self
-            .docs
-            .iter()
+        let mut scores = vec![0f32; self.docs.len()];
+        for term in q {
+            let Some(list) = self.postings.get(term.as_str()) else {
+                continue;
+            };
+            let idf = self.idf(term);
+            for &(d, tf) in list {
+                let (Some(doc), Some(s)) = (self.docs.get(d as usize), scores.get_mut(d as usize))
+                else {
+                    continue;
+                };
+                let tf = tf as f32;
+                let norm = if self.avg_len > 0.0 {
+                    doc.len / self.avg_len
+                } else {
+                    1.0
+                };
+                *s += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * norm));
+            }
+        }
+        let mut hits: Vec<(usize, f32)> = scores
+            .into_iter()
             .enumerate()
-            .filter(|(_, d)| kind.is_none_or(|k| d.kind == k))
-            .map(|(i, d)| (i, self.score_doc(d, &q)))
-            .filter(|(_, s)| *s > 0.0)
+            .filter(|&(i, s)| {
+                s > 0.0 && kind.is_none_or(|k| self.docs.get(i).is_some_and(|d| d.kind == k))
+            })
             .collect();
         hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         hits.into_iter()
