@@ -17,6 +17,7 @@
 //! `answer` ← `engine`.
 
 pub mod answer;
+pub mod bm25;
 pub mod catalog;
 pub mod company;
 pub mod concepts;

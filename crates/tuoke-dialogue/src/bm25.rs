@@ -1,0 +1,347 @@
+//! Okapi BM25 over jieba tokens: the index the knowledge base (`kb.rs`) searches.
+//!
+//! Why a small hand-written BM25 instead of tantivy: a company's KB is tens to a few hundred short
+//! entries that live in memory next to the playbook; the engine must stay pure (no index
+//! directory, no writer threads) and cheap to build per company; and we want our own tokenizer
+//! (jieba search-mode for Chinese, lower-cased words for English) on both sides. tantivy would
+//! bring a large dependency tree and a segment/commit lifecycle for an index that fits in a
+//! few kilobytes. The scoring below is the textbook formula (k1 = 1.2, b = 0.75, idf with +1
+//! smoothing) and is unit-tested against hand-computed values.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use jieba_rs::Jieba;
+use serde::{Deserialize, Serialize};
+
+/// jieba with its embedded default dictionary, built once per process (no IO: the dictionary is
+/// compiled into the jieba-rs crate).
+static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+
+/// Words that carry no retrieval signal.
+const STOPWORDS: &[&str] = &[
+    "的",
+    "了",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "是",
+    "我",
+    "你",
+    "您",
+    "我们",
+    "你们",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "有",
+    "在",
+    "和",
+    "也",
+    "就",
+    "都",
+    "要",
+    "想",
+    "请问",
+    "一下",
+    "什么",
+    "怎么",
+    "多少",
+    "可以",
+    "能",
+    "嗎",
+    "呀",
+    "係",
+    "嘅",
+    "咩",
+    "佢",
+    "唔",
+    "啲",
+    "喺",
+    "個",
+    "嗰",
+    "呢個",
+    "點",
+    "幾",
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "do",
+    "does",
+    "you",
+    "your",
+    "i",
+    "my",
+    "me",
+    "we",
+    "to",
+    "of",
+    "and",
+    "or",
+    "for",
+    "it",
+    "what",
+    "how",
+    "can",
+    "in",
+    "on",
+    "with",
+    "this",
+    "that",
+    "there",
+    "any",
+    "可不可以",
+    "可不",
+    "不可",
+    "不用",
+    "用不用",
+    "用",
+    "给",
+    "这么",
+    "个",
+    "去",
+    "得",
+    "about",
+    "need",
+    "will",
+    "would",
+    "could",
+    "should",
+    "us",
+    "our",
+    "be",
+    "have",
+    "has",
+    "get",
+    "if",
+    "so",
+    "just",
+    "also",
+    "too",
+    "please",
+    "tell",
+    "know",
+    "want",
+    "like",
+    "does",
+    "did",
+    "是不是",
+    "不是",
+    "吓",
+    "问吓",
+    "顺便",
+    "顺便问",
+    "啦",
+    "喇",
+    "么",
+];
+
+/// Tokens for BM25: jieba search-mode words, lower-cased, without punctuation and stop words.
+pub fn tokenize(text: &str) -> Vec<String> {
+    let lower = text.to_lowercase();
+    JIEBA
+        .cut_for_search(&lower, true)
+        .into_iter()
+        .map(|t| t.word.trim())
+        .filter(|w| !w.is_empty() && w.chars().any(char::is_alphanumeric))
+        .filter(|w| !STOPWORDS.contains(w))
+        .map(str::to_string)
+        .collect()
+}
+
+/// What a document is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DocKind {
+    Product,
+    Faq,
+    Competitor,
+}
+
+/// One indexed entry.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub kind: DocKind,
+    pub id: String,
+    len: f32,
+}
+
+/// A search hit: the entry and its BM25 score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    pub kind: DocKind,
+    pub id: String,
+    pub score: f32,
+}
+
+/// BM25 index: per term, the documents holding it with their term frequency (an inverted index,
+/// so a query touches only the documents that share a term with it).
+#[derive(Debug, Clone, Default)]
+pub struct Bm25 {
+    docs: Vec<Doc>,
+    postings: HashMap<String, Vec<(u32, u32)>>,
+    avg_len: f32,
+}
+
+pub const K1: f32 = 1.2;
+pub const B: f32 = 0.75;
+
+impl Bm25 {
+    /// Build from `(kind, id, tokens)`.
+    pub fn new(items: Vec<(DocKind, String, Vec<String>)>) -> Bm25 {
+        let mut postings: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+        let mut docs = Vec::with_capacity(items.len());
+        for (i, (kind, id, toks)) in items.into_iter().enumerate() {
+            let mut tf: HashMap<&str, u32> = HashMap::new();
+            for t in &toks {
+                *tf.entry(t.as_str()).or_default() += 1;
+            }
+            for (t, n) in tf {
+                postings
+                    .entry(t.to_string())
+                    .or_default()
+                    .push((i as u32, n));
+            }
+            docs.push(Doc {
+                kind,
+                id,
+                len: toks.len() as f32,
+            });
+        }
+        let avg_len = if docs.is_empty() {
+            0.0
+        } else {
+            docs.iter().map(|d| d.len).sum::<f32>() / docs.len() as f32
+        };
+        Bm25 {
+            docs,
+            postings,
+            avg_len,
+        }
+    }
+
+    /// `ln(1 + (N - df + 0.5) / (df + 0.5))` — always positive.
+    pub fn idf(&self, term: &str) -> f32 {
+        let n = self.docs.len() as f32;
+        let df = self.postings.get(term).map_or(0, Vec::len) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    /// Hits of the given kind (or all kinds) with score > 0, best first (ties: index order).
+    pub fn search(&self, query: &[String], kind: Option<DocKind>, limit: usize) -> Vec<Hit> {
+        let mut q: Vec<&String> = query.iter().collect();
+        q.sort();
+        q.dedup();
+        let mut scores = vec![0f32; self.docs.len()];
+        for term in q {
+            let Some(list) = self.postings.get(term.as_str()) else {
+                continue;
+            };
+            let idf = self.idf(term);
+            for &(d, tf) in list {
+                let (Some(doc), Some(s)) = (self.docs.get(d as usize), scores.get_mut(d as usize))
+                else {
+                    continue;
+                };
+                let tf = tf as f32;
+                let norm = if self.avg_len > 0.0 {
+                    doc.len / self.avg_len
+                } else {
+                    1.0
+                };
+                *s += idf * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * norm));
+            }
+        }
+        let mut hits: Vec<(usize, f32)> = scores
+            .into_iter()
+            .enumerate()
+            .filter(|&(i, s)| {
+                s > 0.0 && kind.is_none_or(|k| self.docs.get(i).is_some_and(|d| d.kind == k))
+            })
+            .collect();
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        hits.into_iter()
+            .take(limit)
+            .filter_map(|(i, score)| {
+                self.docs.get(i).map(|d| Hit {
+                    kind: d.kind,
+                    id: d.id.clone(),
+                    score,
+                })
+            })
+            .collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.docs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.docs.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_string).collect()
+    }
+
+    #[test]
+    fn bm25_matches_hand_computed_scores() {
+        // Three docs; "lock" occurs in two of them.
+        let idx = Bm25::new(vec![
+            (DocKind::Faq, "a".into(), toks("lock lock door")),
+            (DocKind::Faq, "b".into(), toks("lock camera")),
+            (DocKind::Faq, "c".into(), toks("vacuum robot cleaner mop")),
+        ]);
+        let n = 3.0f32;
+        let idf_lock = (1.0 + (n - 2.0 + 0.5) / (2.0 + 0.5)).ln();
+        assert!((idx.idf("lock") - idf_lock).abs() < 1e-6);
+        let avg = (3.0 + 2.0 + 4.0) / 3.0;
+        let expect_a = idf_lock * 2.0 * (K1 + 1.0) / (2.0 + K1 * (1.0 - B + B * 3.0 / avg));
+        let hits = idx.search(&toks("lock"), None, 10);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0].id, "a");
+        assert!(
+            (hits[0].score - expect_a).abs() < 1e-5,
+            "{} vs {expect_a}",
+            hits[0].score
+        );
+        // Unknown terms score nothing; the kind filter applies.
+        assert!(idx.search(&toks("zzz"), None, 10).is_empty());
+        assert!(
+            idx.search(&toks("lock"), Some(DocKind::Product), 10)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn rarer_terms_weigh_more() {
+        let idx = Bm25::new(vec![
+            (DocKind::Faq, "a".into(), toks("price delivery")),
+            (DocKind::Faq, "b".into(), toks("price warranty")),
+            (DocKind::Faq, "c".into(), toks("price invoice")),
+        ]);
+        let hits = idx.search(&toks("price warranty"), None, 3);
+        assert_eq!(hits[0].id, "b");
+    }
+
+    #[test]
+    fn tokenizer_cuts_chinese_and_drops_stopwords() {
+        let t = tokenize("请问你们的智能门锁保修多久？");
+        assert!(t.iter().any(|w| w == "保修"), "{t:?}");
+        assert!(t.iter().any(|w| w.contains("门锁")), "{t:?}");
+        assert!(!t.iter().any(|w| w == "的" || w == "？"), "{t:?}");
+        let e = tokenize("How long is the WARRANTY?");
+        assert!(e.contains(&"warranty".to_string()), "{e:?}");
+        assert!(!e.contains(&"the".to_string()));
+        assert!(tokenize("").is_empty());
+        assert!(tokenize("？！。，").is_empty());
+    }
+}
