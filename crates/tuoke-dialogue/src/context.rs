@@ -288,14 +288,7 @@ pub fn apply(
                 .and_then(|comp| matching_product(company, comp, &a.text))
         {
             set_slot(st, &mut facts, "product", Value::String(m.clone()));
-            let mut mentioned = st.products_mentioned();
-            if !mentioned.contains(&m) {
-                mentioned.push(m);
-                st.slots.insert(
-                    "products_mentioned".into(),
-                    Value::Array(mentioned.into_iter().map(Value::String).collect()),
-                );
-            }
+            st.mention_products([m]);
         }
     }
 

@@ -234,6 +234,23 @@ impl ConversationState {
             .unwrap_or_default()
     }
 
+    /// Add products to those mentioned (each once, after the earlier ones).
+    pub fn mention_products<I: IntoIterator<Item = String>>(&mut self, ids: I) {
+        let mut mentioned = self.products_mentioned();
+        let before = mentioned.len();
+        for id in ids {
+            if !mentioned.contains(&id) {
+                mentioned.push(id);
+            }
+        }
+        if mentioned.len() > before {
+            self.slots.insert(
+                "products_mentioned".into(),
+                Value::Array(mentioned.into_iter().map(Value::String).collect()),
+            );
+        }
+    }
+
     /// Text of the last customer turns (newest last), at most `n`.
     pub fn last_turns(&self, n: usize) -> Vec<TurnRecord> {
         let start = self.history.len().saturating_sub(n);

@@ -99,24 +99,11 @@ fn predictions(engine: &Engine, rows: &[Row], tuning: &Tuning) -> Vec<Option<Str
 /// Why a row went wrong: each question's query tokens and best passages.
 fn explain(engine: &Engine, r: &Row) -> String {
     let a = analyzer().analyze(&r.text, now()).expect("analyzable");
-    let st = state_for(engine, r);
-    let (st, asked) = engine.question_answers(&st, &a, common::t0(), &answer::TUNING);
-    let mut out = String::new();
-    for q in &asked {
-        let ask = answer::Ask {
-            text: &q.query,
-            intent: q.intent.as_deref(),
-        };
-        let (toks, hits) = answer::explain(engine.company(), &st, ask, false);
-        out.push_str(&format!("\n      {:?} {toks:?} → {hits:?}", q.intent));
+    let lines = engine.explain_questions(&state_for(engine, r), &a, common::t0());
+    if lines.is_empty() {
+        return format!("\n      no question clause (intent {})", a.intent.label);
     }
-    if asked.is_empty() {
-        out.push_str(&format!(
-            "\n      no question clause (intent {})",
-            a.intent.label
-        ));
-    }
-    out
+    lines.iter().map(|l| format!("\n      {l}")).collect()
 }
 
 #[derive(Default, Debug, Clone, Copy)]

@@ -189,8 +189,8 @@ impl Engine {
     }
 
     /// The KB answers one turn would give, one per question clause in order (`None`: nothing good
-    /// enough at `tuning`), with the state as the turn understood it, without changing anything: the retrieval evaluation's view of the engine
-    /// (`tests/retrieval.rs` tunes on the dev table).
+    /// enough at `tuning`), with the state as the turn understood it, without changing anything:
+    /// the retrieval evaluation's view of the engine (`tests/retrieval.rs` tunes on the dev table).
     pub fn question_answers(
         &self,
         state: &ConversationState,
@@ -202,6 +202,36 @@ impl Engine {
         let u = self.understand(&mut t);
         let asked = self.clause_answers(&t.st, &u, tuning);
         (t.st, asked)
+    }
+
+    /// How each question of a turn is looked up in the KB, one line each: `intent "query" [query
+    /// tokens] → passage score, …` (what `tuoke test` prints for a failing turn).
+    pub fn explain_questions(
+        &self,
+        state: &ConversationState,
+        analysis: &Analysis,
+        now: DateTime<Utc>,
+    ) -> Vec<String> {
+        use crate::answer;
+        let (st, asked) = self.question_answers(state, analysis, now, &answer::TUNING);
+        asked
+            .iter()
+            .map(|q| {
+                let ask = answer::Ask {
+                    text: &q.query,
+                    intent: q.intent.as_deref(),
+                };
+                let (toks, hits) = answer::explain(&self.company, &st, ask, false);
+                let hits: Vec<String> = hits.iter().map(|(id, s)| format!("{id} {s:.1}")).collect();
+                format!(
+                    "{} {:?} {toks:?} → {} (needs ≥ {})",
+                    q.intent.as_deref().unwrap_or("-"),
+                    q.query,
+                    hits.join(", "),
+                    answer::MIN_SCORE
+                )
+            })
+            .collect()
     }
 
     pub fn check_state(&self, st: &ConversationState) -> Result<(), Vec<String>> {

@@ -279,23 +279,15 @@ impl Engine {
         let had_rec = rec.is_some();
         if let Some(r) = &rec {
             // The products we just put forward are in play: "那便宜的那款", "这两款" refer to them.
-            let mut mentioned = t.st.products_mentioned();
-            for id in r
+            let ids: Vec<String> = r
                 .citations
                 .iter()
                 .filter_map(|c| c.strip_prefix("product:"))
-            {
-                let id = id.split(':').next().unwrap_or(id);
-                if company.product(id).is_some() && !mentioned.iter().any(|m| m == id) {
-                    mentioned.push(id.to_string());
-                }
-            }
-            if !mentioned.is_empty() {
-                t.st.slots.insert(
-                    "products_mentioned".into(),
-                    Value::Array(mentioned.into_iter().map(Value::String).collect()),
-                );
-            }
+                .map(|id| id.split(':').next().unwrap_or(id))
+                .filter(|id| company.product(id).is_some())
+                .map(str::to_string)
+                .collect();
+            t.st.mention_products(ids);
         }
         parts.extend(rec);
         let mut open_question = false;

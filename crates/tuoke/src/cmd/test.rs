@@ -173,7 +173,7 @@ fn run_story(
                 let retrieval = if failures.is_empty() {
                     Vec::new()
                 } else {
-                    explain_retrieval(engine, &before, &analysis, now)
+                    engine.explain_questions(&before, &analysis, now.to_utc())
                 };
                 res.turns.push(TurnResult {
                     customer: customer.clone(),
@@ -326,36 +326,6 @@ fn summarize(results: Vec<StoryResult>) -> Report {
         triples,
         results,
     }
-}
-
-/// How each question of a turn was looked up in the KB: `ask_price "x20多少钱" [tokens] →
-/// id score, …` (the answer threshold is [`answer::MIN_SCORE`]).
-fn explain_retrieval(
-    engine: &Engine,
-    before: &tuoke_dialogue::ConversationState,
-    analysis: &tuoke_core::Analysis,
-    now: DateTime<FixedOffset>,
-) -> Vec<String> {
-    use tuoke_dialogue::answer;
-    let (st, asked) = engine.question_answers(before, analysis, now.to_utc(), &answer::TUNING);
-    asked
-        .iter()
-        .map(|q| {
-            let ask = answer::Ask {
-                text: &q.query,
-                intent: q.intent.as_deref(),
-            };
-            let (toks, hits) = answer::explain(engine.company(), &st, ask, false);
-            let hits: Vec<String> = hits.iter().map(|(id, s)| format!("{id} {s:.1}")).collect();
-            format!(
-                "{} {:?} {toks:?} → {} (needs ≥ {})",
-                q.intent.as_deref().unwrap_or("-"),
-                q.query,
-                hits.join(", "),
-                answer::MIN_SCORE
-            )
-        })
-        .collect()
 }
 
 fn print_report(r: &Report, verbose: bool) {
