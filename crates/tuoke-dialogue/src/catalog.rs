@@ -22,6 +22,9 @@ pub struct CompanyInfo {
     pub hours: Text,
     #[serde(default)]
     pub contact: Contact,
+    /// The chat widget: opening hours and quick replies ([`crate::chat`]).
+    #[serde(default)]
+    pub chat: crate::chat::ChatSettings,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -115,6 +115,9 @@ impl Company {
         if let Some(g) = &grading {
             g.validate(&mut problems);
         }
+        if let Some(i) = &info {
+            i.chat.validate(playbook.as_ref(), &mut problems);
+        }
         match (info, playbook, grading) {
             (Some(info), Some(playbook), Some(grading)) if problems.is_empty() => {
                 let kb = KnowledgeBase::build(&products, &faqs, &competitors);

@@ -19,6 +19,7 @@
 pub mod answer;
 pub mod bm25;
 pub mod catalog;
+pub mod chat;
 pub mod company;
 pub mod concepts;
 pub mod context;

@@ -14,6 +14,7 @@
 //!   on_grade: A             # lead reaches this grade → append grade_node's reply, notify staff
 //!   grade_node: handoff_hot
 //!   wait_minutes: 10        # a requested person has not come after this long → say so once…
+//!                           # (or wait_seconds: N, not both; the chat widget then offers a call-back form)
 //!   callback_node: ask_callback_time   # …and go here to offer a call-back
 //! stages: [{id: greeting, name: {zh: 问候, en: Greeting}}, …]
 //! interrupts: [{when: {…}, goto: node}]   # checked first, from any node
@@ -350,9 +351,24 @@ pub struct HandoffConfig {
     /// Minutes a requested handoff may wait for an agent before the bot says nobody came.
     #[serde(default)]
     pub wait_minutes: Option<u32>,
+    /// The same in seconds (for a short wait); give one of the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_seconds: Option<u32>,
     /// Where the conversation goes when nobody came: a node that asks for a call-back time.
     #[serde(default)]
     pub callback_node: Option<String>,
+}
+
+impl HandoffConfig {
+    /// How long a requested person may take before the customer is offered a call-back
+    /// (`wait_seconds`, else `wait_minutes`, else 10 minutes).
+    pub fn wait_secs(&self) -> u64 {
+        match (self.wait_seconds, self.wait_minutes) {
+            (Some(s), _) => u64::from(s),
+            (None, Some(m)) => u64::from(m) * 60,
+            (None, None) => 600,
+        }
+    }
 }
 
 /// A parsed playbook. Use [`Company::from_sources`](crate::Company::from_sources) to load one.
@@ -485,6 +501,13 @@ impl Playbook {
         }
         if let Some(n) = &self.handoff.grade_node {
             check_ref("handoff.grade_node".into(), n, problems);
+        }
+        if self.handoff.wait_seconds.is_some() && self.handoff.wait_minutes.is_some() {
+            problems.push(problem(
+                FILE,
+                "handoff",
+                "give wait_minutes or wait_seconds, not both",
+            ));
         }
         if self.handoff.after_fallbacks.is_some() != self.handoff.fallback_node.is_some() {
             problems.push(problem(

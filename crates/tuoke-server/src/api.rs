@@ -25,10 +25,16 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::cache::Loaded;
 use crate::error::{ApiError, JsonBody, P, Q};
-use crate::{assets, events, openapi, pii};
+use crate::messages::MessageOut;
+pub use crate::messages::{message_event, message_json};
+use crate::{assets, events, openapi, pii, script};
 
 /// Webhook event names a subscription may ask for (`*` = all).
-pub const WEBHOOK_EVENTS: [&str; 2] = ["lead.grade_changed", "handoff.requested"];
+pub const WEBHOOK_EVENTS: [&str; 3] = [
+    "lead.grade_changed",
+    "handoff.requested",
+    "callback.requested",
+];
 
 pub fn router(state: Arc<AppState>) -> Router {
     let cors = CorsLayer::new()
@@ -69,6 +75,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/audit", get(list_audit))
         .route("/customers/{id}/export", get(export_customer))
         .route("/customers/{id}", delete(delete_customer))
+        .merge(crate::chat::routes())
         .layer(cors);
     Router::new()
         .nest("/v1", v1)
@@ -130,48 +137,6 @@ pub fn ts(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// A message as the API shows it.
-#[derive(Serialize)]
-struct MessageOut<'a> {
-    id: &'a str,
-    conversation_id: &'a str,
-    seq: i64,
-    role: &'static str,
-    text: &'a str,
-    created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    analysis: Option<&'a Analysis>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    citations: Option<&'a Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agent: Option<&'a String>,
-}
-
-impl<'a> From<&'a Message> for MessageOut<'a> {
-    fn from(m: &'a Message) -> Self {
-        MessageOut {
-            id: &m.id,
-            conversation_id: &m.conversation_id,
-            seq: m.seq,
-            role: m.role.as_str(),
-            text: &m.text,
-            created_at: ts(m.created_at),
-            analysis: m.analysis.as_ref(),
-            citations: m.citations.as_ref(),
-            agent: m.agent.as_ref(),
-        }
-    }
-}
-
-/// A message as a live event body (JSON text).
-fn message_event(m: &Message) -> Arc<str> {
-    events::data(&MessageOut::from(m))
-}
-
-pub fn message_json(m: &Message) -> Value {
-    serde_json::to_value(MessageOut::from(m)).unwrap_or(Value::Null)
 }
 
 /// The conversation state as a turn response shows it: everything but `history` (the
@@ -273,13 +238,15 @@ struct TurnOut<'a> {
     state: StateOut<'a>,
     lead: &'a Lead,
     conversation: ConversationBrief<'a>,
+    /// Suggested next questions for the conversation's node or stage ([`crate::chat`]).
+    quick_replies: Vec<String>,
 }
 
 /// The response body of a customer turn as JSON text (serialized once, stored and sent).
-fn turn_body(msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> String {
+fn turn_body(st: &AppState, msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> String {
     let body = TurnOut {
-        message: msgs.first().map(MessageOut::from),
-        reply_message: msgs.get(1).map(MessageOut::from),
+        message: msgs.first().map(|m| MessageOut::new(m, &st.cards)),
+        reply_message: msgs.get(1).map(|m| MessageOut::new(m, &st.cards)),
         reply: out.reply.as_ref().map(|r| ReplyOut {
             text: &r.text,
             citations: &r.citations,
@@ -293,6 +260,7 @@ fn turn_body(msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> String 
             status: status_of(&out.state).as_str(),
             stage: &out.state.stage,
         },
+        quick_replies: crate::chat::quick_replies(st, &out.state),
     };
     // Our own plain types always serialize.
     serde_json::to_string(&body).unwrap_or_else(|_| "{}".into())
@@ -316,7 +284,7 @@ fn lead_of_state(state: &Value) -> Value {
 }
 
 /// [`conversation_json`] of a conversation whose state is held parsed (after a change).
-fn loaded_json(l: &Loaded) -> Value {
+pub(crate) fn loaded_json(l: &Loaded) -> Value {
     let mut c = l.conv.clone();
     c.state = serde_json::to_value(&*l.state).unwrap_or(Value::Null);
     conversation_json(&c)
@@ -399,7 +367,7 @@ fn loaded_of(conv: Conversation) -> Result<Loaded, ApiError> {
 
 /// The conversation a change starts from: from this process's cache of recently changed
 /// conversations when `cached` (the customer-turn path), else from the database.
-async fn load_for_change(
+pub(crate) async fn load_for_change(
     st: &AppState,
     id: &str,
     auth: &Auth,
@@ -425,18 +393,18 @@ async fn load_conversation(st: &AppState, id: &str, auth: &Auth) -> Result<Conve
 // ------------------------------------------------------------------ optimistic-concurrency core
 
 /// What one change of a conversation writes.
-struct Plan {
-    state: Arc<ConversationState>,
-    messages: Vec<NewMessage>,
-    lead: Option<LeadUpdate>,
-    handoff: Option<HandoffChange>,
-    webhooks: Vec<(String, Value)>,
-    out: Option<TurnOutput>,
+pub(crate) struct Plan {
+    pub state: Arc<ConversationState>,
+    pub messages: Vec<NewMessage>,
+    pub lead: Option<LeadUpdate>,
+    pub handoff: Option<HandoffChange>,
+    pub webhooks: Vec<(String, Value)>,
+    pub out: Option<TurnOutput>,
 }
 
 /// Reads → plans → commits with the version check, re-reading and re-planning on conflict, so
 /// racing changes (also from other processes) are all applied in some order, none lost.
-async fn mutate(
+pub(crate) async fn mutate(
     st: &AppState,
     mut cur: Loaded,
     client_message_id: Option<String>,
@@ -508,7 +476,7 @@ async fn mutate(
     Err(ApiError::conflict("busy", "too many concurrent changes; retry").into())
 }
 
-enum Mutated {
+pub(crate) enum Mutated {
     Api(ApiError),
     /// The client_message_id was used by a turn that committed first.
     Duplicate,
@@ -526,7 +494,7 @@ impl From<StoreError> for Mutated {
 }
 
 /// Publishes the live events of a committed change.
-fn publish(
+pub(crate) fn publish(
     st: &AppState,
     before: &Loaded,
     after: &Loaded,
@@ -544,7 +512,7 @@ fn publish(
             conversation_id: after.id.clone(),
             kind: "message",
             seq: Some(m.seq),
-            data: message_event(m),
+            data: message_event(m, &st.cards),
         });
     }
     if before_state.lead != after_state.lead {
@@ -573,7 +541,7 @@ fn publish(
             kind: "conversation",
             seq: None,
             data: events::data(&json!({"conversation_id": after.id, "status": after.status.as_str(), "stage": after.stage,
-                                  "handoff": handoff_label(after_state),
+                                  "handoff": handoff_label(after_state), "agent": after_state.agent,
                                   "previous_status": before.status.as_str(), "previous_stage": before.stage})),
         });
     }
@@ -657,7 +625,10 @@ pub async fn create_conversation(
     let language = body.language.unwrap_or_default();
     let dialect = body.dialect.unwrap_or_default();
     let now = Utc::now();
-    let out = st.engine.start(now, language, dialect);
+    let mut out = st.engine.start(now, language, dialect);
+    if let Some(r) = &mut out.reply {
+        r.text = script::for_variety(&r.text, out.state.variety).into_owned();
+    }
     let mut messages = Vec::new();
     if let Some(r) = &out.reply {
         let mut m = NewMessage::text(MessageRole::Bot, r.text.clone());
@@ -691,7 +662,7 @@ pub async fn create_conversation(
             conversation_id: c.id.clone(),
             kind: "message",
             seq: Some(m.seq),
-            data: message_event(m),
+            data: message_event(m, &st.cards),
         });
     }
     st.bus.publish(events::BusEvent {
@@ -701,7 +672,14 @@ pub async fn create_conversation(
         data: events::data(&json!({"conversation_id": c.id, "status": c.status.as_str(), "stage": c.stage, "created": true})),
     });
     let mut v = conversation_json(c);
-    v["messages"] = Value::Array(created.messages.iter().map(message_json).collect());
+    v["messages"] = Value::Array(
+        created
+            .messages
+            .iter()
+            .map(|m| message_json(m, &st.cards))
+            .collect(),
+    );
+    v["quick_replies"] = json!(crate::chat::quick_replies(&st, &out.state));
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -754,7 +732,11 @@ pub async fn get_conversation(
     P(id): P<String>,
 ) -> Result<Json<Value>, ApiError> {
     let c = load_conversation(&st, &id, &auth).await?;
-    Ok(Json(conversation_json(&c)))
+    let mut v = conversation_json(&c);
+    if let Ok(s) = parse_state(&c) {
+        v["quick_replies"] = json!(crate::chat::quick_replies(&st, &s));
+    }
+    Ok(Json(v))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -779,7 +761,7 @@ pub async fn list_messages(
         .list_messages(&id, q.after.unwrap_or(0), q.limit.unwrap_or(1000))
         .await?;
     Ok(Json(
-        json!({"items": items.iter().map(message_json).collect::<Vec<_>>()}),
+        json!({"items": items.iter().map(|m| message_json(m, &st.cards)).collect::<Vec<_>>()}),
     ))
 }
 
@@ -832,7 +814,10 @@ pub async fn post_message(
         cur,
         body.client_message_id.clone(),
         |c, state| {
-            let out = engine.turn(state, &analysis, Utc::now());
+            let mut out = engine.turn(state, &analysis, Utc::now());
+            if let Some(r) = &mut out.reply {
+                r.text = script::for_variety(&r.text, out.state.variety).into_owned();
+            }
             let mut msgs = Vec::with_capacity(2);
             let mut cm = NewMessage::text(MessageRole::Customer, text.clone());
             cm.analysis = Some(analysis.clone());
@@ -862,7 +847,10 @@ pub async fn post_message(
             })
         },
         |_c, p, msgs| {
-            let body = p.out.as_ref().map(|out| turn_body(msgs, out, &analysis));
+            let body = p
+                .out
+                .as_ref()
+                .map(|out| turn_body(&st, msgs, out, &analysis));
             if let Ok(mut slot) = stored_body.lock() {
                 slot.clone_from(&body);
             }
@@ -912,7 +900,7 @@ pub async fn post_message(
     let body = match stored_body.into_inner().ok().flatten() {
         Some(b) => b,
         None => match out {
-            Some(o) => turn_body(&msgs, o, &analysis),
+            Some(o) => turn_body(&st, &msgs, o, &analysis),
             None => "{}".to_string(),
         },
     };
@@ -931,7 +919,7 @@ fn publish_turn(st: &AppState, after: &Loaded, msgs: &[Message], out: Option<&Tu
             conversation_id: after.id.clone(),
             kind: "message",
             seq: Some(m.seq),
-            data: message_event(m),
+            data: message_event(m, &st.cards),
         });
     }
     let Some(out) = out else { return };
@@ -1061,7 +1049,7 @@ pub async fn takeover(
     })))
 }
 
-fn unmutate(m: Mutated) -> ApiError {
+pub(crate) fn unmutate(m: Mutated) -> ApiError {
     match m {
         Mutated::Api(e) => e,
         Mutated::Duplicate => ApiError::conflict("duplicate", "duplicate"),
@@ -1121,7 +1109,9 @@ pub async fn agent_message(
     .await
     .map_err(unmutate)?;
     publish(&st, &conv, &after, &msgs, None);
-    Ok(Json(json!({"message": msgs.first().map(message_json)})))
+    Ok(Json(
+        json!({"message": msgs.first().map(|m| message_json(m, &st.cards))}),
+    ))
 }
 
 /// The agent hands the conversation back to the bot.

@@ -280,7 +280,7 @@ pub async fn conversation_events(
             match st.store.list_messages(&id, last, 1000).await {
                 Ok(msgs) => for m in msgs {
                     last = m.seq;
-                    let data = message_json(&m);
+                    let data = message_json(&m, &st.cards);
                     yield Ok(Event::default().event("message").id(m.seq.to_string())
                         .data(serde_json::to_string(&data).unwrap_or_default()));
                 },

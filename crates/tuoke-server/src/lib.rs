@@ -13,12 +13,16 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod cache;
+pub mod cards;
+pub mod chat;
 pub mod error;
 pub mod events;
+pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod pii;
 pub mod retention;
+pub mod script;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -118,6 +122,8 @@ pub struct AppState {
     pub keys: auth::KeyCache,
     pub limiter: Option<DefaultKeyedRateLimiter<String>>,
     pub metrics: metrics::Metrics,
+    /// Product cards of the company's products, built once.
+    pub cards: cards::Cards,
     pub bus: events::Bus,
     /// Conversations this process changed last, with parsed state (customer-turn fast path).
     pub conversations: cache::ConvCache,
@@ -142,6 +148,7 @@ impl AppState {
         AppState {
             store,
             engine: Engine::new(company.clone()),
+            cards: cards::Cards::new(&company),
             company,
             analyzer,
             config,

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, events};
+use crate::{api, chat, events};
 
 struct Security;
 
@@ -32,9 +32,10 @@ impl Modify for Security {
         api::analyze, api::company, api::create_api_key, api::revoke_api_key, api::create_webhook,
         api::list_webhooks, api::delete_webhook, api::list_outbox, api::list_audit, api::export_customer,
         api::delete_customer, api::healthz, api::metrics, events::conversation_events, events::all_events,
+        chat::widget_config, chat::callback,
     ),
     components(schemas(api::CreateConversation, api::CustomerIn, api::PostMessage, api::TakeoverIn,
-        api::AgentMessageIn, api::AnalyzeIn, api::CreateKeyIn, api::CreateWebhookIn)),
+        api::AgentMessageIn, api::AnalyzeIn, api::CreateKeyIn, api::CreateWebhookIn, chat::CallbackIn)),
     modifiers(&Security),
 )]
 pub struct ApiDoc;

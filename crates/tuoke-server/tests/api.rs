@@ -358,6 +358,13 @@ async fn every_route_checks_auth_and_roles() {
         (Method::GET, p("/v1/customers/{cust}/export"), None, "a"),
         (Method::GET, p("/v1/events"), None, "ag"),
         (Method::GET, p("/v1/conversations/{id}/events"), None, "agw"),
+        (Method::GET, p("/v1/widget/config"), None, "agw"),
+        (
+            Method::POST,
+            p("/v1/conversations/{id}/callback"),
+            Some(json!({"phone": "13912345678"})),
+            "aw",
+        ),
         (Method::DELETE, p("/v1/customers/{cust}"), None, "a"),
     ];
     for (m, path, body, allowed) in &routes {

@@ -2,7 +2,7 @@
 //! * **requested** — a person was asked for (the customer asked, a complaint, repeated
 //!   misunderstanding, or the lead reached the hot grade): staff are notified by the
 //!   [`Action::Handoff`] (event + webhook), the customer is told a person will follow up, and the
-//!   bot **keeps answering**. If no agent takes over within `handoff.wait_minutes`, the bot says so
+//!   bot **keeps answering**. If no agent takes over within `handoff.wait_minutes` (or `wait_seconds`), the bot says so
 //!   once and offers a call-back at a time the customer names (`handoff.callback_node`).
 //! * **taken over** — an agent holds the conversation ([`Engine::take_over`]); only then is the
 //!   bot silent, until [`Engine::release`].
@@ -35,7 +35,7 @@ impl Engine {
         });
     }
 
-    /// While a request waits: after `handoff.wait_minutes` with no agent, the notice that nobody
+    /// While a request waits: after `handoff.wait_minutes` (or `wait_seconds`) with no agent, the notice that nobody
     /// came and the offer of a call-back (said once; the conversation moves to the call-back node).
     pub(crate) fn waiting_notice(
         &self,
@@ -47,8 +47,8 @@ impl Engine {
         if st.handed_off || st.handoff_wait_told {
             return None;
         }
-        let wait = pb.handoff.wait_minutes.unwrap_or(10);
-        if now.signed_duration_since(at).num_minutes() < i64::from(wait) {
+        let wait = i64::try_from(pb.handoff.wait_secs()).unwrap_or(i64::MAX);
+        if now.signed_duration_since(at).num_seconds() < wait {
             return None;
         }
         st.handoff_wait_told = true;

@@ -1,0 +1,62 @@
+//! A message as the API shows it (turn responses, lists, SSE): the stored message, and for a
+//! bot message the product cards of the products it cites ([`crate::cards`]).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+use tuoke_core::Analysis;
+use tuoke_store::{Message, MessageRole};
+
+use crate::api::ts;
+use crate::cards::{Card, Cards};
+use crate::events;
+
+/// A message as the API shows it.
+#[derive(Serialize)]
+pub(crate) struct MessageOut<'a> {
+    id: &'a str,
+    conversation_id: &'a str,
+    seq: i64,
+    role: &'static str,
+    text: &'a str,
+    created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<&'a Analysis>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    citations: Option<&'a Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent: Option<&'a String>,
+    /// Product cards of the products a bot message cites ([`crate::cards`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    cards: Vec<&'a Card>,
+}
+
+impl<'a> MessageOut<'a> {
+    pub(crate) fn new(m: &'a Message, cards: &'a Cards) -> Self {
+        MessageOut {
+            id: &m.id,
+            conversation_id: &m.conversation_id,
+            seq: m.seq,
+            role: m.role.as_str(),
+            text: &m.text,
+            created_at: ts(m.created_at),
+            analysis: m.analysis.as_ref(),
+            citations: m.citations.as_ref(),
+            agent: m.agent.as_ref(),
+            cards: match (&m.role, &m.citations) {
+                (MessageRole::Bot, Some(c)) => cards.for_citations(c),
+                _ => Vec::new(),
+            },
+        }
+    }
+}
+
+/// A message as a live event body (JSON text).
+pub fn message_event(m: &Message, cards: &Cards) -> Arc<str> {
+    events::data(&MessageOut::new(m, cards))
+}
+
+pub fn message_json(m: &Message, cards: &Cards) -> Value {
+    serde_json::to_value(MessageOut::new(m, cards)).unwrap_or(Value::Null)
+}
