@@ -5,10 +5,15 @@
 //   TUOKE_AGENT_KEY     an agent-role API key   } with POST /v1/api_keys
 //   TUOKE_OUT_DIR       where screenshots go (default: <repo>/test-output/e2e)
 //   TUOKE_DOCS_SCREENSHOT  optional: copy the dashboard screenshot there (docs/screenshots/dashboard.png)
+//   TUOKE_DOCS_CHAT_SCREENSHOT  optional: copy the chat-with-a-product-card screenshot there
+//   TUOKE_CLOSED_BASE_URL  optional: a second server whose company is outside its opening hours now
+//                          (same TUOKE_ADMIN_KEY); the call-back form must show there at once
+//   TUOKE_HANDOFF_WAIT_SECS  the company's handoff wait (default 8): the form shows after it
 //   CHROMIUM_PATH       default /usr/bin/chromium (never downloads a browser)
 // Exit status 0 = every scenario passed and the browser logged no console error.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,14 +26,22 @@ let AGENT_KEY = process.env.TUOKE_AGENT_KEY || '';
 const ADMIN_KEY = process.env.TUOKE_ADMIN_KEY || '';
 const OUT = process.env.TUOKE_OUT_DIR || path.join(here, '..', '..', 'test-output', 'e2e');
 const DOCS_SHOT = process.env.TUOKE_DOCS_SCREENSHOT || '';
+const DOCS_CHAT_SHOT = process.env.TUOKE_DOCS_CHAT_SCREENSHOT || '';
+const CLOSED_BASE = (process.env.TUOKE_CLOSED_BASE_URL || '').replace(/\/$/, '');
+const WAIT_SECS = Number(process.env.TUOKE_HANDOFF_WAIT_SECS || 8);
+// axe-core (npm) for the accessibility scans, injected into each page under test.
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+// Characters whose Simplified form differs from the Traditional one: none may appear in the bot's
+// text of a Cantonese conversation.
+const SIMPLIFIED_ONLY = /[这们说么还没为发货价钱与应该让选样点东车门问题时间处动关净气栖扫机纸优细节请]/;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // A fake customer website on another origin (localhost vs the server's 127.0.0.1), served by this
 // script, embeds the widget exactly as a customer would.
 let HOST = '';
 const T = 20000; // per-step timeout, ms
 
-async function createKey(role) {
-  const res = await fetch(`${BASE}/v1/api_keys`, {
+async function createKey(role, base = BASE) {
+  const res = await fetch(`${base}/v1/api_keys`, {
     method: 'POST', headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ role, name: `e2e ${role}` }),
   });
@@ -75,6 +88,31 @@ async function shot(page, name) {
   await page.screenshot({ path: file, fullPage: false });
   log('screenshot', path.relative(process.cwd(), file));
   return file;
+}
+
+// Runs axe-core in a page or frame; fails on any serious or critical violation.
+async function axeScan(target, name) {
+  await target.evaluate(AXE_SOURCE);
+  const res = await target.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  const all = res.violations.map((v) => `${v.impact}:${v.id}`);
+  log('axe', name, `${res.violations.length} violations`, all.join(' '));
+  const detail = bad.map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  // E2E_AXE_REPORT_ONLY=1 (development): list the violations of every page instead of stopping at the first.
+  if (process.env.E2E_AXE_REPORT_ONLY && bad.length) { log('axe FAIL', name, '\n' + detail.join('\n')); return res.violations.length; }
+  assert(bad.length === 0, `axe on ${name}: ${bad.length} serious/critical violations:\n${detail.join('\n')}`);
+  return res.violations.length;
+}
+
+// Polls `fn` until it returns truthy (or throws after `ms`).
+async function until(fn, what, ms = T) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function apiGet(p) {
@@ -146,12 +184,24 @@ try {
 
   await step('widget opens from the embed script on a customer website and shows the greeting', async () => {
     await customer.goto(`${HOST}/`);
-    const launcher = customer.getByRole('button', { name: '在线咨询' });
-    await launcher.click();
+    await customer.bringToFront(); // the agent's page opened last; focus lives in the front tab
+    const launcher = customer.locator('button.tuoke-w-btn');
+    // Visible text and accessible name agree (no aria-label saying something else).
+    assert((await launcher.innerText()).trim() === '在线咨询', `launcher text: ${await launcher.innerText()}`);
+    assert(await launcher.getAttribute('aria-label') === null, 'launcher has no aria-label other than its text');
+    await customer.getByRole('button', { name: '在线咨询', exact: true }).click();
     assert(await launcher.getAttribute('aria-expanded') === 'true', 'launcher aria-expanded');
     await chat.locator('li.msg.bot').first().waitFor();
     const greeting = await chat.locator('li.msg.bot .bubble').first().innerText();
     assert(/[\u4e00-\u9fff]/.test(greeting), `greeting in Chinese: ${greeting}`);
+    // The text box has the focus once the chat opened.
+    await until(() => chat.locator('#msg').evaluate((el) => document.hasFocus() && document.activeElement === el), 'focus in the text box');
+    // An AI assistant, and advisers online (this test company is always open).
+    await chat.locator('#chat-sub[data-open="true"]', { hasText: 'AI' }).waitFor();
+    assert(/AI 助手/.test(await chat.locator('li.msg.bot .who').first().innerText()), 'bot messages say AI assistant');
+    assert(await chat.locator('li.msg.bot .avatar.bot').count() >= 1, 'bot avatar');
+    // Quick replies for the greeting, from company.yaml.
+    await chat.locator('#quick button.quick').first().waitFor();
     // The host page keeps the conversation id for the (third-party) iframe.
     await customer.waitForFunction((k) => localStorage.getItem(`tuoke.chat.v1.${k}`), WIDGET_KEY);
     const stored = await customer.evaluate((k) => JSON.parse(localStorage.getItem(`tuoke.chat.v1.${k}`) || '{}'), WIDGET_KEY);
@@ -160,12 +210,44 @@ try {
   });
 
   await step('customer chats in Chinese and gets bot replies', async () => {
+    // Slow the next turn down so the typing dots are seen while the bot is "thinking".
+    let delayed = false;
+    await browser.route('**/v1/conversations/*/messages', async (route) => {
+      if (route.request().method() === 'POST' && !delayed) { delayed = true; await new Promise((r) => setTimeout(r, 1200)); }
+      await route.continue();
+    });
+    const typingSeen = chat.locator('#typing .dots').waitFor({ state: 'visible' });
     await say('你好，我想了解一下X20扫地机器人，多少钱？');
+    await typingSeen;
+    await browser.unroute('**/v1/conversations/*/messages');
+    assert(await chat.locator('#typing').isHidden(), 'typing dots gone after the reply');
+    const anim = await chat.locator('#typing .dots span').first().evaluate((el) => getComputedStyle(el).animationName);
+    assert(anim === 'tk-blink', `typing dots animate (${anim})`);
     await say('我们公司想买10台，有优惠吗？');
     await say('我的电话是13912345678，姓王，下周三前能送到杭州吗？');
     const bots = await counts('li.msg.bot');
     assert(bots >= 2, `bot replied (${bots} bot messages)`);
     await shot(customer, 'widget-desktop');
+  });
+
+  await step('product card with price and facts; quick replies send the question', async () => {
+    const card = chat.locator('li.msg.bot .card[data-product="yq-vac-x20"]').first();
+    await card.waitFor();
+    const price = (await card.locator('.card-price').innerText()).trim();
+    assert(/¥3,999/.test(price), `card price with thousands separator: ${price}`);
+    const facts = await card.locator('.card-facts li').count();
+    assert(facts >= 2 && facts <= 3, `card shows 2–3 key facts (${facts})`);
+    assert(/X20/.test(await card.locator('.card-name').innerText()), 'card names the product');
+    assert(await card.locator('button.card-cta').count() === 1, 'card has a call to action');
+    // The quick replies follow the node/stage: press one, it is sent as the customer's message.
+    await chat.locator('#quick button.quick').first().waitFor();
+    const q = (await chat.locator('#quick button.quick').first().innerText()).trim();
+    const before = await counts('li.msg.bot');
+    await chat.locator('#quick button.quick').first().press('Enter');
+    await chat.locator('li.msg.customer[data-id]', { hasText: q }).first().waitFor();
+    await until(async () => (await counts('li.msg.bot')) > before, 'a reply to the quick reply');
+    await card.scrollIntoViewIfNeeded();
+    await shot(customer, 'chat-card-desktop');
   });
 
   await step('dashboard: agent signs in and sees the lead with its grade', async () => {
@@ -212,11 +294,14 @@ try {
     // Requested, not yet taken over: the dashboard shows it waiting (live, no reload), the
     // customer is told a person will follow up, and the bot still answers meanwhile.
     await agent.locator('#controls .status.requested').waitFor();
-    await chat.locator('#handoff-banner[data-state="requested"]').waitFor({ state: 'visible' });
+    await chat.locator('#handoff-banner[data-state="requested"][data-phase="waiting"]', { hasText: '正在为您联系顾问' }).waitFor({ state: 'visible' });
     assert(await counts('li.msg.bot') > botsBefore, 'the bot answered the request for a person');
+    assert(!/已接入/.test(await chat.locator('#handoff-banner').innerText()), 'no "joined" before an agent took over');
     await agent.locator('#take-over').click();
     await agent.locator('#controls .status.handed_off').waitFor();
-    await chat.locator('#handoff-banner[data-state="taken_over"]').waitFor({ state: 'visible' });
+    // The customer sees who joined: the agent's name from the take-over.
+    await chat.locator('#handoff-banner[data-state="taken_over"]', { hasText: '小王 已接入' }).waitFor({ state: 'visible' });
+    assert(await chat.locator('#quick').isHidden(), 'no quick replies while a person answers');
     await agent.locator('#reply-text').waitFor();
     const summary = agent.locator('#summary');
     await summary.waitFor({ state: 'visible' });
@@ -224,10 +309,35 @@ try {
     const reply = '您好，我是销售顾问小王，10台X20可以给您申请团购价，稍后电话联系您。';
     await agent.locator('#reply-text').fill(reply);
     await agent.locator('#send-reply').click();
-    await chat.locator('li.msg.agent', { hasText: reply }).waitFor();
+    const agentMsg = chat.locator('li.msg.agent', { hasText: reply });
+    await agentMsg.waitFor();
+    assert((await agentMsg.locator('.avatar.agent').innerText()).trim() === '小', 'agent avatar initial');
+    assert(/小王/.test(await agentMsg.locator('.who').innerText()), 'agent name on the agent message');
     await agent.locator('#transcript li.turn.agent', { hasText: reply }).waitFor();
     await shot(agent, 'dashboard-takeover-desktop');
     await shot(customer, 'widget-agent-reply-desktop');
+  });
+
+  await step('launcher: unread badge while the chat is closed, focus back in the text box on open', async () => {
+    await chat.locator('#close-chat').click();
+    await customer.locator('#tuoke-w-frame').waitFor({ state: 'hidden' });
+    const launcher = customer.locator('button.tuoke-w-btn');
+    assert(await launcher.getAttribute('aria-expanded') === 'false', 'launcher collapsed');
+    const text = '王先生，团购价的报价单已经发到您的邮箱了。';
+    const res = await fetch(`${BASE}/v1/conversations/${encodeURIComponent(convId)}/agent_messages`, {
+      method: 'POST', headers: { Authorization: `Bearer ${AGENT_KEY}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ text }),
+    });
+    assert(res.ok, `agent message via API: HTTP ${res.status}`);
+    const badge = customer.locator('.tuoke-w-badge');
+    await badge.waitFor({ state: 'visible' });
+    assert((await badge.innerText()).replace(/\s+/g, '').startsWith('1'), `badge counts one: ${await badge.innerText()}`);
+    await customer.getByRole('button', { name: /在线咨询\s*1\s*条新消息/ }).waitFor();
+    await shot(customer, 'widget-unread-desktop');
+    await customer.bringToFront();
+    await launcher.click();
+    await badge.waitFor({ state: 'hidden' });
+    await chat.locator('li.msg.agent', { hasText: text }).waitFor();
+    await until(() => chat.locator('#msg').evaluate((el) => document.hasFocus() && document.activeElement === el), 'focus in the text box after reopening');
   });
 
   await step('network drop: nothing lost, nothing duplicated', async () => {
@@ -268,18 +378,117 @@ try {
     await chat.locator('#handoff-banner').waitFor({ state: 'hidden' });
   });
 
+  await step('nobody takes over within the waiting time: the call-back form is stored', async () => {
+    const t0 = Date.now();
+    await say('还是帮我转人工吧');
+    await chat.locator('#handoff-banner[data-phase="waiting"]').waitFor({ state: 'visible' });
+    assert(await chat.locator('#callback').isHidden(), 'no form while a person is being found');
+    await chat.locator('#handoff-banner[data-phase="nobody"]').waitFor({ state: 'visible', timeout: (WAIT_SECS + 10) * 1000 });
+    const waited = (Date.now() - t0) / 1000;
+    assert(waited >= WAIT_SECS - 1, `form after the company's waiting time (${waited.toFixed(1)} s of ${WAIT_SECS} s)`);
+    await chat.locator('#callback-form').waitFor({ state: 'visible' });
+    await chat.locator('#cb-phone').fill('12ab');
+    await chat.locator('#cb-submit').click();
+    await chat.locator('#cb-error', { hasText: /电话/ }).waitFor({ state: 'visible' });
+    await chat.locator('#cb-name').fill('王先生');
+    await chat.locator('#cb-phone').fill('139 1234 5678');
+    await chat.locator('#cb-time').selectOption('afternoon');
+    await shot(customer, 'chat-callback-desktop');
+    await chat.locator('#cb-submit').click();
+    await chat.locator('li.sys', { hasText: '139 1234 5678' }).waitFor();
+    await chat.locator('#handoff-banner[data-phase="callback"]').waitFor({ state: 'visible' });
+    assert(await chat.locator('#callback').isHidden(), 'form gone after sending');
+    const conv = await apiGet(`/v1/conversations/${encodeURIComponent(convId)}`);
+    const cb = conv.state.slots.callback;
+    assert(cb && cb.phone === '139 1234 5678' && cb.name === '王先生' && /下午/.test(cb.preferred_time), `callback stored: ${JSON.stringify(cb)}`);
+  });
+
+  await step('accessibility: axe-core finds no serious or critical violation in the widget', async () => {
+    const frame = customer.frames().find((f) => f.url().includes('/chat?embed=1'));
+    assert(frame, 'chat iframe found');
+    await axeScan(frame, 'chat widget');
+    await axeScan(customer, 'host page with launcher');
+  });
+
   await step('standalone chat page in English (phone width)', async () => {
     const page = await browser.newPage();
     watch(page, 'chat-page');
     await page.setViewportSize({ width: 390, height: 780 });
     await page.goto(`${BASE}/chat?lang=en&key=${encodeURIComponent(WIDGET_KEY)}`);
     await page.locator('li.msg.bot').first().waitFor();
-    assert((await page.locator('#lang-toggle').innerText()).trim() === '中文', 'language toggle in English UI');
+    assert(await page.locator('#lang-select').inputValue() === 'en', 'language select in English UI');
+    assert(/AI assistant/.test(await page.locator('#chat-sub').innerText()), 'says it is an AI assistant');
     await page.locator('#msg').fill('How much is the X20 robot vacuum? Can you deliver to Shanghai?');
     await page.locator('#send').click();
     await page.locator('li.msg.customer[data-id]').waitFor();
     await page.locator('li.msg.bot').nth(1).waitFor();
     await shot(page, 'chat-page-phone-en');
+    const card = page.locator('li.msg.bot .card').first();
+    await card.waitFor();
+    assert(/¥3,999/.test(await card.locator('.card-price').innerText()), 'English card price');
+    assert(/[A-Za-z]/.test(await card.locator('.card-facts li').first().innerText()), 'English card facts');
+    await card.scrollIntoViewIfNeeded();
+    await shot(page, 'chat-card-phone');
+    await axeScan(page, 'chat page (English, phone)');
+    await page.close();
+  });
+
+  await step('Cantonese customer: Traditional-Chinese UI and one script in bot text', async () => {
+    const page = await browser.newPage();
+    watch(page, 'chat-yue');
+    await page.setViewportSize({ width: 390, height: 780 });
+    await page.goto(`${BASE}/chat?key=${encodeURIComponent(WIDGET_KEY)}`);
+    await page.locator('li.msg.bot').first().waitFor();
+    // The browser's language picks zh-HK too (zh-TW, zh-MO, zh-Hant alike).
+    const picks = await page.evaluate(async () => { const m = await import('/assets/i18n.js'); return ['zh-HK', 'zh-TW', 'zh-Hant-HK', 'zh-CN', 'en-US'].map(m.langOf); });
+    assert(picks.join() === 'zh-HK,zh-HK,zh-HK,zh,en', `browser language → UI: ${picks}`);
+    const botsBefore = await page.locator('li.msg.bot').count();
+    await page.locator('#msg').fill('你好，我想睇下X20掃地機幾錢呀？有冇得平啲？');
+    await page.locator('#msg').press('Enter');
+    await until(async () => (await page.locator('li.msg.bot').count()) > botsBefore, 'a Cantonese reply');
+    await page.locator('html[lang="zh-HK"]').waitFor({ state: 'attached' });
+    assert((await page.locator('#chat-title').innerText()).trim() === '線上查詢', 'Traditional UI title');
+    const replies = await page.locator('li.msg.bot .bubble').allInnerTexts();
+    const reply = replies[replies.length - 1];
+    assert(!SIMPLIFIED_ONLY.test(reply), `Cantonese reply in Traditional script only: ${reply}`);
+    const card = page.locator('li.msg.bot').last().locator('.card').first();
+    if (await card.count()) assert(/雲棲/.test(await card.locator('.card-name').innerText()), 'card name in Traditional');
+    for (const q of await page.locator('#quick button.quick').allInnerTexts()) assert(!SIMPLIFIED_ONLY.test(q), `quick reply in Traditional: ${q}`);
+    // A new conversation from the zh-HK UI is Cantonese from its greeting on.
+    await page.locator('#new-chat').click();
+    await until(async () => (await page.locator('li.msg.bot').count()) === 1, 'a new greeting');
+    const greeting = await page.locator('li.msg.bot .bubble').first().innerText();
+    assert(!SIMPLIFIED_ONLY.test(greeting), `zh-HK greeting in Traditional: ${greeting}`);
+    await page.locator('#msg').fill('X20 幾錢？');
+    await page.locator('#msg').press('Enter');
+    await until(async () => (await page.locator('li.msg.bot').count()) >= 2, 'a reply');
+    const r2 = await page.locator('li.msg.bot .bubble').last().innerText();
+    assert(!SIMPLIFIED_ONLY.test(r2), `reply in Traditional: ${r2}`);
+    await shot(page, 'chat-zh-hk-phone');
+    await axeScan(page, 'chat page (zh-HK, phone)');
+    await page.close();
+  });
+
+  if (CLOSED_BASE) await step('outside opening hours: advisers shown offline, the call-back form at once', async () => {
+    const key = await createKey('widget', CLOSED_BASE);
+    const page = await browser.newPage();
+    watch(page, 'chat-closed');
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.goto(`${CLOSED_BASE}/chat?lang=zh&key=${encodeURIComponent(key)}`);
+    await page.locator('li.msg.bot').first().waitFor();
+    await page.locator('#chat-sub[data-open="false"]').waitFor();
+    assert(/AI/.test(await page.locator('#chat-sub').innerText()) && /上线|下班/.test(await page.locator('#chat-sub').innerText()), 'offline subtitle');
+    await page.locator('#msg').fill('我要转人工');
+    await page.locator('#msg').press('Enter');
+    await page.locator('#handoff-banner[data-phase="closed"]', { hasText: '非工作时间' }).waitFor({ state: 'visible' });
+    await page.locator('#callback-form').waitFor({ state: 'visible' });
+    await shot(page, 'chat-closed-desktop');
+    await axeScan(page, 'chat page with the call-back form');
+    await page.setViewportSize({ width: 390, height: 780 });
+    await page.locator('#cb-phone').fill('+852 9123 4567');
+    await shot(page, 'chat-callback-phone');
+    await page.locator('#cb-submit').click();
+    await page.locator('#handoff-banner[data-phase="callback"]').waitFor({ state: 'visible' });
     await page.close();
   });
 
@@ -316,6 +525,18 @@ try {
     await shot(agent, 'dashboard-playbook-desktop');
   });
 
+  await step('accessibility: axe-core finds no serious or critical violation on the dashboard', async () => {
+    await agent.goto(`${BASE}/dashboard#/leads`);
+    await agent.locator(`tr[data-conversation="${convId}"]`).waitFor();
+    await axeScan(agent, 'dashboard leads');
+    await agent.goto(`${BASE}/dashboard#/c/${encodeURIComponent(convId)}`);
+    await agent.locator('#transcript li.turn').first().waitFor();
+    await axeScan(agent, 'dashboard conversation');
+    await agent.goto(`${BASE}/dashboard#/charts`);
+    await agent.locator('#chart-per-day').waitFor();
+    await axeScan(agent, 'dashboard charts');
+  });
+
   await step('phone width: dashboard and widget', async () => {
     await agent.setViewportSize({ width: 390, height: 844 });
     await agent.goto(`${BASE}/dashboard#/leads`);
@@ -335,6 +556,7 @@ try {
     const before = await chat.locator('li.msg[data-id]').count();
     await customer.goto(`${HOST}/`);
     await customer.getByRole('button', { name: '在线咨询' }).click();
+    assert(await customer.locator('.tuoke-w-badge').isHidden(), 'no unread badge once opened');
     await chat.locator('li.msg[data-id]').nth(before - 1).waitFor();
     assert(await chat.locator('li.msg[data-id]').count() === before, 'same conversation restored after reload');
     await customer.waitForTimeout(300);
@@ -365,6 +587,11 @@ try {
   fs.rmSync(userDataDir, { recursive: true, force: true });
 }
 
+if (exitCode === 0 && DOCS_CHAT_SHOT) {
+  fs.mkdirSync(path.dirname(DOCS_CHAT_SHOT), { recursive: true });
+  fs.copyFileSync(path.join(OUT, 'chat-card-desktop.png'), DOCS_CHAT_SHOT);
+  log('copied README chat screenshot to', DOCS_CHAT_SHOT);
+}
 if (exitCode === 0 && DOCS_SHOT) {
   fs.mkdirSync(path.dirname(DOCS_SHOT), { recursive: true });
   fs.copyFileSync(path.join(OUT, 'dashboard-conversation-desktop-en.png'), DOCS_SHOT);

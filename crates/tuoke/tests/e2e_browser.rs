@@ -2,6 +2,10 @@
 //! data dir, then runs `node web/e2e/run.mjs`, which drives Debian's headless Chromium through
 //! playwright-core (no browser download) over the chat widget and the sales dashboard.
 //!
+//! The servers run a copy of the demo company whose opening hours and handoff wait suit a test:
+//! the main one always open with a handoff wait of a few seconds (so the call-back form appears
+//! within the test), a second one closed right now (outside its opening hours).
+//!
 //! Skips with a printed reason when Chromium or Node.js is missing, and FAILS instead when
 //! `TUOKE_REQUIRE_ALL=1` (as in `.ci/run`). Screenshots go to `<repo>/test-output/e2e/`; with
 //! `TUOKE_UPDATE_SCREENSHOTS=1` the README screenshot `docs/screenshots/dashboard.png` is refreshed.
@@ -97,35 +101,90 @@ fn read_log(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-#[test]
-fn e2e_browser_widget_and_dashboard() {
-    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !Path::new(&chromium).exists() {
-        skip(&format!(
-            "Chromium not found at {chromium} (apt-get install chromium)"
-        ));
-        return;
-    }
-    if !command_works("node", "--version") || !command_works("npm", "--version") {
-        skip("node/npm not found (apt-get install nodejs npm)");
-        return;
-    }
-    let root = repo_root();
-    let e2e = root.join("web/e2e");
-    if !e2e.join("node_modules/playwright-core").is_dir() {
-        let st = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&e2e)
-            .status()
-            .expect("run npm ci in web/e2e");
-        assert!(st.success(), "npm ci in web/e2e failed: {st}");
-    }
+/// The handoff wait of the test company (seconds): long enough for the "finding an adviser"
+/// state to be seen, short enough for the call-back form to appear within the test.
+const HANDOFF_WAIT_SECS: u32 = 8;
 
-    // The real server on a free loopback port with a fresh data dir.
-    let dir = std::env::temp_dir().join(unique_name("tuoke-e2e"));
-    std::fs::create_dir_all(&dir).expect("create temp data dir");
+/// A copy of `companies/demo` in `dir` with `hours` as its only opening period and the handoff
+/// wait set to [`HANDOFF_WAIT_SECS`].
+fn test_company(root: &Path, dir: &Path, hours: &str) -> PathBuf {
+    let out = dir.join("company");
+    std::fs::create_dir_all(&out).expect("create company copy dir");
+    let demo = root.join("companies/demo");
+    for entry in std::fs::read_dir(&demo).expect("read companies/demo") {
+        let path = entry.expect("companies/demo entry").path();
+        let Some(f) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !f.ends_with(".yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read companies/demo/{f}: {e}"));
+        let text = match f {
+            "company.yaml" => {
+                let line = "    - {days: [mon, tue, wed, thu, fri, sat, sun], from: \"09:00\", to: \"21:00\"}";
+                assert!(
+                    text.contains(line),
+                    "company.yaml's opening hours changed; update the e2e test"
+                );
+                text.replace(line, &format!("    - {hours}"))
+                    .replace("utc_offset: \"+08:00\"", "utc_offset: \"+00:00\"")
+            }
+            "playbook.yaml" => {
+                let re = replace_line(
+                    &text,
+                    "wait_minutes:",
+                    &format!("wait_seconds: {HANDOFF_WAIT_SECS}"),
+                );
+                assert!(
+                    re != text,
+                    "playbook.yaml has no handoff.wait_minutes; update the e2e test"
+                );
+                re
+            }
+            _ => text,
+        };
+        std::fs::write(out.join(f), text).expect("write company copy");
+    }
+    out
+}
+
+/// Replaces the rest of the first line that starts (after spaces) with `key` by `with`.
+fn replace_line(text: &str, key: &str, with: &str) -> String {
+    let mut done = false;
+    text.lines()
+        .map(|l| {
+            if !done && l.trim_start().starts_with(key) {
+                done = true;
+                let indent = &l[..l.len() - l.trim_start().len()];
+                format!("{indent}{with}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An opening period that excludes the current hour (UTC): it starts two hours from now.
+fn closed_now_hours() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let from = (secs / 3600 + 2) % 24;
+    let to = if from == 23 {
+        "24:00".to_string()
+    } else {
+        format!("{:02}:00", from + 1)
+    };
+    format!("{{from: \"{from:02}:00\", to: \"{to}\"}}")
+}
+
+/// Starts `tuoke serve` on a free port with a fresh data dir and `company`; waits until healthy.
+fn start_server(dir: PathBuf, company: &Path, admin_key: &str) -> (Server, u16, PathBuf) {
     let port = free_port();
-    let admin_key = random_key();
     let log_path = dir.join("serve.log");
     let log = std::fs::File::create(&log_path).expect("create server log");
     let child = Command::new(env!("CARGO_BIN_EXE_tuoke"))
@@ -136,14 +195,15 @@ fn e2e_browser_widget_and_dashboard() {
             "--data-dir",
         ])
         .arg(dir.join("data"))
-        .env("TUOKE_ADMIN_KEY", &admin_key)
+        .arg("--company")
+        .arg(company)
+        .env("TUOKE_ADMIN_KEY", admin_key)
         .env("RUST_LOG", "info")
         .stdout(log.try_clone().expect("clone log handle"))
         .stderr(log)
         .spawn()
         .expect("spawn tuoke serve");
     let mut server = Server { child, dir };
-
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if healthy(port) {
@@ -160,6 +220,46 @@ fn e2e_browser_widget_and_dashboard() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    (server, port, log_path)
+}
+
+#[test]
+fn e2e_browser_widget_and_dashboard() {
+    let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        skip(&format!(
+            "Chromium not found at {chromium} (apt-get install chromium)"
+        ));
+        return;
+    }
+    if !command_works("node", "--version") || !command_works("npm", "--version") {
+        skip("node/npm not found (apt-get install nodejs npm)");
+        return;
+    }
+    let root = repo_root();
+    let e2e = root.join("web/e2e");
+    if !e2e.join("node_modules/playwright-core").is_dir()
+        || !e2e.join("node_modules/axe-core").is_dir()
+    {
+        let st = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&e2e)
+            .status()
+            .expect("run npm ci in web/e2e");
+        assert!(st.success(), "npm ci in web/e2e failed: {st}");
+    }
+
+    // The real server on a free loopback port with a fresh data dir, always open; a second one
+    // that is outside its opening hours now.
+    let admin_key = random_key();
+    let dir = std::env::temp_dir().join(unique_name("tuoke-e2e"));
+    std::fs::create_dir_all(&dir).expect("create temp data dir");
+    let company = test_company(&root, &dir, "{from: \"00:00\", to: \"24:00\"}");
+    let (server, port, log_path) = start_server(dir, &company, &admin_key);
+    let closed_dir = std::env::temp_dir().join(unique_name("tuoke-e2e-closed"));
+    std::fs::create_dir_all(&closed_dir).expect("create temp data dir");
+    let closed_company = test_company(&root, &closed_dir, &closed_now_hours());
+    let (closed_server, closed_port, _) = start_server(closed_dir, &closed_company, &admin_key);
 
     let out_dir = root.join("test-output/e2e");
     let mut cmd = Command::new("node");
@@ -167,12 +267,21 @@ fn e2e_browser_widget_and_dashboard() {
         .current_dir(&root)
         .env("TUOKE_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("TUOKE_ADMIN_KEY", &admin_key)
+        .env(
+            "TUOKE_CLOSED_BASE_URL",
+            format!("http://127.0.0.1:{closed_port}"),
+        )
+        .env("TUOKE_HANDOFF_WAIT_SECS", HANDOFF_WAIT_SECS.to_string())
         .env("TUOKE_OUT_DIR", &out_dir)
         .env("CHROMIUM_PATH", &chromium);
     if std::env::var("TUOKE_UPDATE_SCREENSHOTS").is_ok_and(|v| v == "1") {
         cmd.env(
             "TUOKE_DOCS_SCREENSHOT",
             root.join("docs/screenshots/dashboard.png"),
+        );
+        cmd.env(
+            "TUOKE_DOCS_CHAT_SCREENSHOT",
+            root.join("docs/screenshots/chat.png"),
         );
     }
     let output = cmd.output().expect("run node web/e2e/run.mjs");
@@ -197,10 +306,17 @@ fn e2e_browser_widget_and_dashboard() {
         "dashboard-conversation-desktop",
         "dashboard-charts-desktop",
         "dashboard-leads-phone",
+        "chat-card-desktop",
+        "chat-card-phone",
+        "chat-callback-desktop",
+        "chat-callback-phone",
+        "chat-zh-hk-phone",
+        "chat-closed-desktop",
     ] {
         let p = out_dir.join(format!("{shot}.png"));
         let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "screenshot {} missing or empty", p.display());
     }
+    drop(closed_server);
     drop(server);
 }

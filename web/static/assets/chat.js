@@ -2,13 +2,20 @@
 // Keeps the conversation id and unsent messages in localStorage; streams messages over SSE and,
 // after a network drop, resumes from the last seq it saw. Messages are deduplicated by id and a
 // resent message keeps its client_message_id, so the server never stores it twice.
+// The chat is answered by an AI assistant and says so; a person joins on request. The banner tells
+// the true handoff state ("finding an adviser…" until an agent takes over, then "<name> joined"),
+// and after the company's waiting time or outside its opening hours a call-back form appears.
 import { makeApi, resilientEvents, h } from './api.js';
-import { t, getLang, setLang, applyI18n, onLangChange, formatTime } from './i18n.js';
+import { t, getLang, setLang, applyI18n, onLangChange, formatTime, formatClock, LANGS, varietyField } from './i18n.js';
+import { avatar, renderCards, renderQuickReplies, callbackForm } from './chat-ui.js';
 
 const params = new URLSearchParams(location.search);
 const widgetKey = params.get('key') || document.documentElement.dataset.key || '';
 const embedded = params.get('embed') === '1';
-if (params.get('lang') === 'zh' || params.get('lang') === 'en') setLang(params.get('lang'));
+// An explicit ?lang= on the standalone page wins over the conversation's variety.
+// In the embed, ?lang= is the host page's default, which a Cantonese conversation still overrides.
+let langChosen = LANGS.includes(params.get('lang')) && !embedded;
+if (LANGS.includes(params.get('lang'))) setLang(params.get('lang'), { remember: false });
 
 const api = makeApi(() => widgetKey);
 const storeKey = `tuoke.chat.v1.${widgetKey}`;
@@ -17,6 +24,8 @@ const els = {
   log: document.getElementById('log'), form: document.getElementById('composer'), input: document.getElementById('msg'),
   send: document.getElementById('send'), conn: document.getElementById('conn'), banner: document.getElementById('handoff-banner'),
   typing: document.getElementById('typing'), error: document.getElementById('error'),
+  sub: document.getElementById('chat-sub'), quick: document.getElementById('quick'), callback: document.getElementById('callback'),
+  langSel: document.getElementById('lang-select'),
 };
 
 const state = {
@@ -30,6 +39,13 @@ const state = {
   events: null,
   retryTimer: null,
   connStatus: 'connecting',
+  config: null, // GET /v1/widget/config: availability, handoff wait
+  agent: null, // name of the agent who took over
+  requestedAt: null, // when a person was asked for (ms)
+  callback: null, // the call-back request left in this conversation
+  variety: null, // the conversation's reply variety: cmn | yue | en
+  quickReplies: [],
+  waitTimer: null,
 };
 
 // In the embedded iframe the browser may block third-party storage, so the host page keeps a
@@ -69,6 +85,48 @@ function setConn(s) {
   els.conn.classList.toggle('warn', s === 'reconnecting' || s === 'offline');
 }
 
+const advisersOpen = () => !state.config || state.config.availability.open;
+
+// The chat's header line: an AI assistant, and whether advisers are online by the opening hours.
+function renderSubtitle() {
+  if (!state.config) { els.sub.textContent = t('chat_subtitle'); return; }
+  const a = state.config.availability;
+  els.sub.textContent = a.open ? t('chat_subtitle_open')
+    : a.next_change ? t('chat_subtitle_closed_until', { time: formatClock(a.next_change) }) : t('chat_subtitle_closed');
+  els.sub.dataset.open = String(a.open);
+}
+
+// Which part of a handoff the customer is in: waiting (a person is being found), nobody (the
+// waiting time passed), closed (outside opening hours), callback (a call-back was booked).
+function handoffPhase() {
+  if (state.status === 'handed_off' || state.handoff !== 'requested') return null;
+  if (state.callback) return 'callback';
+  if (!advisersOpen()) return 'closed';
+  const wait = (state.config ? state.config.handoff_wait_seconds : 600) * 1000;
+  if (state.requestedAt && Date.now() - state.requestedAt >= wait) return 'nobody';
+  return 'waiting';
+}
+
+function renderBanner() {
+  clearTimeout(state.waitTimer);
+  const phase = handoffPhase();
+  let text = '';
+  if (state.status === 'handed_off') text = state.agent ? t('agent_named_joined', { name: state.agent }) : t('agent_joined');
+  else if (phase) text = t({ waiting: 'handoff_waiting', nobody: 'handoff_nobody', closed: 'handoff_closed', callback: 'callback_done' }[phase]);
+  els.banner.hidden = !text;
+  els.banner.textContent = text;
+  els.banner.dataset.state = state.status === 'handed_off' ? 'taken_over' : state.handoff;
+  if (phase) els.banner.dataset.phase = phase; else delete els.banner.dataset.phase;
+  const showForm = phase === 'nobody' || phase === 'closed';
+  if (showForm && !els.callback.firstChild) els.callback.append(callbackForm(submitCallback));
+  els.callback.hidden = !showForm;
+  if (phase === 'waiting' && state.requestedAt) {
+    const wait = (state.config ? state.config.handoff_wait_seconds : 600) * 1000;
+    state.waitTimer = setTimeout(renderBanner, Math.max(0, state.requestedAt + wait - Date.now()) + 50);
+  }
+  renderQuick();
+}
+
 // `handoff` comes with the conversation (and its events); a bare status keeps the last one known,
 // except that a taken-over or released conversation settles it.
 function setStatus(status, live, handoff) {
@@ -77,12 +135,52 @@ function setStatus(status, live, handoff) {
   if (handoff) state.handoff = handoff;
   else if (status === 'handed_off') state.handoff = 'taken_over';
   else if (was === 'handed_off' && status === 'bot') state.handoff = 'bot';
-  const banner = status === 'handed_off' ? t('agent_joined') : state.handoff === 'requested' ? t('agent_requested') : '';
-  els.banner.hidden = !banner;
-  els.banner.textContent = banner;
-  els.banner.dataset.state = status === 'handed_off' ? 'taken_over' : state.handoff;
+  if (state.handoff === 'requested' && !state.requestedAt) state.requestedAt = Date.now();
+  if (state.handoff === 'bot') { state.requestedAt = null; state.callback = null; }
+  renderBanner();
   if (live && was === 'handed_off' && status === 'bot') addSys(t('bot_back'));
   updateTyping();
+}
+
+// What the conversation JSON says about the handoff, the agent and the customer's variety.
+function applyConversation(conv) {
+  const s = conv.state || {};
+  state.agent = s.agent || null;
+  state.requestedAt = s.handoff_requested_at ? Date.parse(s.handoff_requested_at) : null;
+  // A call-back left for an earlier request (before the agent released it) does not count.
+  const cb = (s.slots && s.slots.callback) || null;
+  state.callback = cb && state.requestedAt && Date.parse(cb.requested_at) >= state.requestedAt ? cb : null;
+  if (Array.isArray(conv.quick_replies)) state.quickReplies = conv.quick_replies;
+  setVariety(s.variety);
+  setStatus(conv.status || 'bot', false, conv.handoff);
+}
+
+// A Cantonese conversation gets the Traditional (zh-HK) UI unless a language was chosen.
+function setVariety(v) {
+  if (!v) return;
+  state.variety = v;
+  if (!langChosen && v === 'yue' && getLang() !== 'zh-HK') setLang('zh-HK', { remember: false });
+}
+
+function renderQuick() {
+  const show = state.status !== 'handed_off' && !state.inFlight && els.callback.hidden;
+  renderQuickReplies(els.quick, show ? state.quickReplies : [], sendText);
+}
+
+async function submitCallback(body) {
+  const res = await api.post(`/v1/conversations/${encodeURIComponent(state.convId)}/callback`, body);
+  state.callback = res.callback;
+  addSys(t('callback_thanks', { phone: res.callback.phone }));
+  renderBanner();
+  els.input.focus();
+}
+
+async function refreshConversation() {
+  try {
+    applyConversation(await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}`));
+  } catch (e) {
+    if (e.status !== 0) showError(e.message);
+  }
 }
 
 function addSys(text) {
@@ -92,15 +190,29 @@ function addSys(text) {
 
 function scroll() { els.log.scrollTop = els.log.scrollHeight; }
 
-function who(role) { return role === 'customer' ? t('you') : role === 'agent' ? t('agent') : t('bot'); }
-
-function renderMessage(m) {
-  return h('li', { class: `msg ${m.role}`, dataset: { id: m.id, seq: m.seq, role: m.role } },
-    h('span', { class: 'who' }, `${who(m.role)} · ${formatTime(m.created_at)}`),
-    h('div', { class: 'bubble' }, m.text));
+function who(m) {
+  if (m.role === 'customer') return t('you');
+  if (m.role === 'agent') return m.agent ? `${m.agent} · ${t('agent')}` : t('agent');
+  return t('bot');
 }
 
-function addMessage(m) {
+// Cards follow the conversation's variety (the bot's language), else the UI language.
+const cardField = () => (state.variety === 'yue' ? 'yue' : state.variety === 'en' ? 'en' : state.variety === 'cmn' ? 'zh' : varietyField());
+
+function renderMessage(m) {
+  const body = h('div', { class: 'body' },
+    h('span', { class: 'who' }, `${who(m)} · ${formatTime(m.created_at)}`),
+    h('div', { class: 'bubble' }, m.text),
+    renderCards(m.cards, cardField(), sendText));
+  return h('li', { class: `msg ${m.role}`, dataset: { id: m.id, seq: m.seq, role: m.role } }, avatar(m.role, m.agent), body);
+}
+
+// A new bot or agent message while the chat is closed: the launcher counts it.
+function notifyParent(m) {
+  if (embedded && parent !== window && m.role !== 'customer') parent.postMessage({ type: 'tuoke:message', role: m.role }, '*');
+}
+
+function addMessage(m, live = false) {
   if (!m || m.id === undefined || m.id === null) return;
   const id = String(m.id);
   if (state.messages.has(id)) return;
@@ -127,6 +239,7 @@ function addMessage(m) {
   }
   scroll();
   updateTyping();
+  if (live) notifyParent(m);
 }
 
 function renderPending(p) {
@@ -145,6 +258,7 @@ function renderPending(p) {
 
 function updateTyping() {
   els.typing.hidden = !(state.inFlight > 0 && state.status === 'bot');
+  if (!els.typing.hidden) scroll();
 }
 
 async function flush() {
@@ -158,12 +272,15 @@ async function flush() {
     renderPending(p);
     state.inFlight += 1;
     updateTyping();
+    renderQuick();
     try {
       const res = await api.post(`/v1/conversations/${encodeURIComponent(state.convId)}/messages`, { text: p.text, client_message_id: p.cmid });
       const i = state.pending.indexOf(p);
       if (i >= 0) state.pending.splice(i, 1);
       document.querySelector(`li[data-cmid="${p.cmid}"]`)?.remove();
       save();
+      if (res.state) setVariety(res.state.variety);
+      if (Array.isArray(res.quick_replies)) state.quickReplies = res.quick_replies;
       addMessage(res.message);
       if (res.reply_message) addMessage(res.reply_message);
       showError('');
@@ -185,6 +302,7 @@ async function flush() {
     } finally {
       state.inFlight -= 1;
       updateTyping();
+      renderQuick();
     }
   }
 }
@@ -193,9 +311,8 @@ async function catchUp() {
   if (!state.convId) return;
   try {
     const res = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}/messages?after=${state.lastSeq}`);
-    for (const m of res.items || []) addMessage(m);
-    const conv = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}`);
-    setStatus(conv.status, true, conv.handoff);
+    for (const m of res.items || []) addMessage(m, true);
+    applyConversation(await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}`));
   } catch (e) {
     if (e.status !== 0) showError(e.message);
   }
@@ -208,9 +325,14 @@ function startEvents() {
   state.events = resilientEvents(
     () => api.sseUrl(`/v1/conversations/${id}/events`, { after: state.lastSeq }),
     {
-      message: (m) => addMessage(m),
-      conversation: (c) => { if (c && c.status) setStatus(c.status, true, c.handoff); },
-      handoff: () => setStatus(state.status, true, state.status === 'handed_off' ? 'taken_over' : 'requested'),
+      message: (m) => addMessage(m, true),
+      conversation: (c) => {
+        if (!c || !c.status) return;
+        if (c.agent !== undefined) state.agent = c.agent;
+        setStatus(c.status, true, c.handoff);
+        if (c.handoff === 'requested') refreshConversation();
+      },
+      handoff: () => { setStatus(state.status, true, state.status === 'handed_off' ? 'taken_over' : 'requested'); refreshConversation(); },
     },
     { onStatus: setConn, onReconnect: catchUp },
   );
@@ -221,24 +343,29 @@ async function openConversation(fresh) {
   state.pending = (saved.pending || []).filter((p) => p && p.cmid && p.text).map((p) => ({ ...p, phase: 'queued' }));
   state.messages.clear();
   state.lastSeq = 0;
+  if (fresh) state.convId = null; // "new chat": forget the old conversation
+  Object.assign(state, { agent: null, requestedAt: null, callback: null, variety: null, quickReplies: [], handoff: 'bot', status: 'bot' });
   els.log.replaceChildren();
   if (saved.conversation_id) {
     try {
       state.convId = saved.conversation_id;
       const conv = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}`);
       const res = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}/messages?after=0`);
+      applyConversation(conv);
       for (const m of res.items || []) addMessage(m);
-      setStatus(conv.status, false, conv.handoff);
     } catch (e) {
       if (e.status === 0) { setConn('offline'); return false; }
       state.convId = null; // gone or not ours: start a new one
     }
   }
   if (!state.convId) {
-    const conv = await api.post('/v1/conversations', { channel: embedded ? 'widget' : 'web', language: getLang() });
+    const lang = getLang();
+    const conv = await api.post('/v1/conversations', {
+      channel: embedded ? 'widget' : 'web', language: lang === 'en' ? 'en' : 'zh', dialect: lang === 'zh-HK' ? 'yue' : 'cmn',
+    });
     state.convId = conv.id;
+    applyConversation(conv);
     for (const m of conv.messages || []) addMessage(m);
-    setStatus(conv.status || 'bot', false, conv.handoff);
   }
   save();
   state.pending.forEach(renderPending);
@@ -252,6 +379,12 @@ function submit(ev) {
   const text = els.input.value.trim();
   if (!text) return;
   els.input.value = '';
+  sendText(text);
+}
+
+// Queue a customer message (typed, a quick reply or a card's call to action) and send it.
+function sendText(text) {
+  if (!text) return;
   const p = { cmid: newCmid(), text, phase: 'queued' };
   state.pending.push(p);
   save();
@@ -269,9 +402,22 @@ function init() {
     const close = () => parent.postMessage({ type: 'tuoke:close' }, '*');
     closeBtn.addEventListener('click', close);
     document.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
+    // widget.js asks for the text box when the chat opens.
+    window.addEventListener('message', (e) => { if (e.source === parent && e.data && e.data.type === 'tuoke:focus') els.input.focus(); });
+    if (params.get('focus') === '1') els.input.focus();
   }
-  document.getElementById('lang-toggle').addEventListener('click', () => setLang(getLang() === 'zh' ? 'en' : 'zh'));
-  onLangChange(() => { applyI18n(); setStatus(state.status, false); setConn(state.connStatus); state.pending.forEach(renderPending); });
+  els.langSel.value = getLang();
+  els.langSel.addEventListener('change', () => { langChosen = true; setLang(els.langSel.value); });
+  onLangChange(() => {
+    applyI18n();
+    els.langSel.value = getLang();
+    renderSubtitle();
+    els.callback.replaceChildren();
+    renderBanner();
+    setConn(state.connStatus);
+    state.pending.forEach(renderPending);
+    for (const li of els.log.querySelectorAll('li.msg[data-id]')) li.replaceWith(renderMessage(state.messages.get(li.dataset.id)));
+  });
   document.getElementById('new-chat').addEventListener('click', () => {
     state.events?.stop();
     openConversation(true).catch((e) => showError(e.message));
@@ -282,7 +428,19 @@ function init() {
   });
   window.addEventListener('online', () => { if (!state.convId) start(); else flush(); });
   if (!widgetKey) { showError(t('no_key')); els.send.disabled = true; return; }
+  loadConfig();
+  setInterval(loadConfig, 60000);
   start();
+}
+
+async function loadConfig() {
+  try {
+    state.config = await api.get('/v1/widget/config');
+    renderSubtitle();
+    renderBanner();
+  } catch (e) {
+    if (e.status !== 0) showError(e.message);
+  }
 }
 
 function start() {

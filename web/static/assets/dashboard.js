@@ -339,7 +339,9 @@ async function showConversation(id) {
       h('div', { class: 'conv' },
         h('section', { class: 'card', 'aria-labelledby': 'tr-title' },
           h('h2', { id: 'tr-title' }, `${t('transcript')} · ${shortId(id)}`),
-          h('ol', { id: 'transcript', class: 'transcript', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions' })),
+          // The list stays a list (role=log on a wrapper); the scrolling list is focusable for keyboards.
+          h('div', { role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'tr-title' },
+            h('ol', { id: 'transcript', class: 'transcript', tabindex: '0', 'aria-labelledby': 'tr-title' }))),
         h('aside', { class: 'side' },
           h('section', { class: 'card', id: 'lead-card', 'aria-labelledby': 'lead-title' }),
           h('section', { class: 'card', id: 'controls', 'aria-label': t('take_over') }),
@@ -627,7 +629,7 @@ async function showKb() {
 // ------------------------------------------------------------------ boot
 function init() {
   applyI18n();
-  $('lang-toggle').addEventListener('click', () => setLang(getLang() === 'zh' ? 'en' : 'zh'));
+  $('lang-toggle').addEventListener('click', () => setLang(getLang() === 'en' ? 'zh' : 'en'));
   onLangChange(() => { applyI18n(); if (session.key) { setLive(liveStatus); route(); } });
   $('logout').addEventListener('click', () => logout());
   $('login-form').addEventListener('submit', login);
