@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn no_hours_means_always_and_midnight_is_24_00() {
         let c = ChatSettings::default();
-        assert!(c.availability(Utc::now()).open);
+        assert!(c.availability(at("2025-06-02T02:00:00Z")).open);
         let c = settings("utc_offset: '+00:00'\nopening_hours: [{from: '00:00', to: '24:00'}]");
         let a = c.availability(at("2025-06-02T23:59:30Z"));
         assert!(a.open);
