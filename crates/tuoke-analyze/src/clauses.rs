@@ -41,6 +41,14 @@ const CONNECTIVES: &[&str] = &[
 
 /// Question words and particles (both scripts; Mandarin, Cantonese, English).
 const QUESTION_CUES: &[&str] = &[
+    "咋",
+    "啥",
+    "多深",
+    "多高",
+    "多远",
+    "多遠",
+    "多厚",
+    "多快",
     "多久",
     "多长",
     "多長",
@@ -157,6 +165,22 @@ pub fn is_question(text: &str) -> bool {
     } else {
         lower
     };
+    // English yes/no questions typed without a mark: an auxiliary verb first ("is the 12 month
+    // plan interest free", "do you ship to Macau").
+    const AUX_FIRST: &[&str] = &[
+        "is", "are", "do", "does", "did", "can", "could", "will", "would", "should", "has", "have",
+        "was", "were", "any",
+    ];
+    if lower
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .find(|w| !w.is_empty())
+        .is_some_and(|w| AUX_FIRST.contains(&w))
+        && lower
+            .trim_start()
+            .starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        return true;
+    }
     QUESTION_CUES.iter().any(|q| {
         if q.is_ascii() {
             // English cue words only at a word start.
@@ -401,6 +425,9 @@ mod tests {
         assert!(!is_question("在开会，晚点打给我"));
         assert!(!is_question("我要买两台"));
         assert!(!is_question("I want to buy it"));
+        assert!(is_question("is the 12 month plan interest free"));
+        assert!(is_question("洗碗机除菌效果咋样"));
+        assert!(!is_question("Island delivery is fine"));
         // 呢 + measure word is Cantonese "this"; the particle 呢 still asks.
         assert!(!is_question("好，两部我要晒，呢个周末前送到"));
         assert!(is_question("那X2呢"));

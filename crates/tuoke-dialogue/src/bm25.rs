@@ -140,7 +140,8 @@ const STOPWORDS: &[&str] = &[
     "么",
 ];
 
-/// Tokens for BM25: jieba search-mode words, lower-cased, without punctuation and stop words.
+/// Tokens for BM25: jieba search-mode words, lower-cased, without punctuation and stop words;
+/// English words stemmed (Snowball), so "installing" meets "installation".
 pub fn tokenize(text: &str) -> Vec<String> {
     let lower = text.to_lowercase();
     JIEBA
@@ -149,8 +150,42 @@ pub fn tokenize(text: &str) -> Vec<String> {
         .map(|t| t.word.trim())
         .filter(|w| !w.is_empty() && w.chars().any(char::is_alphanumeric))
         .filter(|w| !STOPWORDS.contains(w))
-        .map(str::to_string)
+        .map(stem)
         .collect()
+}
+
+/// An English word's Snowball stem ("installation" → "instal"); anything else as it is.
+pub fn stem(word: &str) -> String {
+    if word.len() > 3 && word.chars().all(|c| c.is_ascii_alphabetic()) {
+        STEMMER.stem(word).into_owned()
+    } else {
+        word.to_string()
+    }
+}
+
+static STEMMER: LazyLock<rust_stemmers::Stemmer> =
+    LazyLock::new(|| rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English));
+
+/// Marks a character-bigram token (see [`cjk_bigrams`]); its matches weigh [`BIGRAM_WEIGHT`].
+pub const BIGRAM_MARK: char = '²';
+
+/// How much a matching character bigram counts against a matching word.
+pub const BIGRAM_WEIGHT: f32 = 0.3;
+
+/// Character bigrams of every run of Chinese characters (`²` + two characters): they match
+/// where jieba cuts the two sides differently ("一次用多少水" / "单次用水" share "次用") and
+/// Cantonese words jieba does not know.
+pub fn cjk_bigrams(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut prev: Option<char> = None;
+    for c in text.chars() {
+        let cjk = ('\u{4e00}'..='\u{9fff}').contains(&c);
+        if let (Some(p), true) = (prev, cjk) {
+            out.push(format!("{BIGRAM_MARK}{p}{c}"));
+        }
+        prev = cjk.then_some(c);
+    }
+    out
 }
 
 /// What a document is about.
@@ -176,6 +211,10 @@ pub struct Hit {
     pub kind: DocKind,
     pub id: String,
     pub score: f32,
+    /// Share of the query's weight (idf) the entry holds: 1.0 when it has every query term,
+    /// low when the query's rarest words are nowhere in it ("R8 龙头有几种**颜色**").
+    #[serde(default)]
+    pub coverage: f32,
 }
 
 /// BM25 index: per term, the documents holding it with their term frequency (an inverted index,
@@ -209,7 +248,8 @@ impl Bm25 {
             docs.push(Doc {
                 kind,
                 id,
-                len: toks.len() as f32,
+                // Bigrams restate the words: the length is counted in words.
+                len: toks.iter().filter(|t| !t.starts_with(BIGRAM_MARK)).count() as f32,
             });
         }
         let avg_len = if docs.is_empty() {
@@ -233,20 +273,46 @@ impl Bm25 {
 
     /// Hits of the given kind (or all kinds) with score > 0, best first (ties: index order).
     pub fn search(&self, query: &[String], kind: Option<DocKind>, limit: usize) -> Vec<Hit> {
-        let mut q: Vec<&String> = query.iter().collect();
+        self.search_with(query, &[], kind, limit)
+    }
+
+    /// [`Bm25::search`] with context terms (an intent label) that score like query terms but
+    /// are not part of what the question asks ([`Hit::coverage`] leaves them out).
+    pub fn search_with(
+        &self,
+        query: &[String],
+        context: &[String],
+        kind: Option<DocKind>,
+        limit: usize,
+    ) -> Vec<Hit> {
+        let mut q: Vec<(&String, bool)> = query
+            .iter()
+            .map(|t| (t, true))
+            .chain(context.iter().map(|t| (t, false)))
+            .collect();
         q.sort();
-        q.dedup();
+        q.dedup_by(|a, b| a.0 == b.0);
         let mut scores = vec![0f32; self.docs.len()];
-        for term in q {
+        let mut covered = vec![0f32; self.docs.len()];
+        let mut total = 0f32;
+        for (term, asked) in q {
+            let mut idf = self.idf(term);
+            if term.starts_with(BIGRAM_MARK) {
+                idf *= BIGRAM_WEIGHT;
+            }
+            let cov = if asked { idf } else { 0.0 };
+            total += cov;
             let Some(list) = self.postings.get(term.as_str()) else {
                 continue;
             };
-            let idf = self.idf(term);
             for &(d, tf) in list {
                 let (Some(doc), Some(s)) = (self.docs.get(d as usize), scores.get_mut(d as usize))
                 else {
                     continue;
                 };
+                if let Some(c) = covered.get_mut(d as usize) {
+                    *c += cov;
+                }
                 let tf = tf as f32;
                 let norm = if self.avg_len > 0.0 {
                     doc.len / self.avg_len
@@ -271,6 +337,11 @@ impl Bm25 {
                     kind: d.kind,
                     id: d.id.clone(),
                     score,
+                    coverage: if total > 0.0 {
+                        covered.get(i).copied().unwrap_or(0.0) / total
+                    } else {
+                        0.0
+                    },
                 })
             })
             .collect()
@@ -339,7 +410,8 @@ mod tests {
         assert!(t.iter().any(|w| w.contains("门锁")), "{t:?}");
         assert!(!t.iter().any(|w| w == "的" || w == "？"), "{t:?}");
         let e = tokenize("How long is the WARRANTY?");
-        assert!(e.contains(&"warranty".to_string()), "{e:?}");
+        assert!(e.contains(&"warranti".to_string()), "stemmed: {e:?}");
+        assert_eq!(tokenize("installing"), tokenize("installation"));
         assert!(!e.contains(&"the".to_string()));
         assert!(tokenize("").is_empty());
         assert!(tokenize("？！。，").is_empty());

@@ -149,7 +149,7 @@ mod tests {
         assert!(tokens("Is it loud at night?").contains(&"#noise".to_string()));
         assert!(tokens("噪音：静音模式 45dB").contains(&"#noise".to_string()));
         assert!(tokens("Do you deliver to Taiwan").contains(&"#delivery".to_string()));
-        assert!(tokens("Do you deliver to Taiwan").contains(&"#region".to_string()));
+        assert!(tokens("Do you deliver to Taiwan").contains(&"#overseas".to_string()));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::bm25::{B, Bm25, Doc, DocKind, Hit, K1, tokenize};
+pub use crate::bm25::{B, Bm25, Doc, DocKind, Hit, K1, cjk_bigrams, tokenize};
 use crate::catalog::{Competitor, Faq, Product};
 use crate::concepts;
 use crate::qtype::{self, Want};
@@ -62,7 +62,7 @@ const KIND_WORDS: &[(PassageKind, &str)] = &[
     ),
     (
         PassageKind::Trial,
-        "试用 試用 体验 體驗 演示 示范 睇 试 demo trial try showroom",
+        "试用 試用 体验 體驗 演示 示范 睇 试 demo trial try",
     ),
     (
         PassageKind::Discount,
@@ -150,6 +150,8 @@ pub struct Focus<'a> {
 pub struct PassageHit<'a> {
     pub passage: &'a Passage,
     pub score: f32,
+    /// [`Hit::coverage`]: how much of the question the passage holds.
+    pub coverage: f32,
 }
 
 /// The company's searchable knowledge base: whole entries (`index`, for `{faq}` and the
@@ -189,7 +191,7 @@ impl KnowledgeBase {
             text.extend(f.question.all().map(|s| format!("{s} {s} ")));
             text.extend(f.answer.all().map(|s| format!("{s} ")));
             let mut toks = tokenize(&text);
-            toks.extend(f.tags.iter().map(|t| t.to_lowercase()));
+            toks.extend(f.tags.iter().map(|t| crate::bm25::stem(&t.to_lowercase())));
             items.push((DocKind::Faq, f.id.clone(), toks));
         }
         for c in competitors {
@@ -219,18 +221,30 @@ impl KnowledgeBase {
             let mut toks = tokenize(&text);
             toks.extend(tokenize(kind_words(p.kind)));
             let mut about = format!("{text} {}", kind_words(p.kind));
+            // What the passage is about, as against what it mentions: a spec's name, the kind of
+            // fact, an FAQ's question and tags. Its concepts count twice ("寄澳门多久到" is the
+            // Hong Kong/Macau delivery entry's topic, a mention in the overseas entry).
+            let mut topic = kind_words(p.kind).to_string();
+            if let Some(k) = &p.key {
+                topic.extend(k.all().map(|s| format!(" {s}")));
+            }
             if p.kind == PassageKind::Faq
                 && let Some(f) = faqs.iter().find(|f| p.id == format!("faq:{}", f.id))
             {
                 text.clear();
                 text.extend(f.question.all().map(|s| format!("{s} {s} ")));
                 toks.extend(tokenize(&text));
-                toks.extend(f.tags.iter().map(|t| t.to_lowercase()));
+                toks.extend(f.tags.iter().map(|t| crate::bm25::stem(&t.to_lowercase())));
                 about.push_str(&text);
                 about.push_str(&f.tags.join(" "));
+                topic.push_str(&text);
+                topic.push(' ');
+                topic.push_str(&f.tags.join(" "));
             }
             // What the passage is about, in customers' words too (`concepts.yaml`).
             toks.extend(concepts::tokens(&about));
+            toks.extend(concepts::tokens(&topic));
+            toks.extend(cjk_bigrams(&about.to_lowercase()));
             pitems.push((DocKind::Faq, p.id.clone(), toks));
         }
         let passage_pos = passages
@@ -264,13 +278,10 @@ impl KnowledgeBase {
         focus: Focus<'_>,
         limit: usize,
     ) -> Vec<PassageHit<'a>> {
-        let mut q = query.to_vec();
-        if let Some(i) = focus.intent {
-            q.push(i.to_string());
-        }
+        let context: Vec<String> = focus.intent.map(str::to_string).into_iter().collect();
         let mut hits: Vec<PassageHit<'a>> = self
             .passage_index
-            .search(&q, None, usize::MAX)
+            .search_with(query, &context, None, usize::MAX)
             .into_iter()
             .filter_map(|h| {
                 let p = self.passage(&h.id)?;
@@ -310,7 +321,11 @@ impl KnowledgeBase {
                         b.wanted_value
                     };
                 }
-                Some(PassageHit { passage: p, score })
+                Some(PassageHit {
+                    passage: p,
+                    score,
+                    coverage: h.coverage,
+                })
             })
             .collect();
         hits.sort_by(|a, b| b.score.total_cmp(&a.score));

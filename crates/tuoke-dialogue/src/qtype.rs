@@ -98,6 +98,23 @@ const PLACE_CUES: &[&str] = &[
     "address",
     "located",
     "location",
+    // A shop to go to: its address and hours are the answer ("能去店里看看吗", "shop in HK?").
+    "店里",
+    "门店",
+    "门市",
+    "实体店",
+    "体验店",
+    "店铺",
+    "线下店",
+    "去店",
+    "到店",
+    "几点开门",
+    "几点关门",
+    "营业时间",
+    "shop",
+    "store",
+    "showroom",
+    "opening hours",
 ];
 /// Words an address is made of.
 const PLACE_WORDS: &[&str] = &[

@@ -316,35 +316,29 @@ const UNCOMMIT: &[&str] = &[
 pub(crate) fn topic_intents(query: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     let lower = query.to_lowercase();
-    if has(
-        &lower,
-        &[
-            "多少钱",
-            "价格",
-            "价钱",
-            "售价",
-            "几钱",
-            "how much",
-            "price",
-            "cost",
-        ],
-    ) {
+    if crate::answer::asks_price(&lower) {
         out.push("ask_price");
     }
     for t in crate::concepts::tokens(&lower) {
-        let i = match t.as_str() {
-            "#delivery" | "#region" => "ask_delivery",
-            "#warranty" | "#returns" => "ask_after_sales",
-            "#trial" => "ask_trial",
-            "#payment" | "#invoice" => "ask_payment",
-            "#discount" => "ask_discount",
-            _ => continue,
-        };
-        if !out.contains(&i) {
+        if let Some(i) = concept_intent(&t)
+            && !out.contains(&i)
+        {
             out.push(i);
         }
     }
     out
+}
+
+/// The ask intent a topic concept stands for, if one does.
+fn concept_intent(concept: &str) -> Option<&'static str> {
+    Some(match concept {
+        "#delivery" | "#overseas" | "#hkmo" => "ask_delivery",
+        "#warranty" | "#returns" => "ask_after_sales",
+        "#trial" => "ask_trial",
+        "#payment" | "#invoice" => "ask_payment",
+        "#discount" => "ask_discount",
+        _ => return None,
+    })
 }
 
 /// A clause as the engine reads it.
@@ -411,11 +405,33 @@ impl Engine {
         let hedged = has(&lower, HEDGES);
         match label {
             // A deferral needs deferral words; a time word in a question is not one.
-            "busy_later" if !has(&lower, DEFERRAL) || (question && !lower.contains("打")) => None,
+            "busy_later"
+                if !has(&lower, DEFERRAL)
+                    || (question && !has(&lower, &["打", "call", "ring me", "phone me"])) =>
+            {
+                None
+            }
             // A refusal and a hesitation need their words ("budget under 4000" refuses nothing,
             // "Will it fit?" hesitates about nothing).
             "not_interested" if !has(&lower, REFUSAL) => None,
             "hesitate" if !has(&lower, HESITATION) => None,
+            // "一次用多少水", "运费几多": no price words, another topic — the topic's question.
+            "ask_price" if !crate::answer::asks_price(&lower) => {
+                // Topics of the words besides product names ("扫拖机器人 X20" asks no mopping).
+                let topics = crate::answer::topic_concepts(&self.company, text);
+                let intent = topics
+                    .iter()
+                    .filter_map(|t| concept_intent(t))
+                    .find(|i| *i != "ask_discount");
+                let other = topics
+                    .iter()
+                    .any(|t| !matches!(t.as_str(), "#discount" | "#payment" | "#contact"));
+                match intent {
+                    Some(i) => Some(i.to_string()),
+                    None if other => Some("ask_feature".into()),
+                    None => Some("ask_price".into()),
+                }
+            }
             "not_interested" | "complaint" | "deny" if hedged => None,
             l => Some(l.to_string()),
         }
