@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::NluError;
 use crate::normalize::Normalizer;
+use crate::polarity::Polarity;
 
 /// Texts longer than this many chars (after normalization) are cut to it before featurization.
 pub const MAX_TEXT_CHARS: usize = 4096;
@@ -43,6 +44,11 @@ pub struct FeatureConfig {
     /// Dialect/lexicon replacement pairs applied by the normalizer (see [`Normalizer::with_lexicon`]).
     #[serde(default)]
     pub lexicon: Vec<(String, String)>,
+    /// Polarity lexicon, `(entry, 1 | -1)`: its matches in the normalized text add a few `pol:*`
+    /// features ([`crate::polarity`]). Empty = none; models that should share one featurizer compare
+    /// their configs without it ([`FeatureConfig::without_polarity`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub polarity: Vec<(String, i8)>,
 }
 
 impl Default for FeatureConfig {
@@ -55,11 +61,21 @@ impl Default for FeatureConfig {
             boundaries: true,
             hash_bits: 24,
             lexicon: Vec::new(),
+            polarity: Vec::new(),
         }
     }
 }
 
 impl FeatureConfig {
+    /// The same config with no polarity lexicon: what the features shared by several models are
+    /// computed with ([`Featurizer::with_polarity`] adds a model's own lexicon features).
+    pub fn without_polarity(&self) -> FeatureConfig {
+        FeatureConfig {
+            polarity: Vec::new(),
+            ..self.clone()
+        }
+    }
+
     pub fn validate(&self) -> Result<(), NluError> {
         if !(10..=30).contains(&self.hash_bits) {
             return Err(NluError::InvalidConfig(format!(
@@ -99,6 +115,7 @@ const EOS: u32 = 0x0003;
 const SEED_CHAR: u64 = 0x9E37_79B9_7F4A_7C15;
 const SEED_WORD: u64 = 0xC2B2_AE3D_27D4_EB4F;
 const SEED_BIGRAM: u64 = 0x1656_67B1_9E37_79F9;
+const SEED_POLARITY: u64 = 0x85EB_CA77_C2B2_AE63;
 
 #[inline]
 fn step(h: u64, c: u32) -> u64 {
@@ -120,6 +137,7 @@ fn fmix(mut h: u64) -> u64 {
 pub struct Featurizer {
     config: FeatureConfig,
     normalizer: Normalizer,
+    polarity: Option<Polarity>,
 }
 
 /// One feature with its human-readable name (for explanations).
@@ -137,9 +155,15 @@ impl Featurizer {
         } else {
             Normalizer::with_lexicon(config.lexicon.clone())?
         };
+        let polarity = if config.polarity.is_empty() {
+            None
+        } else {
+            Some(Polarity::new(&config.polarity, &normalizer)?)
+        };
         Ok(Featurizer {
             config: config.clone(),
             normalizer,
+            polarity,
         })
     }
 
@@ -156,12 +180,41 @@ impl Featurizer {
         let normalized = self.normalizer.normalize(text);
         let mut buckets = Vec::with_capacity(normalized.len() * 4);
         self.extract(&normalized, &mut |b, _| buckets.push(b), false);
+        if let Some(p) = &self.polarity {
+            buckets.extend(p.hits(&normalized).names().map(|n| self.polarity_bucket(n)));
+        }
         buckets.sort_unstable();
         buckets.dedup();
         Features {
             normalized,
             buckets,
         }
+    }
+
+    /// `features` (computed by a featurizer of the same config without the polarity lexicon) plus
+    /// this featurizer's polarity features; `None` when it has no lexicon or the text no match, so the
+    /// common case copies nothing.
+    pub fn with_polarity(&self, features: &Features) -> Option<Features> {
+        let p = self.polarity.as_ref()?;
+        let hits = p.hits(&features.normalized);
+        let mut extra = hits.names().map(|n| self.polarity_bucket(n)).peekable();
+        extra.peek()?;
+        let mut buckets = features.buckets.clone();
+        buckets.extend(extra);
+        buckets.sort_unstable();
+        buckets.dedup();
+        Some(Features {
+            normalized: features.normalized.clone(),
+            buckets,
+        })
+    }
+
+    fn polarity_bucket(&self, name: &str) -> u32 {
+        let mut h = SEED_POLARITY;
+        for c in name.chars() {
+            h = step(h, u32::from(c));
+        }
+        self.bucket(h)
     }
 
     /// Features of an already normalized text, with their names (slower; for explanations).
@@ -177,6 +230,14 @@ impl Featurizer {
             },
             true,
         );
+        if let Some(p) = &self.polarity {
+            for n in p.hits(normalized).names() {
+                out.push(NamedFeature {
+                    bucket: self.polarity_bucket(n),
+                    name: n.to_string(),
+                });
+            }
+        }
         out.sort_by(|a, b| a.bucket.cmp(&b.bucket).then_with(|| a.name.cmp(&b.name)));
         out.dedup_by_key(|f| f.bucket);
         out
@@ -292,6 +353,7 @@ mod tests {
             boundaries: false,
             hash_bits: 20,
             lexicon: vec![],
+            polarity: vec![],
         });
         let a = f.featurize("a");
         assert_eq!(a.buckets.len(), 1);
@@ -310,6 +372,7 @@ mod tests {
             boundaries: false,
             hash_bits: 30,
             lexicon: vec![],
+            polarity: vec![],
         });
         // "abc": a b c ab bc = 5 distinct
         assert_eq!(f.featurize("abc").buckets.len(), 5);
@@ -334,6 +397,30 @@ mod tests {
         assert!(named.iter().any(|n| n.name == "w:iphone"), "{named:?}");
         assert!(named.iter().any(|n| n.name == "w:多少"), "{named:?}");
         assert!(named.iter().any(|n| n.name == "^我"));
+    }
+
+    #[test]
+    fn polarity_features_are_the_same_whichever_way_computed() {
+        let plain = FeatureConfig::default();
+        let with = FeatureConfig {
+            polarity: vec![("开心".into(), 1), ("难过".into(), -1)],
+            ..plain.clone()
+        };
+        assert_eq!(with.without_polarity(), plain);
+        let (fp, fw) = (fz(plain), fz(with));
+        let text = "今天不开心";
+        let base = fp.featurize(text);
+        let full = fw.featurize(text);
+        assert_eq!(
+            full.buckets.len(),
+            base.buckets.len() + 2,
+            "pol:- and pol:!+"
+        );
+        assert_eq!(fw.with_polarity(&base), Some(full.clone()));
+        assert_eq!(fw.with_polarity(&fp.featurize("多少钱")), None);
+        assert_eq!(fp.with_polarity(&base), None);
+        let named = fw.named_features(&full.normalized);
+        assert!(named.iter().any(|n| n.name == "pol:!+"), "{named:?}");
     }
 
     #[test]

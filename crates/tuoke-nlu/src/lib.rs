@@ -37,6 +37,7 @@ mod linear;
 mod metrics;
 mod model;
 mod normalize;
+mod polarity;
 mod train;
 
 pub use features::{FeatureConfig, Features, Featurizer, MAX_TEXT_CHARS, NamedFeature, warm_up};
