@@ -15,6 +15,8 @@
 #     (which contains most of them) before training, and to report accuracy on it;
 #   - evaluation only, never trained on: smp2017_intent_zh, chnsenticorp_sentiment_zh/test,
 #     conversation_sentiment_zh (dialect and sentiment), snips_intent_slots_en (out-of-scope report).
+# The sentiment set also holds the project's word list (data/sentiment/words.jsonl) in the sentence frames of
+# data/sentiment/frames.json; the same list is the sentiment model's polarity lexicon (pol:* features).
 # See models/README.md for what each model is trained on and the licences.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"

@@ -114,7 +114,8 @@ impl Analyzer {
     }
 
     /// An analyzer from given models (used by the model build tool to evaluate candidates).
-    /// The three models must share one feature config without a lexicon.
+    /// The three models must share one feature config without a lexicon; the sentiment model may
+    /// add a polarity lexicon of its own (its `pol:*` features are added to the shared ones).
     pub fn from_parts(
         intent: Model,
         sentiment: Model,
@@ -124,18 +125,24 @@ impl Analyzer {
     ) -> Result<Analyzer, AnalyzeError> {
         let cfg = intent.feature_config();
         for (name, m) in [("sentiment", &sentiment), ("dialect", &dialect)] {
-            if m.feature_config() != cfg {
+            let same = if name == "sentiment" {
+                m.feature_config().without_polarity() == *cfg
+            } else {
+                m.feature_config() == cfg
+            };
+            if !same {
                 return Err(AnalyzeError::ModelShape {
                     name,
                     message: "feature config differs from the intent model's".into(),
                 });
             }
         }
-        if !cfg.lexicon.is_empty() {
+        if !cfg.lexicon.is_empty() || !cfg.polarity.is_empty() {
             return Err(AnalyzeError::ModelShape {
                 name: "intent",
                 message:
-                    "feature config must not carry a lexicon (applied by the analyzer for yue only)"
+                    "feature config must not carry a lexicon (applied by the analyzer for yue \
+                     only) or a polarity lexicon (the sentiment model's own)"
                         .into(),
             });
         }
@@ -245,7 +252,9 @@ impl Analyzer {
     }
 
     fn sentiment_of(&self, f: &Features) -> Sentiment {
-        let p = self.sentiment.probabilities(f);
+        // The sentiment model's polarity-lexicon features on top of the shared ones (none: as is).
+        let with = self.sentiment.featurizer().with_polarity(f);
+        let p = self.sentiment.probabilities(with.as_ref().unwrap_or(f));
         let get = |i: usize| p.get(i).copied().unwrap_or(0.0);
         let [ip, iu, ing] = self.sentiment_idx;
         let (pp, pu, pn) = (get(ip), get(iu), get(ing));

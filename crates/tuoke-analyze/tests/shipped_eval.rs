@@ -184,7 +184,7 @@ fn sentiment_on_chnsenticorp_test_and_chat_turns() {
             "chnsenticorp_sentiment_zh/test.jsonl",
             0.90,
         ),
-        ("chat turns", "conversation_sentiment_zh/test.jsonl", 0.77),
+        ("chat turns", "conversation_sentiment_zh/test.jsonl", 0.80),
     ] {
         let rows = jsonl_texts(&sh.join("datasets").join(rel));
         assert!(!rows.is_empty(), "{rel}: no rows");
@@ -221,10 +221,12 @@ fn sentiment_on_sales_talk_table() {
     for (k, (ok, n)) in &by {
         let acc = *ok as f64 / (*n).max(1) as f64;
         eprintln!("sentiment sales table {k}: {acc:.4} (n={n})");
+        // The release numbers of docs/benchmarks.md (all 0.887, cmn 0.925, yue 0.889, en 0.838),
+        // rounded down.
         let floor = match k.as_str() {
-            "all" => 0.87,
-            "en" => 0.82,
-            _ => 0.86,
+            "all" => 0.88,
+            "en" => 0.83,
+            _ => 0.88,
         };
         assert!(acc >= floor, "sales sentiment {k}: {acc} < {floor}");
     }
@@ -291,4 +293,23 @@ fn cantonese_lexicon_test_table() {
     let rate = ok as f64 / n as f64;
     eprintln!("lexicon tests: {ok}/{n}; first failures: {failures:#?}");
     assert!(rate >= 0.9, "lexicon test pass rate {rate}: {failures:#?}");
+}
+
+/// The shipped sentiment model reads its polarity lexicon with negation (`pol:*` features,
+/// tuoke-nlu `polarity.rs`): lexicon words inside a chat turn, negated ones flipped.
+#[test]
+fn sentiment_reads_lexicon_words_and_negation() {
+    let a = Analyzer::shipped().unwrap();
+    let score = |t: &str| a.analyze(t, now()).unwrap().sentiment.score;
+    for t in [
+        "好难过想淋雨",
+        "一点都不满意",
+        "今天不开心",
+        "not happy with this",
+    ] {
+        assert!(score(t) < 0.0, "{t}: {}", score(t));
+    }
+    for t in ["今天好开心", "并不难过", "挺满意的"] {
+        assert!(score(t) > 0.0, "{t}: {}", score(t));
+    }
 }

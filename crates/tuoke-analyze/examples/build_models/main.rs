@@ -60,7 +60,21 @@ fn features() -> FeatureConfig {
         boundaries: true,
         hash_bits: hp("HASH_BITS", 20) as u8,
         lexicon: Vec::new(),
+        polarity: Vec::new(),
     }
+}
+
+/// The sentiment model's polarity lexicon: `data/sentiment/words.jsonl` (project), +1 / -1.
+fn polarity_lexicon(repo: &Path) -> Result<Vec<(String, i8)>> {
+    let mut out = Vec::new();
+    for r in read_jsonl(&repo.join("data/sentiment/words.jsonl"))? {
+        match r.label.as_str() {
+            "positive" => out.push((r.text, 1)),
+            "negative" => out.push((r.text, -1)),
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) struct Args {
@@ -260,7 +274,15 @@ fn build_sentiment(a: &Args, report: &mut BTreeMap<String, Value>) -> Result<()>
         calibrate: true,
         fallback_label: None,
         oos_threshold: None,
-        features: features(),
+        features: FeatureConfig {
+            polarity: if hp("SENTIMENT_POLARITY", 1) == 1 {
+                polarity_lexicon(&a.repo)?
+            } else {
+                Vec::new()
+            },
+            ..features()
+        },
+        polarity_dropout: hp("SENTIMENT_POL_DROPOUT_PCT", 50) as f32 / 100.0,
         ..TrainConfig::default()
     };
     let m = fit("sentiment", &examples(&tr), &examples(&dev), &cfg)?;
