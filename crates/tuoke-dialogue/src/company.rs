@@ -345,7 +345,13 @@ impl Company {
                 // Latin names must be whole words.
                 if name.is_ascii() {
                     let before = lower.get(..start).and_then(|s| s.chars().next_back());
-                    let after = lower.get(end..).and_then(|s| s.chars().next());
+                    let rest = lower.get(end..).unwrap_or("");
+                    // A plural is the same name ("20 X10s").
+                    let rest = match rest.strip_prefix('s') {
+                        Some(r) if !r.starts_with(|c: char| c.is_ascii_alphanumeric()) => r,
+                        _ => rest,
+                    };
+                    let after = rest.chars().next();
                     if before.is_some_and(|c| c.is_ascii_alphanumeric())
                         || after.is_some_and(|c| c.is_ascii_alphanumeric())
                     {

@@ -18,6 +18,7 @@
 
 pub mod answer;
 pub mod bm25;
+pub mod canned;
 pub mod catalog;
 pub mod chat;
 pub mod company;

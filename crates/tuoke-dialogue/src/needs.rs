@@ -256,18 +256,21 @@ fn has(hay: &str, needles: &[&str]) -> bool {
 /// The needs stated in one turn.
 pub fn extract(company: &Company, a: &Analysis) -> Needs {
     let lower = a.text.to_lowercase();
+    // Words are matched in the text as written and as normalized (Simplified, Mandarin
+    // wording): "空气清新机" in a Simplified Cantonese turn, "貓" in a Traditional one.
+    let both = format!("{lower} {}", a.normalized.to_lowercase());
     let mut n = Needs {
-        category: company.find_category(&lower),
-        asks_recommendation: has(&lower, RECOMMEND) || has(&lower, ALTERNATIVE),
+        category: company.find_category(&both),
+        asks_recommendation: has(&both, RECOMMEND) || has(&both, ALTERNATIVE),
         ..Needs::default()
     };
     for (name, words) in HOUSEHOLD {
-        if has(&lower, words) && !n.household.contains(name) {
+        if has(&both, words) && !n.household.contains(name) {
             n.household.push(name);
         }
     }
     for (name, words) in CONCERNS {
-        if has(&lower, words) && !n.concerns.contains(name) {
+        if has(&both, words) && !n.concerns.contains(name) {
             n.concerns.push(name);
         }
     }

@@ -59,6 +59,13 @@ fn tidy_punctuation(s: &str) -> String {
         if cjk_double || en_double {
             continue;
         }
+        // "…可无理由退货。，您可以放心体验" → "…可无理由退货，您可以放心体验".
+        if matches!(c, '，' | '、') && last == Some('。') {
+            out.pop();
+        }
+        if c == ',' && last == Some('.') && (i < 2 || chars[i - 2] != '.') {
+            out.pop();
+        }
         out.push(c);
         last = Some(c);
     }
@@ -280,6 +287,13 @@ mod tests {
         assert_eq!(fmt_price(1299.0, "CNY"), "¥1299");
         assert_eq!(fmt_price(99.0, "USD"), "US$99");
         assert_eq!(fmt_price(5.0, "JPY"), "JPY 5");
+    }
+
+    #[test]
+    fn a_full_stop_before_a_comma_is_dropped() {
+        assert_eq!(tidy_punctuation("可退货。，放心"), "可退货，放心");
+        assert_eq!(tidy_punctuation("any reason., so"), "any reason, so");
+        assert_eq!(tidy_punctuation("wait..., ok"), "wait..., ok");
     }
 
     #[test]

@@ -243,7 +243,7 @@ impl Rules {
         );
         let en_num = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|fifty|hundred";
         let quantity = format!(
-            r"(?P<a>{NUM}|{en_num})(?:[ \t\n]*(?:-|~|到|至|to)[ \t\n]*(?P<b>{NUM}|{en_num}))?[ \t\n]*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|口人|(?:个[ \t\n]*)?(?:seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|employees?|staff|members?|agents?|sets?|pcs)|台|套|个|件|张|部|人|位|名|家)"
+            r"(?P<a>{NUM}|{en_num})(?:[ \t\n]*(?:-|~|到|至|to)[ \t\n]*(?P<b>{NUM}|{en_num}))?[ \t\n]*(?P<u>个子账号|个账号|个用户|个人|个席位|个坐席|个授权|个终端|个门店|子账号|账号|用户|席位|坐席|授权|终端|门店|口人|(?:个[ \t\n]*)?(?:seats?|licen[cs]es?|users?|units?|accounts?|people|persons?|employees?|staff|members?|agents?|sets?|pcs)|台|套|个|件|张|部|把|人|位|名|家)"
         );
         Ok(Rules {
             money: re(&money)?,
@@ -649,6 +649,7 @@ impl Rules {
                     )
                 ),
                 "部" => matches!(next, Some('分' | '门')),
+                "把" => matches!(next, Some('手' | '握' | '关')),
                 "人" | "个人" => matches!(next, Some('民' | '版')),
                 "位" => matches!(next, Some('置' | '数' | '于')),
                 "名" => matches!(next, Some('字' | '称' | '片' | '额' | '单' | '义' | '牌')),
@@ -786,6 +787,7 @@ fn canonical_unit(u: &str) -> &'static str {
         "件" => "件",
         "张" => "张",
         "部" => "部",
+        "把" => "把",
         "人" | "位" | "名" | "口人" => "人",
         "家" => "家",
         "seat" | "seats" => "seat",

@@ -59,9 +59,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/conversations/{id}/events",
             get(events::conversation_events),
         )
-        .route("/conversations/{id}/takeover", post(takeover))
-        .route("/conversations/{id}/agent_messages", post(agent_message))
-        .route("/conversations/{id}/release", post(release))
         .route("/events", get(events::all_events))
         .route("/leads", get(list_leads))
         .route("/analyze", post(analyze))
@@ -76,6 +73,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/customers/{id}/export", get(export_customer))
         .route("/customers/{id}", delete(delete_customer))
         .merge(crate::chat::routes())
+        .merge(crate::handoff::routes())
+        .merge(crate::team::routes())
         .layer(cors);
     Router::new()
         .nest("/v1", v1)
@@ -588,7 +587,7 @@ pub struct CreateConversation {
     pub dialect: Option<Dialect>,
 }
 
-fn check_len(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
+pub(crate) fn check_len(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
     if let Some(s) = v
         && s.chars().count() > max
     {
@@ -958,209 +957,11 @@ fn publish_turn(st: &AppState, after: &Loaded, msgs: &[Message], out: Option<&Tu
     }
 }
 
-// ------------------------------------------------------------------ handoff
-
-#[derive(Debug, Deserialize, Default, ToSchema)]
-pub struct TakeoverIn {
-    pub agent: Option<String>,
-}
-
-/// An agent takes the conversation over; the bot goes silent.
-#[utoipa::path(post, path = "/v1/conversations/{id}/takeover", tag = "handoff", params(("id" = String, Path)),
-    request_body(content = TakeoverIn, description = "optional"),
-    responses((status = 200, description = "{handoff: {reason, summary, agent}, conversation}"), (status = 401), (status = 403), (status = 404), (status = 409)),
-    security(("bearer" = [])))]
-pub async fn takeover(
-    State(st): State<Arc<AppState>>,
-    auth: Auth,
-    P(id): P<String>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    auth.require(&[Role::Agent])?;
-    // The body is optional: empty, or {"agent": "..."}.
-    let body: TakeoverIn = if body.iter().all(u8::is_ascii_whitespace) {
-        TakeoverIn::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?
-    };
-    let agent = body
-        .agent
-        .filter(|a| !a.trim().is_empty())
-        .unwrap_or_else(|| auth.key.name.clone());
-    check_len("agent", &Some(agent.clone()), 200)?;
-    let conv = load_for_change(&st, &id, &auth, false).await?;
-    if conv.conv.status == Status::Closed {
-        return Err(ApiError::conflict("closed", "the conversation is closed"));
-    }
-    let engine = &st.engine;
-    let (after, plan, msgs) = mutate(
-        &st,
-        conv.clone(),
-        None,
-        |_c, state| {
-            let already = state.handoff_state() != tuoke_dialogue::HandoffState::Bot;
-            let out = engine.take_over(state, &agent, Utc::now());
-            let summary = out
-                .actions
-                .iter()
-                .find_map(|a| match a {
-                    Action::Handoff { summary, .. } => Some(summary.as_ref().clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| engine.summary(&out.state, "agent_takeover"));
-            let handoff = (!already).then(|| HandoffChange::Requested {
-                reason: "agent_takeover".into(),
-                summary: serde_json::to_value(&summary).unwrap_or(Value::Null),
-                agent: Some(agent.clone()),
-            });
-            Ok(Plan {
-                state: Arc::new(out.state.clone()),
-                messages: Vec::new(),
-                lead: None,
-                handoff,
-                webhooks: Vec::new(),
-                out: Some(out),
-            })
-        },
-        |_, _, _| None,
-    )
-    .await
-    .map_err(unmutate)?;
-    st.store.take_handoff(&id, &agent).await?;
-    st.store
-        .audit(
-            Some(&auth.key.id),
-            "conversation.takeover",
-            Some(&id),
-            &json!({"agent": agent}),
-        )
-        .await?;
-    let ho = st.store.open_handoff(&id).await?;
-    publish(&st, &conv, &after, &msgs, plan.out.as_ref());
-    let summary = ho.as_ref().map(|h| h.summary.clone()).unwrap_or_else(|| {
-        serde_json::to_value(st.engine.summary(&plan.state, "agent_takeover"))
-            .unwrap_or(Value::Null)
-    });
-    Ok(Json(json!({
-        "handoff": {"reason": ho.as_ref().map(|h| h.reason.clone()).unwrap_or_else(|| "agent_takeover".into()),
-                    "agent": agent, "summary": summary},
-        "conversation": loaded_json(&after),
-    })))
-}
-
 pub(crate) fn unmutate(m: Mutated) -> ApiError {
     match m {
         Mutated::Api(e) => e,
         Mutated::Duplicate => ApiError::conflict("duplicate", "duplicate"),
     }
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct AgentMessageIn {
-    pub text: String,
-}
-
-/// An agent writes to the customer (after a takeover).
-#[utoipa::path(post, path = "/v1/conversations/{id}/agent_messages", tag = "handoff", params(("id" = String, Path)),
-    request_body = AgentMessageIn,
-    responses((status = 200, description = "{message}"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409), (status = 413)),
-    security(("bearer" = [])))]
-pub async fn agent_message(
-    State(st): State<Arc<AppState>>,
-    auth: Auth,
-    P(id): P<String>,
-    JsonBody(body): JsonBody<AgentMessageIn>,
-) -> Result<Json<Value>, ApiError> {
-    auth.require(&[Role::Agent])?;
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return Err(ApiError::bad_request("text is empty"));
-    }
-    check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
-    let conv = load_for_change(&st, &id, &auth, false).await?;
-    if conv.conv.status != Status::HandedOff {
-        return Err(ApiError::conflict(
-            "not_handed_off",
-            "take the conversation over before replying as an agent",
-        ));
-    }
-    let engine = &st.engine;
-    let agent = auth.key.name.clone();
-    let (after, _plan, msgs) = mutate(
-        &st,
-        conv.clone(),
-        None,
-        |_c, state| {
-            let s = engine.agent_message(state, &text, Utc::now());
-            let mut m = NewMessage::text(MessageRole::Agent, text.clone());
-            m.agent = Some(state.agent.clone().unwrap_or_else(|| agent.clone()));
-            Ok(Plan {
-                state: Arc::new(s),
-                messages: vec![m],
-                lead: None,
-                handoff: None,
-                webhooks: Vec::new(),
-                out: None,
-            })
-        },
-        |_, _, _| None,
-    )
-    .await
-    .map_err(unmutate)?;
-    publish(&st, &conv, &after, &msgs, None);
-    Ok(Json(
-        json!({"message": msgs.first().map(|m| message_json(m, &st.cards))}),
-    ))
-}
-
-/// The agent hands the conversation back to the bot.
-#[utoipa::path(post, path = "/v1/conversations/{id}/release", tag = "handoff", params(("id" = String, Path)),
-    responses((status = 200, description = "{conversation}"), (status = 401), (status = 403), (status = 404)),
-    security(("bearer" = [])))]
-pub async fn release(
-    State(st): State<Arc<AppState>>,
-    auth: Auth,
-    P(id): P<String>,
-) -> Result<Json<Value>, ApiError> {
-    auth.require(&[Role::Agent])?;
-    let conv = load_for_change(&st, &id, &auth, false).await?;
-    let engine = &st.engine;
-    let (after, plan, msgs) = mutate(
-        &st,
-        conv.clone(),
-        None,
-        |_c, state| {
-            let out = engine.release(state, Utc::now());
-            let mut messages = Vec::new();
-            if let Some(r) = &out.reply {
-                let mut m = NewMessage::text(MessageRole::Bot, r.text.clone());
-                m.citations = Some(r.citations.clone());
-                messages.push(m);
-            }
-            Ok(Plan {
-                state: Arc::new(out.state.clone()),
-                messages,
-                lead: None,
-                handoff: Some(HandoffChange::Released),
-                webhooks: Vec::new(),
-                out: Some(out),
-            })
-        },
-        |_, _, _| None,
-    )
-    .await
-    .map_err(unmutate)?;
-    st.store
-        .audit(
-            Some(&auth.key.id),
-            "conversation.release",
-            Some(&id),
-            &json!({}),
-        )
-        .await?;
-    publish(&st, &conv, &after, &msgs, plan.out.as_ref());
-    Ok(Json(json!({"conversation": loaded_json(&after)})))
 }
 
 // ------------------------------------------------------------------ leads, stats, analyze, company

@@ -1,5 +1,6 @@
-//! API-key authentication (`Authorization: Bearer <key>`, or `?key=` on SSE routes where
-//! EventSource cannot set headers), roles, and the per-key rate limit.
+//! API-key authentication (`Authorization: Bearer <key>`; on SSE routes, where EventSource
+//! cannot set headers, a short-lived `?token=` from `POST /v1/stream_token`, or — for old
+//! clients — `?key=`), roles, and the per-key rate limit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,18 +102,77 @@ fn bearer(parts: &Parts) -> Option<String> {
         .then(|| key.trim().to_string())
 }
 
-/// `?key=` is accepted on event streams only (keys in URLs end up in proxy logs).
-fn query_key(parts: &Parts) -> Option<String> {
+/// The value of `name=` in the query of an event stream's URL (only there: URLs end up in
+/// proxy logs, so only short-lived tokens belong in them).
+fn query_param(parts: &Parts, name: &str) -> Option<String> {
     if !parts.uri.path().ends_with("/events") {
         return None;
     }
     let q = parts.uri.query()?;
     for pair in q.split('&') {
-        if let Some(v) = pair.strip_prefix("key=") {
+        if let Some(v) = pair.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
             return Some(percent_decode(v));
         }
     }
     None
+}
+
+fn query_key(parts: &Parts) -> Option<String> {
+    query_param(parts, "key")
+}
+
+/// How long a stream token opens streams (an open stream stays open).
+pub const STREAM_TOKEN_SECS: i64 = 300;
+
+fn token_mac(key_hash: &str, key_id: &str, exp: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key_hash.as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(format!("stream.{key_id}.{exp}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// `st1.<key id>.<expiry, Unix s>.<HMAC-SHA256 under the key's stored hash>`: any process on the
+/// same database can check it, and revoking the key ends it.
+pub async fn issue_stream_token(store: &Store, key_id: &str) -> Result<String, ApiError> {
+    let Some((_, hash)) = store.api_key_with_hash(key_id).await? else {
+        return Err(ApiError::unauthorized("invalid API key"));
+    };
+    let exp = chrono::Utc::now().timestamp() + STREAM_TOKEN_SECS;
+    Ok(format!(
+        "st1.{key_id}.{exp}.{}",
+        token_mac(&hash, key_id, exp)
+    ))
+}
+
+async fn check_stream_token(store: &Store, token: &str) -> Result<ApiKey, ApiError> {
+    let bad = || ApiError::unauthorized("invalid or expired stream token");
+    let mut parts = token.split('.');
+    let (Some("st1"), Some(key_id), Some(exp), Some(mac), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(bad());
+    };
+    let exp: i64 = exp.parse().map_err(|_| bad())?;
+    if exp < chrono::Utc::now().timestamp() {
+        return Err(bad());
+    }
+    let Some((key, hash)) = store.api_key_with_hash(key_id).await? else {
+        return Err(bad());
+    };
+    let want = token_mac(&hash, key_id, exp);
+    // Constant-time comparison of the hex MACs.
+    let same = want.len() == mac.len()
+        && want
+            .bytes()
+            .zip(mac.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same { Ok(key) } else { Err(bad()) }
 }
 
 /// Minimal percent-decoding for the `key` query value (keys are `tk_` + hex, so this only
@@ -143,7 +203,16 @@ impl FromRequestParts<Arc<AppState>> for Auth {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let Some(key) = bearer(parts).or_else(|| query_key(parts)) else {
+        let bearer_key = bearer(parts);
+        let stream_token = bearer_key
+            .is_none()
+            .then(|| query_param(parts, "token"))
+            .flatten();
+        if let Some(token) = stream_token {
+            let k = check_stream_token(&state.store, &token).await?;
+            return Ok(Auth { key: k });
+        }
+        let Some(key) = bearer_key.or_else(|| query_key(parts)) else {
             return Err(ApiError::unauthorized(
                 "missing API key (Authorization: Bearer <key>)",
             ));

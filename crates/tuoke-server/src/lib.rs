@@ -17,12 +17,16 @@ pub mod cards;
 pub mod chat;
 pub mod error;
 pub mod events;
+pub mod funnel;
+pub mod handoff;
+pub mod inbox;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod pii;
 pub mod retention;
 pub mod script;
+pub mod team;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -87,6 +91,8 @@ pub struct ServerConfig {
     pub outbox_retention: Option<Duration>,
     /// How often the retention sweep runs.
     pub retention_interval: Duration,
+    /// The company's canned replies for agents (`canned.yaml`; the demo's by default).
+    pub canned: Arc<tuoke_dialogue::canned::CannedReplies>,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +114,7 @@ impl Default for ServerConfig {
             resend_window: Some(Duration::from_secs(24 * 3600)),
             outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
             retention_interval: Duration::from_secs(600),
+            canned: Arc::new(tuoke_dialogue::canned::CannedReplies::demo()),
         }
     }
 }

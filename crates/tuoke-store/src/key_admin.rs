@@ -52,3 +52,25 @@ impl Store {
         Ok(row.and_then(info_of))
     }
 }
+
+impl Store {
+    /// A valid (unrevoked) key by id with its stored hash, for checking the short-lived stream
+    /// tokens the server signs with that hash.
+    pub async fn api_key_with_hash(&self, id: &str) -> Result<Option<(crate::ApiKey, String)>> {
+        let row: Option<(String, String, String, i64, String)> = read!(self, p => {
+            sqlx::query_as("SELECT id, name, role, created_at, key_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id).fetch_optional(p).await?
+        });
+        Ok(row.and_then(|(id, name, role, created_at, hash)| {
+            Some((
+                crate::ApiKey {
+                    id,
+                    name,
+                    role: Role::parse(&role)?,
+                    created_at,
+                },
+                hash,
+            ))
+        }))
+    }
+}

@@ -138,16 +138,9 @@ macro_rules! write {
 // After the `read!` / `write!` macros, which it uses.
 mod key_admin;
 pub use key_admin::ApiKeyInfo;
-
-const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../migrations/sqlite/0002_retention.sql")),
-];
-const PG_MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../migrations/postgres/0002_retention.sql")),
-    (3, include_str!("../migrations/postgres/0003_lz4.sql")),
-];
+mod migrate;
+mod team;
+pub use team::*;
 
 /// Rows changed by one retention statement: small, so the SQLite write lock is held for a few
 /// milliseconds at a time and turns keep flowing while old data is cleared.
@@ -155,9 +148,6 @@ const PRUNE_BATCH: i64 = 200;
 /// After each retention batch the sweep pauses this many times the batch's duration, so it
 /// takes at most a quarter of the write path while turns are coming in.
 const PRUNE_PAUSE_FACTOR: u32 = 3;
-
-/// Lock id for PostgreSQL advisory locks around migrations (any constant; "tuoke" in ASCII).
-const PG_MIGRATION_LOCK: i64 = 0x74756f6b65;
 
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -527,91 +517,6 @@ impl Store {
             Db::Sqlite { .. } => Engine::Sqlite,
             Db::Pg(_) => Engine::Postgres,
         }
-    }
-
-    /// Applies the embedded migrations that are not yet recorded in `schema_migrations`.
-    /// On PostgreSQL an advisory lock makes concurrent starts of several processes safe.
-    async fn migrate(&self) -> Result<()> {
-        match &self.db {
-            Db::Sqlite { write, .. } => {
-                sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
-                    .execute(write)
-                    .await?;
-                for (version, sql) in SQLITE_MIGRATIONS {
-                    let done: Option<i64> = sqlx::query_scalar(
-                        "SELECT version FROM schema_migrations WHERE version = $1",
-                    )
-                    .bind(version)
-                    .fetch_optional(write)
-                    .await?;
-                    if done.is_some() {
-                        continue;
-                    }
-                    let mut tx = write.begin().await?;
-                    sqlx::raw_sql(AssertSqlSafe(*sql))
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| StoreError::Migration {
-                            version: *version,
-                            source: Box::new(e),
-                        })?;
-                    sqlx::query(
-                        "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
-                    )
-                    .bind(version)
-                    .bind(now_ms())
-                    .execute(&mut *tx)
-                    .await?;
-                    tx.commit().await?;
-                    tracing::info!(version, "applied sqlite migration");
-                }
-            }
-            Db::Pg(pool) => {
-                let mut conn = pool.acquire().await?;
-                sqlx::query("SELECT pg_advisory_lock($1)")
-                    .bind(PG_MIGRATION_LOCK)
-                    .execute(&mut *conn)
-                    .await?;
-                let result: Result<()> = async {
-                    sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
-                        .execute(&mut *conn)
-                        .await?;
-                    for (version, sql) in PG_MIGRATIONS {
-                        let done: Option<i64> = sqlx::query_scalar(
-                            "SELECT version FROM schema_migrations WHERE version = $1",
-                        )
-                        .bind(version)
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                        if done.is_some() {
-                            continue;
-                        }
-                        sqlx::raw_sql(AssertSqlSafe(format!(
-                            "BEGIN; {sql}; INSERT INTO schema_migrations (version, applied_at) VALUES ({version}, {}); COMMIT;",
-                            now_ms()
-                        )))
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(|e| StoreError::Migration {
-                            version: *version,
-                            source: Box::new(e),
-                        })?;
-                        tracing::info!(version, "applied postgres migration");
-                    }
-                    Ok(())
-                }
-                .await;
-                if result.is_err() {
-                    let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-                }
-                sqlx::query("SELECT pg_advisory_unlock($1)")
-                    .bind(PG_MIGRATION_LOCK)
-                    .execute(&mut *conn)
-                    .await?;
-                result?;
-            }
-        }
-        Ok(())
     }
 
     /// Waits for checkpoint and closes all connections.
@@ -1390,6 +1295,9 @@ impl Store {
                 sqlx::query("DELETE FROM messages WHERE conversation_id = $1").bind(cid).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM leads WHERE conversation_id = $1").bind(cid).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM handoffs WHERE conversation_id = $1").bind(cid).execute(&mut *tx).await?;
+                for t in ["notes", "outcomes", "read_marks"] {
+                    sqlx::query(AssertSqlSafe(format!("DELETE FROM {t} WHERE conversation_id = $1"))).bind(cid).execute(&mut *tx).await?;
+                }
                 sqlx::query("DELETE FROM webhook_outbox WHERE delivered_at IS NULL AND payload LIKE $1").bind(format!("%{cid}%")).execute(&mut *tx).await?;
             }
             sqlx::query("DELETE FROM conversations WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;

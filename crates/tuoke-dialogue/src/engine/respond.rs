@@ -355,12 +355,15 @@ impl Engine {
             })
         };
         let replaces = replaceable && parts.iter().any(|p| !covered(p));
+        // The node states an answer of this turn (its price): it stays, whatever else is open.
+        let node_states_answer = !replaces && parts.iter().any(covered);
         if !replaces {
             parts.retain(|p| !covered(p));
         }
         if replaces {
             node_reply = None;
         } else if parts.is_empty()
+            && !node_states_answer
             && (open_question || out.fallback)
             && (is_generic(&node_id, &pb.fallback)
                 || (!not_covered.is_empty() && node.as_ref().is_some_and(|n| n.kb_answer)))
@@ -400,22 +403,33 @@ impl Engine {
             citations.extend(p.citations.clone());
         }
         // Answered in part: say which question the KB does not cover, rather than skip it.
-        if !parts.is_empty() {
-            for q in &not_covered {
-                // Quoted only without digits: a reply states no number the KB does not.
-                let q = if q.chars().any(|c| c.is_ascii_digit()) {
-                    phrases::THAT_QUESTION.get(v).to_string()
-                } else if v.is_chinese() {
-                    format!("「{q}」")
-                } else {
-                    format!("\"{q}\"")
-                };
-                texts.push(phrases::NOT_COVERED.get(v).replace("{q}", &q));
-            }
+        let uncovered: Vec<String> = if parts.is_empty() && !node_states_answer {
+            Vec::new()
+        } else {
+            not_covered
+                .iter()
+                .map(|q| {
+                    // Quoted only without digits: a reply states no number the KB does not.
+                    let q = if q.chars().any(|c| c.is_ascii_digit()) {
+                        phrases::THAT_QUESTION.get(v).to_string()
+                    } else if v.is_chinese() {
+                        format!("「{q}」")
+                    } else {
+                        format!("\"{q}\"")
+                    };
+                    phrases::NOT_COVERED.get(v).replace("{q}", &q)
+                })
+                .collect()
+        };
+        if !node_states_answer {
+            texts.extend(uncovered.iter().cloned());
         }
         if !node_first && let Some(r) = &node_reply {
             texts.push(r.text.clone());
             citations.extend(r.citations.clone());
+        }
+        if node_states_answer {
+            texts.extend(uncovered);
         }
         if let Some((q, c)) = &out.reprompt {
             texts.push(q.clone());

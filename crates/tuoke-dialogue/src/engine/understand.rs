@@ -22,6 +22,44 @@ const CARRY_INTENTS: &[&str] = &[
     "ask_payment",
 ];
 
+/// Wanting to compare before deciding.
+const SHOPPING_AROUND: &[&str] = &[
+    "再比较",
+    "再比較",
+    "比较比较",
+    "比較比較",
+    "比较吓",
+    "比較吓",
+    "比较下",
+    "比較下",
+    "货比三家",
+    "貨比三家",
+    "compare a bit",
+    "compare a little",
+    "compare more",
+    "compare some more",
+    "shop around",
+    "look around a bit",
+];
+
+/// Words that ask for a person.
+const HUMAN: &[&str] = &[
+    "转人工",
+    "轉人工",
+    "人工客服",
+    "找人工",
+    "要人工",
+    "真人",
+    "real person",
+    "a human",
+    "speak to someone",
+    "talk to someone",
+    "speak to a person",
+    "talk to a person",
+    "live agent",
+    "human agent",
+];
+
 /// Intents that are questions the knowledge base may answer.
 pub(crate) const ASK_INTENTS: &[&str] = &[
     "ask_price",
@@ -395,6 +433,15 @@ impl Engine {
         if !question && has(&lower, COMMIT) && !has(&lower, UNCOMMIT) {
             return Some("purchase_intent".into());
         }
+        // "转人工吧，我留个电话 135…": asking for a person is the point, whatever else is said
+        // (but "人工客服几点下班？" asks about the hotline).
+        if has(&lower, HUMAN) && !(question && crate::qtype::wanted(&lower).is_some()) {
+            return Some("request_human".into());
+        }
+        // "就是想再比较比较", "I just want to compare a bit more": hesitation, whatever the model read.
+        if !question && has(&lower, SHOPPING_AROUND) {
+            return Some("hesitate".into());
+        }
         // "OK thanks, I'll check with my cousin. Bye!": a farewell ends the turn's point.
         if !question && has(&lower, FAREWELL) {
             return Some("goodbye".into());
@@ -432,7 +479,9 @@ impl Engine {
                     None => Some("ask_price".into()),
                 }
             }
-            "not_interested" | "complaint" | "deny" if hedged => None,
+            // "也不是不想买": a hedged refusal is hesitation.
+            "not_interested" if hedged => Some("hesitate".into()),
+            "complaint" | "deny" if hedged => None,
             l => Some(l.to_string()),
         }
     }

@@ -102,6 +102,13 @@ fn load(dir: &Path) -> (Option<Company>, Vec<Problem>) {
         playbook,
         grading,
     };
+    // canned.yaml is optional; when present it must be valid.
+    if let Ok(text) = std::fs::read_to_string(dir.join(tuoke_dialogue::canned::FILE))
+        && let Err(DialogueError::Invalid(found)) =
+            tuoke_dialogue::canned::CannedReplies::from_yaml(&text)
+    {
+        unreadable.extend(found);
+    }
     match Company::from_sources(&src) {
         Ok(c) if unreadable.is_empty() => (Some(c), Vec::new()),
         Ok(_) => (None, unreadable),

@@ -31,3 +31,18 @@ pub fn load_company(dir: Option<&Path>) -> anyhow::Result<Company> {
     };
     Company::from_sources(&src).with_context(|| format!("company folder {}", dir.display()))
 }
+
+/// The canned replies of the company in `dir` (`canned.yaml`, optional: none when it is missing),
+/// or the demo company's.
+pub fn load_canned(dir: Option<&Path>) -> anyhow::Result<tuoke_dialogue::canned::CannedReplies> {
+    use tuoke_dialogue::canned::{CannedReplies, FILE};
+    let Some(dir) = dir else {
+        return Ok(CannedReplies::demo());
+    };
+    match std::fs::read_to_string(dir.join(FILE)) {
+        Ok(text) => CannedReplies::from_yaml(&text)
+            .with_context(|| format!("company folder {}", dir.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(CannedReplies::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", dir.join(FILE).display())),
+    }
+}

@@ -132,6 +132,7 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
         public_widget_key: if demo { widget_key.clone() } else { None },
         resend_window: window(a.resend_window_hours, 3600),
         outbox_retention: window(a.outbox_keep_days, 24 * 3600),
+        canned: Arc::new(super::load_canned(a.company.as_deref())?),
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(a.addr)

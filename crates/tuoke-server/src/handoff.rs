@@ -1,0 +1,296 @@
+//! Take over, reply, release — with assignment: a taken-over conversation belongs to the API key
+//! that took it. Another agent gets 409 `assigned` ("<agent> is handling this") on a reply, a
+//! release or a plain take-over, and takes it over only explicitly (`{"force": true}`), which is
+//! written to the audit log.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tuoke_dialogue::Action;
+use tuoke_store::{HandoffChange, MessageRole, NewMessage, Owner, Role, Status};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::api::{
+    Plan, check_len, load_for_change, loaded_json, message_json, mutate, publish, unmutate,
+};
+use crate::auth::Auth;
+use crate::error::{ApiError, JsonBody, P};
+use crate::events;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/conversations/{id}/takeover", post(takeover))
+        .route("/conversations/{id}/agent_messages", post(agent_message))
+        .route("/conversations/{id}/release", post(release))
+}
+
+/// 409 `assigned` when the conversation is held with another key than the caller's.
+pub(crate) fn check_owner(owner: &Option<Owner>, auth: &Auth) -> Result<(), ApiError> {
+    match owner {
+        Some(Owner {
+            key_id: Some(k),
+            agent,
+        }) if k != &auth.key.id => Err(ApiError::conflict(
+            "assigned",
+            format!(
+                "{} is handling this conversation; take it over explicitly to reply",
+                agent.as_deref().unwrap_or("another agent")
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[derive(Debug, Deserialize, Default, ToSchema)]
+pub struct TakeoverIn {
+    pub agent: Option<String>,
+    /// Take over a conversation another agent holds (audited as `conversation.takeover_forced`).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// An agent takes the conversation over; the bot goes silent and the conversation is the agent's.
+#[utoipa::path(post, path = "/v1/conversations/{id}/takeover", tag = "handoff", params(("id" = String, Path)),
+    request_body(content = TakeoverIn, description = "optional"),
+    responses((status = 200, description = "{handoff: {reason, summary, agent}, conversation}"), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "closed, or assigned: another agent holds it (send force: true)")),
+    security(("bearer" = [])))]
+pub async fn takeover(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    // The body is optional: empty, or {"agent": "...", "force": bool}.
+    let body: TakeoverIn = if body.iter().all(u8::is_ascii_whitespace) {
+        TakeoverIn::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?
+    };
+    let agent = body
+        .agent
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| a.trim().to_string())
+        .unwrap_or_else(|| auth.key.name.clone());
+    check_len("agent", &Some(agent.clone()), 200)?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    if conv.conv.status == Status::Closed {
+        return Err(ApiError::conflict("closed", "the conversation is closed"));
+    }
+    let previous = if conv.conv.status == Status::HandedOff {
+        st.store.handoff_owner(&id).await?
+    } else {
+        None
+    };
+    let forced_from = match check_owner(&previous, &auth) {
+        Ok(()) => None,
+        Err(_) if body.force => previous.clone(),
+        Err(e) => return Err(e),
+    };
+    let engine = &st.engine;
+    let (after, plan, msgs) = mutate(
+        &st,
+        conv.clone(),
+        None,
+        |_c, state| {
+            let already = state.handoff_state() != tuoke_dialogue::HandoffState::Bot;
+            let out = engine.take_over(state, &agent, Utc::now());
+            let summary = out
+                .actions
+                .iter()
+                .find_map(|a| match a {
+                    Action::Handoff { summary, .. } => Some(summary.as_ref().clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| engine.summary(&out.state, "agent_takeover"));
+            let handoff = (!already).then(|| HandoffChange::Requested {
+                reason: "agent_takeover".into(),
+                summary: serde_json::to_value(&summary).unwrap_or(Value::Null),
+                agent: Some(agent.clone()),
+            });
+            Ok(Plan {
+                state: Arc::new(out.state.clone()),
+                messages: Vec::new(),
+                lead: None,
+                handoff,
+                webhooks: Vec::new(),
+                out: Some(out),
+            })
+        },
+        |_, _, _| None,
+    )
+    .await
+    .map_err(unmutate)?;
+    st.store.assign_handoff(&id, &agent, &auth.key.id).await?;
+    match &forced_from {
+        Some(from) => {
+            st.store
+                .audit(
+                    Some(&auth.key.id),
+                    "conversation.takeover_forced",
+                    Some(&id),
+                    &json!({"agent": agent, "from_agent": from.agent, "from_key": from.key_id}),
+                )
+                .await?
+        }
+        None => {
+            st.store
+                .audit(
+                    Some(&auth.key.id),
+                    "conversation.takeover",
+                    Some(&id),
+                    &json!({"agent": agent}),
+                )
+                .await?
+        }
+    }
+    let ho = st.store.open_handoff(&id).await?;
+    // No `handoff` event: a take-over is no customer asking for a person (dashboards would
+    // announce one); the `conversation` event tells who holds it now.
+    publish(&st, &conv, &after, &msgs, None);
+    if conv.conv.status == Status::HandedOff && st.bus.has_listeners() {
+        st.bus.publish(events::BusEvent {
+            conversation_id: id.clone(),
+            kind: "conversation",
+            seq: None,
+            data: events::data(&json!({"conversation_id": id, "status": "handed_off", "stage": after.conv.stage,
+                                  "handoff": "taken_over", "agent": agent, "previous_status": "handed_off",
+                                  "previous_stage": conv.conv.stage})),
+        });
+    }
+    let summary = ho.as_ref().map(|h| h.summary.clone()).unwrap_or_else(|| {
+        serde_json::to_value(st.engine.summary(&plan.state, "agent_takeover"))
+            .unwrap_or(Value::Null)
+    });
+    Ok(Json(json!({
+        "handoff": {"reason": ho.as_ref().map(|h| h.reason.clone()).unwrap_or_else(|| "agent_takeover".into()),
+                    "agent": agent, "summary": summary},
+        "conversation": loaded_json(&after),
+        "owner": {"agent": agent, "mine": true},
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AgentMessageIn {
+    pub text: String,
+}
+
+/// An agent writes to the customer (after taking the conversation over).
+#[utoipa::path(post, path = "/v1/conversations/{id}/agent_messages", tag = "handoff", params(("id" = String, Path)),
+    request_body = AgentMessageIn,
+    responses((status = 200, description = "{message}"), (status = 400), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "not_handed_off, or assigned: another agent holds it"), (status = 413)),
+    security(("bearer" = [])))]
+pub async fn agent_message(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    JsonBody(body): JsonBody<AgentMessageIn>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let text = body.text.trim().to_string();
+    if text.is_empty() {
+        return Err(ApiError::bad_request("text is empty"));
+    }
+    check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    if conv.conv.status != Status::HandedOff {
+        return Err(ApiError::conflict(
+            "not_handed_off",
+            "take the conversation over before replying as an agent",
+        ));
+    }
+    check_owner(&st.store.handoff_owner(&id).await?, &auth)?;
+    let engine = &st.engine;
+    let agent = auth.key.name.clone();
+    let (after, _plan, msgs) = mutate(
+        &st,
+        conv.clone(),
+        None,
+        |_c, state| {
+            let s = engine.agent_message(state, &text, Utc::now());
+            let mut m = NewMessage::text(MessageRole::Agent, text.clone());
+            m.agent = Some(state.agent.clone().unwrap_or_else(|| agent.clone()));
+            Ok(Plan {
+                state: Arc::new(s),
+                messages: vec![m],
+                lead: None,
+                handoff: None,
+                webhooks: Vec::new(),
+                out: None,
+            })
+        },
+        |_, _, _| None,
+    )
+    .await
+    .map_err(unmutate)?;
+    if let Some(m) = msgs.first() {
+        st.store.mark_read(&auth.key.id, &id, m.seq).await?;
+    }
+    publish(&st, &conv, &after, &msgs, None);
+    Ok(Json(
+        json!({"message": msgs.first().map(|m| message_json(m, &st.cards))}),
+    ))
+}
+
+/// The agent hands the conversation back to the bot.
+#[utoipa::path(post, path = "/v1/conversations/{id}/release", tag = "handoff", params(("id" = String, Path)),
+    responses((status = 200, description = "{conversation}"), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "assigned: another agent holds it")),
+    security(("bearer" = [])))]
+pub async fn release(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    if conv.conv.status == Status::HandedOff {
+        check_owner(&st.store.handoff_owner(&id).await?, &auth)?;
+    }
+    let engine = &st.engine;
+    let (after, plan, msgs) = mutate(
+        &st,
+        conv.clone(),
+        None,
+        |_c, state| {
+            let out = engine.release(state, Utc::now());
+            let mut messages = Vec::new();
+            if let Some(r) = &out.reply {
+                let mut m = NewMessage::text(MessageRole::Bot, r.text.clone());
+                m.citations = Some(r.citations.clone());
+                messages.push(m);
+            }
+            Ok(Plan {
+                state: Arc::new(out.state.clone()),
+                messages,
+                lead: None,
+                handoff: Some(HandoffChange::Released),
+                webhooks: Vec::new(),
+                out: Some(out),
+            })
+        },
+        |_, _, _| None,
+    )
+    .await
+    .map_err(unmutate)?;
+    st.store
+        .audit(
+            Some(&auth.key.id),
+            "conversation.release",
+            Some(&id),
+            &json!({}),
+        )
+        .await?;
+    publish(&st, &conv, &after, &msgs, plan.out.as_ref());
+    Ok(Json(json!({"conversation": loaded_json(&after)})))
+}

@@ -1,0 +1,319 @@
+//! The inbox and the leads list of the dashboard (`GET /v1/inbox`): tabs waiting for a person
+//! (oldest first) / mine / all with unread counts, columns for the customer, products of
+//! interest, channel, variety and holder, search over the customer's fields and every message,
+//! and the same list as CSV (`GET /v1/inbox/export`). Agents see phone numbers masked.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tuoke_store::{InboxFilter, InboxRow, InboxTab, Role, Status};
+
+use crate::AppState;
+use crate::api::ts;
+use crate::auth::Auth;
+use crate::error::{ApiError, Q};
+use crate::team::{customer_json, mask_phone, sees_contacts};
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/inbox", get(inbox))
+        .route("/inbox/export", get(export))
+        .route("/funnel", get(crate::funnel::funnel))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct InboxQuery {
+    /// `waiting`, `mine` or `all` (default).
+    pub tab: Option<String>,
+    pub q: Option<String>,
+    pub grade: Option<String>,
+    pub stage: Option<String>,
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub min_score: Option<String>,
+    /// `YYYY-MM-DD` (inclusive, the server's time zone): conversations created from that day.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD` (inclusive): conversations created up to that day.
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+}
+
+fn nonempty(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+}
+
+/// The start of day `d` (and of the day after it when `next`) in `tz`, as Unix ms.
+pub(crate) fn day_start_ms(
+    name: &str,
+    d: &str,
+    tz: FixedOffset,
+    next: bool,
+) -> Result<i64, ApiError> {
+    let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+        .map_err(|_| ApiError::bad_request(format!("{name} must be a date YYYY-MM-DD")))?;
+    let date = if next {
+        date.succ_opt().unwrap_or(date)
+    } else {
+        date
+    };
+    let at: DateTime<FixedOffset> = tz
+        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .single()
+        .ok_or_else(|| ApiError::bad_request(format!("{name} is out of range")))?;
+    Ok(at.timestamp_millis())
+}
+
+pub(crate) fn server_tz(st: &AppState) -> FixedOffset {
+    FixedOffset::east_opt(st.config.tz_offset_secs)
+        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
+}
+
+fn filter_of(st: &AppState, auth: &Auth, q: &InboxQuery) -> Result<InboxFilter, ApiError> {
+    let tab = match q.tab.as_deref() {
+        None | Some("") | Some("all") => InboxTab::All,
+        Some("waiting") => InboxTab::Waiting,
+        Some("mine") => InboxTab::Mine,
+        Some(_) => return Err(ApiError::bad_request("tab must be waiting, mine or all")),
+    };
+    let grade = match nonempty(&q.grade).as_deref() {
+        None => None,
+        Some(g @ ("A" | "B" | "C" | "D")) => Some(g.to_string()),
+        Some(_) => return Err(ApiError::bad_request("grade must be A, B, C or D")),
+    };
+    let status = match nonempty(&q.status) {
+        None => None,
+        Some(s) => Some(
+            Status::parse(&s)
+                .ok_or_else(|| ApiError::bad_request("status must be bot, handed_off or closed"))?,
+        ),
+    };
+    let min_score = match nonempty(&q.min_score) {
+        None => None,
+        Some(s) => Some(
+            s.parse::<i64>()
+                .map_err(|_| ApiError::bad_request("min_score must be a number"))?,
+        ),
+    };
+    let tz = server_tz(st);
+    let from = nonempty(&q.from)
+        .map(|d| day_start_ms("from", &d, tz, false))
+        .transpose()?;
+    let to = nonempty(&q.to)
+        .map(|d| day_start_ms("to", &d, tz, true))
+        .transpose()?;
+    let search = nonempty(&q.q);
+    if search.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(ApiError::bad_request("q is longer than 100 characters"));
+    }
+    Ok(InboxFilter {
+        key_id: auth.key.id.clone(),
+        tab,
+        q: search,
+        grade,
+        stage: nonempty(&q.stage),
+        status,
+        channel: nonempty(&q.channel),
+        min_score,
+        from,
+        to,
+        limit: q.limit.unwrap_or(500),
+    })
+}
+
+/// `bot`, `requested` or `taken_over` of a listed conversation.
+fn handoff_of(r: &InboxRow) -> &'static str {
+    match r.lead.status {
+        Status::HandedOff => "taken_over",
+        Status::Bot if r.waiting_since.is_some() => "requested",
+        _ => "bot",
+    }
+}
+
+fn products_of(st: &AppState, state: &Value) -> Vec<Value> {
+    state["slots"]["products_mentioned"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .filter_map(|id| st.company.product(id))
+                .map(|p| json!({"id": p.id, "name": p.name}))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn row_json(st: &AppState, auth: &Auth, r: &InboxRow) -> Value {
+    let l = &r.lead;
+    json!({
+        "conversation_id": l.conversation_id, "customer_id": l.customer_id,
+        "customer": customer_json(auth, &r.customer_name, &r.customer_phone, &r.customer_email, &r.customer_wechat),
+        "score": l.score, "grade": l.grade, "stage": l.stage, "status": l.status.as_str(),
+        "handoff": handoff_of(r), "evidence": l.evidence,
+        "last_activity": ts(l.last_activity), "last_message": l.last_message,
+        "channel": r.channel, "variety": r.state["variety"], "products": products_of(st, &r.state),
+        "owner": r.owner.as_ref().map(|o| json!({"agent": o.agent, "mine": o.key_id.as_deref() == Some(auth.key.id.as_str())})),
+        "waiting_since": r.waiting_since.map(ts), "unread": r.unread, "outcome": r.outcome,
+        "handoff_reason": r.state["handoff_reason"], "created_at": ts(r.created_at),
+    })
+}
+
+/// The inbox: one tab's conversations (waiting: oldest first) and every tab's counts.
+#[utoipa::path(get, path = "/v1/inbox", tag = "leads",
+    params(("tab" = Option<String>, Query, description = "waiting | mine | all"), ("q" = Option<String>, Query, description = "customer name/phone/e-mail/WeChat or any message"),
+           ("grade" = Option<String>, Query), ("stage" = Option<String>, Query), ("status" = Option<String>, Query),
+           ("channel" = Option<String>, Query), ("min_score" = Option<String>, Query),
+           ("from" = Option<String>, Query, description = "YYYY-MM-DD"), ("to" = Option<String>, Query, description = "YYYY-MM-DD"), ("limit" = Option<i64>, Query)),
+    responses((status = 200, description = "{items: [{conversation_id, customer: {name, phone, phone_masked}, products, channel, variety, owner, waiting_since, unread, ...lead}], counts: {waiting, mine, all: {total, unread}}}"),
+              (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn inbox(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    Q(q): Q<InboxQuery>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let f = filter_of(&st, &auth, &q)?;
+    let rows = st.store.inbox(&f).await?;
+    let counts = st.store.inbox_counts(&auth.key.id).await?;
+    Ok(Json(json!({
+        "items": rows.iter().map(|r| row_json(&st, &auth, r)).collect::<Vec<_>>(),
+        "counts": counts,
+    })))
+}
+
+/// One CSV field: quoted when needed, and a leading `= + - @` defused (spreadsheet formulas).
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+pub const CSV_COLUMNS: [&str; 15] = [
+    "conversation_id",
+    "customer_name",
+    "phone",
+    "grade",
+    "score",
+    "stage",
+    "status",
+    "handoff",
+    "channel",
+    "variety",
+    "products",
+    "owner",
+    "outcome",
+    "last_activity",
+    "last_message",
+];
+
+/// The filtered list as CSV (UTF-8 with a BOM, so spreadsheets read Chinese right).
+#[utoipa::path(get, path = "/v1/inbox/export", tag = "leads",
+    params(("tab" = Option<String>, Query), ("q" = Option<String>, Query), ("grade" = Option<String>, Query), ("stage" = Option<String>, Query),
+           ("status" = Option<String>, Query), ("channel" = Option<String>, Query), ("min_score" = Option<String>, Query),
+           ("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, description = "text/csv, columns as CSV_COLUMNS"), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    Q(q): Q<InboxQuery>,
+) -> Result<Response, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let mut f = filter_of(&st, &auth, &q)?;
+    f.limit = q.limit.unwrap_or(5000);
+    let rows = st.store.inbox(&f).await?;
+    let full = sees_contacts(&auth);
+    let mut out = String::from("\u{feff}");
+    out.push_str(&CSV_COLUMNS.join(","));
+    out.push_str("\r\n");
+    for r in &rows {
+        let l = &r.lead;
+        let products = products_of(&st, &r.state)
+            .iter()
+            .filter_map(|p| p["name"]["zh"].as_str().map(String::from))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let phone = r
+            .customer_phone
+            .as_deref()
+            .map(|p| if full { p.to_string() } else { mask_phone(p) })
+            .unwrap_or_default();
+        let fields = [
+            l.conversation_id.clone(),
+            r.customer_name.clone().unwrap_or_default(),
+            phone,
+            l.grade.clone(),
+            l.score.to_string(),
+            l.stage.clone(),
+            l.status.as_str().to_string(),
+            handoff_of(r).to_string(),
+            r.channel.clone(),
+            r.state["variety"].as_str().unwrap_or_default().to_string(),
+            products,
+            r.owner
+                .as_ref()
+                .and_then(|o| o.agent.clone())
+                .unwrap_or_default(),
+            r.outcome.clone().unwrap_or_default(),
+            ts(l.last_activity),
+            l.last_message.clone().unwrap_or_default(),
+        ];
+        out.push_str(
+            &fields
+                .iter()
+                .map(|s| csv_field(s))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    st.store
+        .audit(
+            Some(&auth.key.id),
+            "leads.export",
+            None,
+            &json!({"rows": rows.len()}),
+        )
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"tuoke-leads.csv\"",
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("价格"), "价格");
+    }
+}

@@ -1,0 +1,305 @@
+//! The sales team's side of a conversation: the workspace view (customer, holder, notes, outcome,
+//! handoff summary), private notes, closing with an outcome, read marks for the inbox's unread
+//! counts, the company's canned replies and the short-lived stream tokens for SSE.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tuoke_store::{HandoffChange, Outcome, Role, Status};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::api::{Plan, check_len, load_for_change, loaded_json, mutate, publish, ts, unmutate};
+use crate::auth::Auth;
+use crate::error::{ApiError, JsonBody, P};
+use crate::handoff::check_owner;
+
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/conversations/{id}/workspace", get(workspace))
+        .route("/conversations/{id}/notes", post(add_note))
+        .route("/conversations/{id}/close", post(close))
+        .route("/conversations/{id}/read", post(mark_read))
+        .route("/canned_replies", get(canned_replies))
+        .route("/stream_token", post(stream_token))
+        .merge(crate::inbox::routes())
+}
+
+/// Outcomes a conversation may be closed with.
+pub const OUTCOMES: [&str; 3] = ["won", "lost", "follow_up"];
+
+/// A phone number as an agent sees it: the first three and last two digits.
+pub fn mask_phone(p: &str) -> String {
+    let digits: Vec<char> = p.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() <= 5 {
+        return "*".repeat(digits.len().max(4));
+    }
+    let head: String = digits[..3].iter().collect();
+    let tail: String = digits[digits.len() - 2..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(digits.len() - 5))
+}
+
+/// Whether the caller sees contact details unmasked (admins; agents see masked phones).
+pub fn sees_contacts(auth: &Auth) -> bool {
+    auth.role() == Role::Admin
+}
+
+/// The customer's contact fields as the caller may see them.
+pub fn customer_json(
+    auth: &Auth,
+    name: &Option<String>,
+    phone: &Option<String>,
+    email: &Option<String>,
+    wechat: &Option<String>,
+) -> Value {
+    let full = sees_contacts(auth);
+    json!({
+        "name": name,
+        "phone": phone.as_deref().map(|p| if full { p.to_string() } else { mask_phone(p) }),
+        "phone_masked": !full && phone.is_some(),
+        "email": if full { email.clone() } else { email.as_deref().map(|_| "***".to_string()) },
+        "wechat": if full { wechat.clone() } else { wechat.as_deref().map(|_| "***".to_string()) },
+    })
+}
+
+fn note_json(n: &tuoke_store::Note) -> Value {
+    json!({"id": n.id, "author": n.author, "text": n.text, "created_at": ts(n.created_at)})
+}
+
+/// Everything the dashboard shows around a transcript, rendered for people: the customer (masked
+/// for agents), who holds the conversation, notes, the outcome and the handoff reason and summary
+/// (the open handoff's, else the summary of the conversation as it stands).
+#[utoipa::path(get, path = "/v1/conversations/{id}/workspace", tag = "team", params(("id" = String, Path)),
+    responses((status = 200, description = "{customer, owner, notes, outcome, handoff: {reason, requested_at, taken_at}, summary}"),
+              (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn workspace(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    let customer = st.store.get_customer(&conv.conv.customer_id).await?;
+    let owner = if conv.conv.status == Status::HandedOff {
+        st.store.handoff_owner(&id).await?
+    } else {
+        None
+    };
+    let notes = st.store.list_notes(&id).await?;
+    let outcome = st.store.get_outcome(&id).await?;
+    let ho = st.store.open_handoff(&id).await?;
+    let summary = match &ho {
+        Some(h) => h.summary.clone(),
+        None => serde_json::to_value(st.engine.summary(&conv.state, "none")).unwrap_or(Value::Null),
+    };
+    let customer = customer
+        .map(|c| customer_json(&auth, &c.name, &c.phone, &c.email, &c.wechat))
+        .unwrap_or(Value::Null);
+    Ok(Json(json!({
+        "conversation_id": id,
+        "customer": customer,
+        "channel": conv.conv.channel,
+        "variety": conv.state.variety,
+        "owner": owner.map(|o| json!({"agent": o.agent, "mine": o.key_id.as_deref() == Some(auth.key.id.as_str()) || o.key_id.is_none()})),
+        "notes": notes.iter().map(note_json).collect::<Vec<_>>(),
+        "outcome": outcome.map(|o| json!({"outcome": o.outcome, "agent": o.agent, "note": o.note, "closed_at": ts(o.closed_at)})),
+        "handoff": ho.map(|h| json!({"reason": h.reason, "agent": h.agent, "requested_at": ts(h.requested_at), "taken_at": h.taken_at.map(ts)})),
+        "summary": summary,
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteIn {
+    pub text: String,
+}
+
+/// A private note on the conversation (staff only; the customer never sees it).
+#[utoipa::path(post, path = "/v1/conversations/{id}/notes", tag = "team", params(("id" = String, Path)), request_body = NoteIn,
+    responses((status = 201, description = "{note}"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 413)),
+    security(("bearer" = [])))]
+pub async fn add_note(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    JsonBody(body): JsonBody<NoteIn>,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    auth.require(&[Role::Agent])?;
+    let text = body.text.trim().to_string();
+    if text.is_empty() {
+        return Err(ApiError::bad_request("text is empty"));
+    }
+    check_len("text", &Some(text.clone()), 2000)?;
+    load_for_change(&st, &id, &auth, false).await?;
+    let n = st
+        .store
+        .add_note(&id, &auth.key.name, &auth.key.id, &text)
+        .await?;
+    if st.bus.has_listeners() {
+        st.bus.publish(crate::events::BusEvent {
+            conversation_id: id.clone(),
+            kind: "note",
+            seq: None,
+            data: crate::events::data(&json!({"conversation_id": id, "note": note_json(&n)})),
+        });
+    }
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(json!({"note": note_json(&n)})),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseIn {
+    /// `won`, `lost` or `follow_up`.
+    pub outcome: String,
+    pub note: Option<String>,
+}
+
+/// Closes (resolves) the conversation with an outcome; it feeds the funnel.
+#[utoipa::path(post, path = "/v1/conversations/{id}/close", tag = "team", params(("id" = String, Path)), request_body = CloseIn,
+    responses((status = 200, description = "{conversation, outcome}"), (status = 400), (status = 401), (status = 403), (status = 404),
+              (status = 409, description = "closed already, or assigned: another agent holds it")),
+    security(("bearer" = [])))]
+pub async fn close(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    JsonBody(body): JsonBody<CloseIn>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    if !OUTCOMES.contains(&body.outcome.as_str()) {
+        return Err(ApiError::bad_request(
+            "outcome must be won, lost or follow_up",
+        ));
+    }
+    let note = body
+        .note
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    check_len("note", &note, 2000)?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    if conv.conv.status == Status::Closed {
+        return Err(ApiError::conflict("closed", "the conversation is closed"));
+    }
+    let owner = if conv.conv.status == Status::HandedOff {
+        st.store.handoff_owner(&id).await?
+    } else {
+        None
+    };
+    check_owner(&owner, &auth)?;
+    let agent = owner
+        .and_then(|o| o.agent)
+        .unwrap_or_else(|| auth.key.name.clone());
+    let (after, _plan, msgs) = mutate(
+        &st,
+        conv.clone(),
+        None,
+        |_c, state| {
+            let mut s = state.clone();
+            let open = s.handoff_state() != tuoke_dialogue::HandoffState::Bot;
+            s.closed = true;
+            s.updated_at = chrono::Utc::now();
+            Ok(Plan {
+                state: Arc::new(s),
+                messages: Vec::new(),
+                lead: None,
+                handoff: open.then_some(HandoffChange::Released),
+                webhooks: Vec::new(),
+                out: None,
+            })
+        },
+        |_, _, _| None,
+    )
+    .await
+    .map_err(unmutate)?;
+    let o = Outcome {
+        conversation_id: id.clone(),
+        outcome: body.outcome.clone(),
+        agent: Some(agent.clone()),
+        note,
+        closed_at: tuoke_store::now_ms(),
+    };
+    st.store.set_outcome(&o, &auth.key.id).await?;
+    st.store
+        .audit(
+            Some(&auth.key.id),
+            "conversation.close",
+            Some(&id),
+            &json!({"outcome": o.outcome, "agent": agent}),
+        )
+        .await?;
+    publish(&st, &conv, &after, &msgs, None);
+    Ok(Json(json!({
+        "conversation": loaded_json(&after),
+        "outcome": {"outcome": o.outcome, "agent": o.agent, "note": o.note, "closed_at": ts(o.closed_at)},
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReadIn {
+    /// The last message seq the caller has seen.
+    pub seq: i64,
+}
+
+/// The caller has read the conversation up to `seq` (the inbox's unread counts are per key).
+#[utoipa::path(post, path = "/v1/conversations/{id}/read", tag = "team", params(("id" = String, Path)), request_body = ReadIn,
+    responses((status = 200, description = "{seq}"), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn mark_read(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+    P(id): P<String>,
+    JsonBody(body): JsonBody<ReadIn>,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
+    let seq = body.seq.clamp(0, conv.conv.last_seq);
+    st.store.mark_read(&auth.key.id, &id, seq).await?;
+    Ok(Json(json!({"seq": seq})))
+}
+
+/// The company's canned replies (`canned.yaml`).
+#[utoipa::path(get, path = "/v1/canned_replies", tag = "team",
+    responses((status = 200, description = "{items: [{id, title: {zh, en, yue?}, text: {zh, en, yue?}}]}"), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn canned_replies(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    Ok(Json(json!({"items": st.config.canned.canned_replies})))
+}
+
+/// A short-lived token for opening event streams (`?token=`), so no API key is put in a URL.
+#[utoipa::path(post, path = "/v1/stream_token", tag = "events",
+    responses((status = 200, description = "{token, expires_in}"), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn stream_token(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    let token = crate::auth::issue_stream_token(&st.store, &auth.key.id).await?;
+    Ok(Json(
+        json!({"token": token, "expires_in": crate::auth::STREAM_TOKEN_SECS}),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_phone;
+
+    #[test]
+    fn phones_are_masked() {
+        assert_eq!(mask_phone("13812345678"), "138******78");
+        assert_eq!(mask_phone("+852 9123 4567"), "852******67");
+        assert_eq!(mask_phone("123"), "****");
+    }
+}
