@@ -48,6 +48,24 @@ pub(crate) fn check_owner(owner: &Option<Owner>, auth: &Auth) -> Result<(), ApiE
     }
 }
 
+/// A conversation that is not closed (409 `closed`), with who holds it if it is taken over.
+pub(crate) async fn load_open(
+    st: &AppState,
+    id: &str,
+    auth: &Auth,
+) -> Result<(crate::cache::Loaded, Option<Owner>), ApiError> {
+    let conv = load_for_change(st, id, auth, false).await?;
+    if conv.conv.status == Status::Closed {
+        return Err(ApiError::conflict("closed", "the conversation is closed"));
+    }
+    let owner = if conv.conv.status == Status::HandedOff {
+        st.store.handoff_owner(id).await?
+    } else {
+        None
+    };
+    Ok((conv, owner))
+}
+
 #[derive(Debug, Deserialize, Default, ToSchema)]
 pub struct TakeoverIn {
     pub agent: Option<String>,
@@ -82,15 +100,7 @@ pub async fn takeover(
         .map(|a| a.trim().to_string())
         .unwrap_or_else(|| auth.key.name.clone());
     check_len("agent", &Some(agent.clone()), 200)?;
-    let conv = load_for_change(&st, &id, &auth, false).await?;
-    if conv.conv.status == Status::Closed {
-        return Err(ApiError::conflict("closed", "the conversation is closed"));
-    }
-    let previous = if conv.conv.status == Status::HandedOff {
-        st.store.handoff_owner(&id).await?
-    } else {
-        None
-    };
+    let (conv, previous) = load_open(&st, &id, &auth).await?;
     let forced_from = match check_owner(&previous, &auth) {
         Ok(()) => None,
         Err(_) if body.force => previous.clone(),

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::api::{Plan, check_len, load_for_change, loaded_json, mutate, publish, ts, unmutate};
 use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
-use crate::handoff::check_owner;
+use crate::handoff::{check_owner, load_open};
 
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
@@ -184,15 +184,7 @@ pub async fn close(
         .map(|n| n.trim().to_string())
         .filter(|n| !n.is_empty());
     check_len("note", &note, 2000)?;
-    let conv = load_for_change(&st, &id, &auth, false).await?;
-    if conv.conv.status == Status::Closed {
-        return Err(ApiError::conflict("closed", "the conversation is closed"));
-    }
-    let owner = if conv.conv.status == Status::HandedOff {
-        st.store.handoff_owner(&id).await?
-    } else {
-        None
-    };
+    let (conv, owner) = load_open(&st, &id, &auth).await?;
     check_owner(&owner, &auth)?;
     let agent = owner
         .and_then(|o| o.agent)
