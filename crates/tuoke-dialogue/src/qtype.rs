@@ -16,6 +16,8 @@ pub enum Want {
 }
 
 const DURATION_CUES: &[&str] = &[
+    "多少日",
+    "多少天",
     "多久",
     "多长时间",
     "多長時間",

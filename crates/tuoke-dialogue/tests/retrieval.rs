@@ -265,6 +265,22 @@ fn retrieval_dev_threshold_sweep() {
         "best dev coverage rule {:.1} from {:.1} (utility {:.3})",
         best_cov.1, best_cov.2, best_cov.0
     );
+    for (topic, place) in [(1.0, 2.0), (1.2, 2.0), (1.4, 2.0), (1.0, 3.0), (1.3, 3.0)] {
+        let tuning = Tuning {
+            boosts: tuoke_dialogue::kb::Boosts {
+                topic,
+                wanted_place: place,
+                ..answer::TUNING.boosts
+            },
+            ..answer::TUNING
+        };
+        dev_point(
+            &e,
+            &rows,
+            &tuning,
+            &format!("topic boost {topic:.1}, place {place:.1}"),
+        );
+    }
     let preds = predictions(&e, &rows, &answer::TUNING);
     print_misses(&e, &rows, &preds);
     let (all, by) = score(&rows, &preds);

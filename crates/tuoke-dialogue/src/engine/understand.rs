@@ -22,6 +22,25 @@ const CARRY_INTENTS: &[&str] = &[
     "ask_payment",
 ];
 
+/// Accepting what was offered (a price, a term).
+const ACCEPT: &[&str] = &[
+    "能接受",
+    "可以接受",
+    "接受得了",
+    "接受到",
+    "接受得到",
+    "价格还行",
+    "價格還行",
+    "价钱可以",
+    "價錢可以",
+    "acceptable",
+    "i can accept",
+    "i can live with",
+    "price is fine",
+    "price is ok",
+    "price is okay",
+];
+
 /// Wanting to compare before deciding.
 const SHOPPING_AROUND: &[&str] = &[
     "再比较",
@@ -437,6 +456,10 @@ impl Engine {
         // (but "人工客服几点下班？" asks about the hotline).
         if has(&lower, HUMAN) && !(question && crate::qtype::wanted(&lower).is_some()) {
             return Some("request_human".into());
+        }
+        // "价格不是很贵，能接受": the customer accepts (the price words are no price question).
+        if !question && has(&lower, ACCEPT) {
+            return Some("affirm".into());
         }
         // "就是想再比较比较", "I just want to compare a bit more": hesitation, whatever the model read.
         if !question && has(&lower, SHOPPING_AROUND) {
