@@ -33,7 +33,7 @@ impl Modify for Security {
         api::list_webhooks, api::delete_webhook, api::list_outbox, api::list_audit, api::export_customer,
         api::delete_customer, api::healthz, api::metrics, events::conversation_events, events::all_events,
         chat::widget_config, chat::callback, team::workspace, team::add_note, team::close, team::mark_read,
-        team::canned_replies, team::stream_token, inbox::inbox, inbox::export, funnel::funnel,
+        team::canned_replies, team::grading_signals, team::stream_token, inbox::inbox, inbox::export, funnel::funnel,
     ),
     components(schemas(api::CreateConversation, api::CustomerIn, api::PostMessage, handoff::TakeoverIn,
         handoff::AgentMessageIn, api::AnalyzeIn, api::CreateKeyIn, api::CreateWebhookIn, chat::CallbackIn,

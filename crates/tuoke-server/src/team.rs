@@ -25,6 +25,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/conversations/{id}/close", post(close))
         .route("/conversations/{id}/read", post(mark_read))
         .route("/canned_replies", get(canned_replies))
+        .route("/grading_signals", get(grading_signals))
         .route("/stream_token", post(stream_token))
         .merge(crate::inbox::routes())
 }
@@ -268,6 +269,26 @@ pub async fn canned_replies(
 ) -> Result<Json<Value>, ApiError> {
     auth.require(&[Role::Agent])?;
     Ok(Json(json!({"items": st.config.canned.canned_replies})))
+}
+
+/// The grading signals with their texts in every language, so the dashboard shows a lead's
+/// evidence in the UI language.
+#[utoipa::path(get, path = "/v1/grading_signals", tag = "team",
+    responses((status = 200, description = "{items: [{id, points, detail: {zh, en, yue?}}]}"), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn grading_signals(
+    State(st): State<Arc<AppState>>,
+    auth: Auth,
+) -> Result<Json<Value>, ApiError> {
+    auth.require(&[Role::Agent])?;
+    let items: Vec<Value> = st
+        .company
+        .grading()
+        .signals
+        .iter()
+        .map(|s| json!({"id": s.id, "points": s.points, "detail": s.detail}))
+        .collect();
+    Ok(Json(json!({ "items": items })))
 }
 
 /// A short-lived token for opening event streams (`?token=`), so no API key is put in a URL.

@@ -312,6 +312,14 @@ fn e2e_browser_widget_and_dashboard() {
         "chat-callback-phone",
         "chat-zh-hk-phone",
         "chat-closed-desktop",
+        "dashboard-inbox-desktop",
+        "dashboard-inbox-phone",
+        "dashboard-assigned-desktop",
+        "dashboard-evidence-en-desktop",
+        "dashboard-leads-search-desktop",
+        "dashboard-funnel-desktop",
+        "dashboard-funnel-phone",
+        "dashboard-conversation-phone-controls",
     ] {
         let p = out_dir.join(format!("{shot}.png"));
         let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);

@@ -35,11 +35,15 @@ export function makeApi(getKey, base = '') {
     get: (p) => request('GET', p),
     post: (p, b) => request('POST', p, b ?? {}),
     del: (p) => request('DELETE', p),
-    /** URL for an EventSource (which cannot send headers): the key goes in the query. */
-    sseUrl(path, params = {}) {
+    /**
+     * URL for an EventSource (which cannot send headers): a short-lived stream token from
+     * POST /v1/stream_token goes in the query, never the API key (URLs end up in proxy logs).
+     */
+    async sseUrl(path, params = {}) {
       const u = new URL(base + path, location.href);
       for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) u.searchParams.set(k, String(v));
-      u.searchParams.set('key', getKey() || '');
+      const { token } = await request('POST', '/v1/stream_token', {});
+      u.searchParams.set('token', token || '');
       return u.toString();
     },
   };
@@ -58,12 +62,15 @@ export function resilientEvents(urlFn, handlers, { onStatus = () => {}, onReconn
   let stopped = false;
   let everOpened = false;
 
-  function open() {
+  async function open() {
     if (stopped) return;
     clearTimeout(timer);
     if (!navigator.onLine) { onStatus('offline'); return; }
     onStatus(everOpened ? 'reconnecting' : 'connecting');
-    es = new EventSource(urlFn());
+    let url;
+    try { url = await urlFn(); } catch { schedule(); return; }
+    if (stopped || es) return;
+    es = new EventSource(url);
     es.onopen = () => {
       attempts = 0;
       onStatus('open');

@@ -162,6 +162,11 @@ export const varietyField = (l = lang) => (l === 'zh-HK' ? 'yue' : l === 'en' ? 
 
 export function onLangChange(f) { listeners.add(f); }
 
+/** Adds strings per language (`{zh: {...}, 'zh-HK': {...}, en: {...}}`) for one part of the UI. */
+export function addStrings(table) {
+  for (const [l, kv] of Object.entries(table)) STRINGS[l] = { ...(STRINGS[l] || {}), ...kv };
+}
+
 /** Translate `key`, filling `{name}` placeholders from `vars`. */
 export function t(key, vars) {
   let s = STRINGS[lang][key] ?? (lang === 'zh-HK' ? STRINGS.zh[key] : undefined) ?? STRINGS.en[key] ?? key;

@@ -1,0 +1,57 @@
+// Strings of the dashboard's inbox, assignment, notes, outcomes and funnel (zh, zh-HK, en).
+import { addStrings } from './i18n.js';
+
+const zh = {
+  nav_leads: '收件箱', leads_title: '收件箱与线索', tab_waiting: '等待人工', tab_mine: '我的', tab_all: '全部',
+  tabs_label: '收件箱分组', unread_n: '{n} 条未读', filter_search: '搜索客户或消息', export_csv: '导出 CSV',
+  col_customer: '客户', col_phone: '电话', col_products: '意向产品', col_channel: '渠道', col_variety: '语言',
+  col_owner: '负责人', col_waiting: '等待', waiting_min: '已等 {m} 分钟', handling: '{name} 正在处理',
+  handling_hint: '接管后才能回复；强制接管会记录到审计日志。', take_over_anyway: '强制接管',
+  notes: '内部备注', add_note: '添加备注', note_label: '备注（客户看不到）', close_title: '结束对话',
+  outcome: '结果', outcome_won: '成交', outcome_lost: '未成交', outcome_follow_up: '待跟进', close_btn: '结束并记录结果',
+  closed_with: '已结束：{o}', canned: '快捷回复', canned_pick: '插入快捷回复…', new_waiting: '{name} 在等待人工',
+  notify_enable: '开启桌面通知', visitor: '访客 {id}', customer_info: '客户', masked: '（已隐藏）',
+  funnel_title: '销售漏斗（所选日期内新建的会话）', date_from: '开始日期', date_to: '结束日期', apply: '应用',
+  reached: '到达', conversion: '转化率', outcomes: '结果', win_rate: '赢单率', handoffs_requested: '转人工请求',
+  handoffs_taken: '已接管', handoffs_untaken: '无人接管', wait_median: '等待中位数', wait_p90: '等待 P90',
+  seconds: '{n} 秒', per_agent: '按坐席', taken: '接管数', mine_badge: '我的', reason_request_human: '客户要求人工',
+  reason_complaint: '投诉', reason_repeated_fallback: '多次未能理解', reason_agent_takeover: '坐席主动接管', reason_none: '尚未转人工',
+  reason_hot_lead: '高意向线索', variety_cmn: '普通话', variety_yue: '粤语', variety_en: '英语',
+  evidence_turn: '第 {n} 轮', intent_suffix: '（意图：{i}）',
+};
+const zhHK = {
+  nav_leads: '收件匣', leads_title: '收件匣與線索', tab_waiting: '等待真人', tab_mine: '我的', tab_all: '全部',
+  tabs_label: '收件匣分組', unread_n: '{n} 條未讀', filter_search: '搜尋客戶或訊息', export_csv: '匯出 CSV',
+  col_customer: '客戶', col_phone: '電話', col_products: '意向產品', col_channel: '渠道', col_variety: '語言',
+  col_owner: '負責人', col_waiting: '等待', waiting_min: '已等 {m} 分鐘', handling: '{name} 正在處理',
+  handling_hint: '接手後先可以回覆；強制接手會記錄到審計日誌。', take_over_anyway: '強制接手',
+  notes: '內部備註', add_note: '加備註', note_label: '備註（客戶睇唔到）', close_title: '結束對話',
+  outcome: '結果', outcome_won: '成交', outcome_lost: '未成交', outcome_follow_up: '待跟進', close_btn: '結束並記錄結果',
+  closed_with: '已結束：{o}', canned: '快捷回覆', canned_pick: '插入快捷回覆…', new_waiting: '{name} 等緊真人',
+  notify_enable: '開啟桌面通知', visitor: '訪客 {id}', customer_info: '客戶', masked: '（已隱藏）',
+  funnel_title: '銷售漏斗（所選日期內新建嘅對話）', date_from: '開始日期', date_to: '結束日期', apply: '套用',
+  reached: '到達', conversion: '轉化率', outcomes: '結果', win_rate: '贏單率', handoffs_requested: '轉真人請求',
+  handoffs_taken: '已接手', handoffs_untaken: '冇人接手', wait_median: '等待中位數', wait_p90: '等待 P90',
+  seconds: '{n} 秒', per_agent: '按坐席', taken: '接手數', evidence: '評分依據', points: '分', turn: '第 {n} 輪',
+  evidence_turn: '第 {n} 輪', intent_suffix: '（意圖：{i}）', reason_request_human: '客戶要求真人',
+  reason_complaint: '投訴', reason_repeated_fallback: '多次未能理解', reason_agent_takeover: '坐席主動接手', reason_none: '未轉真人',
+  variety_cmn: '普通話', variety_yue: '粵語', variety_en: '英語', lead: '線索評級',
+};
+const en = {
+  nav_leads: 'Inbox', leads_title: 'Inbox and leads', tab_waiting: 'Waiting for a person', tab_mine: 'Mine', tab_all: 'All',
+  tabs_label: 'Inbox tabs', unread_n: '{n} unread', filter_search: 'Search customers and messages', export_csv: 'Export CSV',
+  col_customer: 'Customer', col_phone: 'Phone', col_products: 'Products of interest', col_channel: 'Channel', col_variety: 'Language',
+  col_owner: 'Owner', col_waiting: 'Waiting', waiting_min: 'waiting {m} min', handling: '{name} is handling this',
+  handling_hint: 'Take it over to reply; an explicit take-over is written to the audit log.', take_over_anyway: 'Take over anyway',
+  notes: 'Private notes', add_note: 'Add note', note_label: 'Note (the customer never sees it)', close_title: 'Close the conversation',
+  outcome: 'Outcome', outcome_won: 'Won', outcome_lost: 'Lost', outcome_follow_up: 'Follow-up', close_btn: 'Close with outcome',
+  closed_with: 'Closed: {o}', canned: 'Canned replies', canned_pick: 'Insert a canned reply…', new_waiting: '{name} is waiting for a person',
+  notify_enable: 'Desktop notifications', visitor: 'Visitor {id}', customer_info: 'Customer', masked: '(masked)',
+  funnel_title: 'Funnel (conversations started in the range)', date_from: 'From', date_to: 'To', apply: 'Apply',
+  reached: 'Reached', conversion: 'Conversion', outcomes: 'Outcomes', win_rate: 'Win rate', handoffs_requested: 'Handoffs requested',
+  handoffs_taken: 'Taken over', handoffs_untaken: 'Never taken', wait_median: 'Median wait', wait_p90: 'P90 wait',
+  seconds: '{n} s', per_agent: 'Per agent', taken: 'Taken over', evidence_turn: 'turn {n}', intent_suffix: ' (intent: {i})',
+  reason_request_human: 'customer asked for a person', reason_complaint: 'complaint', reason_repeated_fallback: 'not understood repeatedly',
+  reason_agent_takeover: 'taken over by an agent', reason_none: 'no handoff yet', variety_cmn: 'Mandarin', variety_yue: 'Cantonese', variety_en: 'English',
+};
+addStrings({ zh, 'zh-HK': zhHK, en });
