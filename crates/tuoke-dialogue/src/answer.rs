@@ -415,8 +415,44 @@ pub(crate) fn topic_concepts(company: &Company, text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Recent [`topic_tokens`] results: a clause is tokenized by several steps of one turn
+/// (question kind, specificity, retrieval with and without price words), and jieba plus the
+/// concept scan are most of a turn's cost. Keyed by the company's address, the flag and the text.
+type TokenCache = Vec<(usize, bool, String, std::rc::Rc<Vec<String>>)>;
+
+thread_local! {
+    static TOKEN_CACHE: std::cell::RefCell<TokenCache> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The query tokens of a clause without product names and price words.
 fn topic_tokens(company: &Company, text: &str, drop_price: bool) -> Vec<String> {
+    let key = company as *const Company as usize;
+    let hit = TOKEN_CACHE.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, d, t, _)| *k == key && *d == drop_price && t == text)
+            .map(|(_, _, _, v)| v.clone())
+    });
+    if let Some(v) = hit {
+        return v.as_ref().clone();
+    }
+    let toks = topic_tokens_uncached(company, text, drop_price);
+    TOKEN_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((
+            key,
+            drop_price,
+            text.to_string(),
+            std::rc::Rc::new(toks.clone()),
+        ));
+    });
+    toks
+}
+
+fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec<String> {
     let mut lower = text.to_lowercase();
     for (start, is_product, _) in company.find_names(text).into_iter().rev() {
         if !is_product {
