@@ -207,7 +207,7 @@ fn retrieval_test_table() {
     // Floors at the measured numbers (docs/benchmarks.md): they only move up.
     assert!(all.top1() >= 0.77, "top-1 {:.3}", all.top1());
     assert!(
-        all.none_precision() >= 0.50 && all.none_recall() >= 0.60,
+        all.none_precision() >= 0.51 && all.none_recall() >= 0.63,
         "no-answer P {:.3} R {:.3}",
         all.none_precision(),
         all.none_recall()
@@ -265,6 +265,13 @@ fn retrieval_dev_threshold_sweep() {
         "best dev coverage rule {:.1} from {:.1} (utility {:.3})",
         best_cov.1, best_cov.2, best_cov.0
     );
+    for unmet in [1.0, 1.2, 1.5, 2.0, 3.0] {
+        let tuning = Tuning {
+            unmet_want: unmet,
+            ..answer::TUNING
+        };
+        dev_point(&e, &rows, &tuning, &format!("unmet want x{unmet:.1}"));
+    }
     for (topic, place) in [(1.0, 2.0), (1.2, 2.0), (1.4, 2.0), (1.0, 3.0), (1.3, 3.0)] {
         let tuning = Tuning {
             boosts: tuoke_dialogue::kb::Boosts {
@@ -312,6 +319,7 @@ fn retrieval_dev_tuning() {
                             min_score,
                             min_coverage: answer::MIN_COVERAGE,
                             covered_min_score: answer::COVERED_MIN_SCORE,
+                            unmet_want: answer::UNMET_WANT,
                             boosts: Boosts {
                                 named,
                                 unnamed,
