@@ -525,7 +525,7 @@ pub fn retrieve_at<'a>(
     let want = crate::qtype::wanted(&ask.text.to_lowercase());
     let unmet = want.is_some_and(|w| {
         !best.passage.values.contains(&w)
-            && !(w == crate::qtype::Want::Money && best.passage.kind == PassageKind::Price)
+            && (w != crate::qtype::Want::Money || best.passage.kind != PassageKind::Price)
     });
     let factor = if unmet { tuning.unmet_want } else { 1.0 };
     let good = best.score >= tuning.min_score * factor
