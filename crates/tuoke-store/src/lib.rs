@@ -463,7 +463,10 @@ impl Store {
                 // (only on power loss / OS crash), and avoids an fsync per commit.
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Deleted rows are overwritten with zeros, in the db file and in the WAL frames
+                // that carry the changed pages, so an erasure leaves nothing in free pages.
+                .pragma("secure_delete", "ON");
             if memory {
                 // One shared connection: every pool sees the same in-memory database.
                 let pool = SqlitePoolOptions::new()
@@ -1305,7 +1308,33 @@ impl Store {
             tx.commit().await?;
             n
         });
+        if n > 0 {
+            self.scrub_wal().await?;
+        }
         Ok(n > 0)
+    }
+
+    /// On SQLite, copies the WAL into the database and truncates it to zero bytes, so the old
+    /// page images written before an erasure are gone from the files (the database pages
+    /// themselves were zeroed by `secure_delete`). On PostgreSQL a no-op: dead rows stay in
+    /// the heap until `VACUUM` (see the README).
+    async fn scrub_wal(&self) -> Result<()> {
+        if let Db::Sqlite { write, .. } = &self.db {
+            // Readers holding an old snapshot make TRUNCATE return busy = 1 without waiting
+            // for them; retry briefly, the read pool's statements are short.
+            for attempt in 0..50 {
+                let (busy, _, _): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(write)
+                        .await?;
+                if busy == 0 {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(10 * (attempt + 1).min(10))).await;
+            }
+            tracing::warn!("WAL checkpoint after an erasure stayed busy; retried at the next one");
+        }
+        Ok(())
     }
 }
 
