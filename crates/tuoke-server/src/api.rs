@@ -1161,6 +1161,10 @@ pub async fn create_webhook(
     if !matches!(url.scheme(), "http" | "https") {
         return Err(ApiError::bad_request("url must be http or https"));
     }
+    st.egress
+        .check_registration(&body.url, &url)
+        .await
+        .map_err(ApiError::bad_request)?;
     if body.events.is_empty() {
         return Err(ApiError::bad_request("events is empty"));
     }

@@ -15,6 +15,7 @@ pub mod auth;
 pub mod cache;
 pub mod cards;
 pub mod chat;
+pub mod egress;
 pub mod error;
 pub mod events;
 pub mod funnel;
@@ -78,6 +79,9 @@ pub struct ServerConfig {
     pub webhook_timeout: Duration,
     /// Run the webhook worker in this process.
     pub webhook_worker: bool,
+    /// Internal networks webhooks may reach anyway (loopback, private, link-local… are refused
+    /// otherwise, at registration and at connect time). See [`egress`].
+    pub webhook_allow: Vec<egress::IpNet>,
     /// How often an SSE stream re-reads the store for messages committed by other processes.
     pub sse_poll: Duration,
     /// Time zone offset (seconds east of UTC) for resolving dates in customer text.
@@ -108,6 +112,7 @@ impl Default for ServerConfig {
             webhook_max_attempts: 12,
             webhook_timeout: Duration::from_secs(10),
             webhook_worker: true,
+            webhook_allow: Vec::new(),
             sse_poll: Duration::from_secs(2),
             tz_offset_secs: 8 * 3600,
             public_widget_key: None,
@@ -136,6 +141,8 @@ pub struct AppState {
     pub conversations: cache::ConvCache,
     /// Wakes the webhook worker after a commit queued deliveries.
     pub webhook_wake: tokio::sync::Notify,
+    /// Which addresses webhooks may reach (from `config.webhook_allow`).
+    pub egress: Arc<egress::EgressPolicy>,
     /// Flips to true when the server shuts down (ends SSE streams and workers).
     pub shutdown: watch::Receiver<bool>,
 }
@@ -153,6 +160,7 @@ impl AppState {
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
         AppState {
+            egress: Arc::new(egress::EgressPolicy::new(config.webhook_allow.clone())),
             store,
             engine: Engine::new(company.clone()),
             cards: cards::Cards::new(&company),

@@ -75,6 +75,10 @@ pub(crate) fn run_worker(st: Arc<AppState>) -> Result<impl Future<Output = ()>, 
         .timeout(st.config.webhook_timeout)
         .user_agent(concat!("tuoke-webhooks/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())
+        // Every connection goes to an address the egress policy permits: names through this
+        // resolver, IP literals checked before each send. No proxy, which would resolve for us.
+        .dns_resolver(crate::egress::GuardedResolver::new(st.egress.clone()))
+        .no_proxy()
         .build()
         .map_err(|e| ServerError::Http(e.to_string()))?;
     Ok(async move {
@@ -112,6 +116,9 @@ async fn deliver_due(
     let batch = st.store.claim_deliveries(now, lease, 16).await?;
     let n = batch.len();
     let sends = batch.into_iter().map(|d| async move {
+        if let Err(refused) = st.egress.check_literal(&d.url) {
+            return (d, Err(Refused(refused)));
+        }
         let body = envelope(&d, now);
         let sig = signature(&d.secret, now / 1000, &body);
         let r = client
@@ -122,16 +129,24 @@ async fn deliver_due(
             .header("x-tuoke-signature", sig)
             .body(body)
             .send()
-            .await;
+            .await
+            .map_err(Failed);
         (d, r)
     });
     for (d, r) in futures_util::future::join_all(sends).await {
         let done = now_ms();
+        let mut permanent = false;
         let err = match r {
             Ok(resp) if resp.status().is_success() => None,
             Ok(resp) => Some(format!("HTTP {}", resp.status().as_u16())),
-            // Error text from reqwest names the URL, not the payload; no PII.
-            Err(e) => Some(format!("{e}")),
+            // Error text from reqwest names the URL, not the payload; no PII. A name that
+            // resolves only to internal addresses shows up here (the resolver's error).
+            Err(Failed(e)) => Some(error_chain(&e)),
+            // An internal IP literal will never become deliverable: give up at once.
+            Err(Refused(e)) => {
+                permanent = true;
+                Some(e)
+            }
         };
         match err {
             None => {
@@ -143,7 +158,7 @@ async fn deliver_due(
                     })
                     .inc();
             }
-            Some(e) if d.attempts + 1 >= st.config.webhook_max_attempts => {
+            Some(e) if permanent || d.attempts + 1 >= st.config.webhook_max_attempts => {
                 tracing::warn!(delivery = %d.id, error = %e, "webhook delivery given up");
                 st.store.fail_delivery(&d.id, done, &e).await?;
                 st.metrics
@@ -173,6 +188,25 @@ async fn deliver_due(
         }
     }
     Ok(n)
+}
+
+/// Why a delivery was not sent: refused by the egress policy before connecting, or failed.
+enum NotSent {
+    Refused(String),
+    Failed(reqwest::Error),
+}
+use NotSent::{Failed, Refused};
+
+/// `e` and its sources, so the resolver's refusal is visible in the delivery log.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(cause) = src {
+        s.push_str(": ");
+        s.push_str(&cause.to_string());
+        src = cause.source();
+    }
+    s
 }
 
 #[cfg(test)]

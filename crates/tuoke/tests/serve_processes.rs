@@ -298,7 +298,16 @@ async fn webhook_outbox_survives_restart() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let p = serve(dir.path(), None, &["--webhook-backoff-ms", "200"]);
+    let p = serve(
+        dir.path(),
+        None,
+        &[
+            "--webhook-backoff-ms",
+            "200",
+            "--webhook-allow",
+            "127.0.0.1",
+        ],
+    );
     tuoke_server::install_crypto_provider();
     let client = reqwest::Client::new();
     let widget = key(&client, &p.base, "widget").await;
@@ -340,7 +349,16 @@ async fn webhook_outbox_survives_restart() {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .unwrap();
-    let p2 = serve(dir.path(), None, &["--webhook-backoff-ms", "200"]);
+    let p2 = serve(
+        dir.path(),
+        None,
+        &[
+            "--webhook-backoff-ms",
+            "200",
+            "--webhook-allow",
+            "127.0.0.1",
+        ],
+    );
     let (mut sock, _) = tokio::time::timeout(Duration::from_secs(60), listener.accept())
         .await
         .expect("no delivery within 60 s")

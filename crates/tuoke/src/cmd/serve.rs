@@ -40,6 +40,11 @@ pub struct ServeArgs {
     /// First delay before re-sending a failed webhook, in milliseconds (doubles per attempt).
     #[arg(long, default_value_t = 2000)]
     pub webhook_backoff_ms: u64,
+    /// Internal networks webhooks may reach (comma-separated addresses or CIDRs, e.g.
+    /// `10.2.0.0/16,127.0.0.1`). Loopback, private, link-local and other internal addresses
+    /// are refused otherwise, at registration and after DNS resolution.
+    #[arg(long, env = "TUOKE_WEBHOOK_ALLOW", value_delimiter = ',', value_parser = tuoke_server::egress::parse_net)]
+    pub webhook_allow: Vec<tuoke_server::egress::IpNet>,
     /// Tokio worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -81,6 +86,7 @@ pub fn demo(d: DemoArgs) -> anyhow::Result<()> {
         rate_burst: 100,
         no_webhook_worker: false,
         webhook_backoff_ms: 2000,
+        webhook_allow: Vec::new(),
         threads: None,
         resend_window_hours: 24,
         outbox_keep_days: 7,
@@ -129,6 +135,7 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
         rate_limit_burst: a.rate_burst,
         webhook_worker: !a.no_webhook_worker,
         webhook_backoff_base: Duration::from_millis(a.webhook_backoff_ms.max(1)),
+        webhook_allow: a.webhook_allow.clone(),
         public_widget_key: if demo { widget_key.clone() } else { None },
         resend_window: window(a.resend_window_hours, 3600),
         outbox_retention: window(a.outbox_keep_days, 24 * 3600),
