@@ -324,6 +324,9 @@ pub fn apply(
             .filter(|n| n.is_finite() && (0.01..=1e7).contains(n))
     {
         set_slot(st, &mut facts, "quantity", json!(n));
+    } else if let Some(n) = crate::quantity::english_count(company, &a.text) {
+        facts.entities.insert("quantity");
+        set_slot(st, &mut facts, "quantity", json!(n));
     }
     if let Some(e) = last(EntityType::Money)
         && let Some(n) = e

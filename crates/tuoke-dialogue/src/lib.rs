@@ -33,6 +33,7 @@ pub mod needs;
 pub mod phrases;
 pub mod playbook;
 pub mod qtype;
+pub mod quantity;
 pub mod recommend;
 pub mod render;
 mod schema;
