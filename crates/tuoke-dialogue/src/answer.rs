@@ -18,6 +18,7 @@ use crate::bm25::BIGRAM_MARK;
 use crate::company::{Company, contains_word};
 use crate::concepts;
 use crate::kb::{Boosts, Focus, Passage, PassageKind, cjk_bigrams, tokenize};
+use crate::qtype::Want;
 use crate::recommend::{passage_text, render_comparison};
 use crate::state::ConversationState;
 use crate::text::{Variety, fmt_price};
@@ -518,14 +519,13 @@ pub fn retrieve_at<'a>(
     drop_price: bool,
     tuning: &Tuning,
 ) -> Option<(&'a Passage, f32)> {
-    let (_, hits) = search(company, st, ask, drop_price, tuning.boosts);
+    let (_, want, hits) = search(company, st, ask, drop_price, tuning.boosts);
     let best = hits
         .into_iter()
         .find(|h| !(drop_price && h.passage.kind == PassageKind::Price))?;
-    let want = crate::qtype::wanted(&ask.text.to_lowercase());
     let unmet = want.is_some_and(|w| {
         !best.passage.values.contains(&w)
-            && (w != crate::qtype::Want::Money || best.passage.kind != PassageKind::Price)
+            && (w != Want::Money || best.passage.kind != PassageKind::Price)
     });
     let factor = if unmet { tuning.unmet_want } else { 1.0 };
     let good = best.score >= tuning.min_score * factor
@@ -534,30 +534,31 @@ pub fn retrieve_at<'a>(
     good.then_some((best.passage, best.score))
 }
 
-/// The query tokens of a question and its three best passages.
+/// The query tokens of a question, the kind of value it wants, and its three best passages.
 fn search<'a>(
     company: &'a Company,
     st: &ConversationState,
     ask: Ask<'_>,
     drop_price: bool,
     boosts: Boosts,
-) -> (Vec<String>, Vec<crate::kb::PassageHit<'a>>) {
+) -> (Vec<String>, Option<Want>, Vec<crate::kb::PassageHit<'a>>) {
     let lower = ask.text.to_lowercase();
-    let named = named_products(company, ask.text);
-    let play = in_play(company, st, &lower);
+    let want = crate::qtype::wanted(&lower);
     let q = topic_tokens(company, ask.text, drop_price);
     if q.is_empty() {
-        return (q, Vec::new());
+        return (q, want, Vec::new());
     }
+    let named = named_products(company, ask.text);
+    let play = in_play(company, st, &lower);
     let focus = Focus {
         named: &named,
         in_play: &play,
         intent: ask.intent,
-        want: crate::qtype::wanted(&lower),
+        want,
         boosts,
     };
     let hits = company.kb().search_passages(&q, focus, 3);
-    (q, hits)
+    (q, want, hits)
 }
 
 /// The query tokens and the best passages with their boosted scores, for explaining a retrieval
@@ -568,7 +569,7 @@ pub fn explain(
     ask: Ask<'_>,
     drop_price: bool,
 ) -> (Vec<String>, Vec<(String, f32)>) {
-    let (q, hits) = search(company, st, ask, drop_price, Boosts::DEFAULT);
+    let (q, _, hits) = search(company, st, ask, drop_price, Boosts::DEFAULT);
     let hits = hits
         .into_iter()
         .map(|h| (h.passage.id.clone(), h.score))
