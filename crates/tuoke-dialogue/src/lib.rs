@@ -34,6 +34,7 @@ pub mod phrases;
 pub mod playbook;
 pub mod qtype;
 pub mod quantity;
+pub mod question;
 pub mod recommend;
 pub mod render;
 mod schema;

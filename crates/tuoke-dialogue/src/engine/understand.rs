@@ -373,7 +373,7 @@ const UNCOMMIT: &[&str] = &[
 pub(crate) fn topic_intents(query: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     let lower = query.to_lowercase();
-    if crate::answer::asks_price(&lower) {
+    if crate::question::asks_price(&lower) {
         out.push("ask_price");
     }
     for t in crate::concepts::tokens(&lower) {
@@ -486,9 +486,9 @@ impl Engine {
             "not_interested" if !has(&lower, REFUSAL) => None,
             "hesitate" if !has(&lower, HESITATION) => None,
             // "一次用多少水", "运费几多": no price words, another topic — the topic's question.
-            "ask_price" if !crate::answer::asks_price(&lower) => {
+            "ask_price" if !crate::question::asks_price(&lower) => {
                 // Topics of the words besides product names ("扫拖机器人 X20" asks no mopping).
-                let topics = crate::answer::topic_concepts(&self.company, text);
+                let topics = crate::question::topic_concepts(&self.company, text);
                 let intent = topics
                     .iter()
                     .filter_map(|t| concept_intent(t))

@@ -1,0 +1,374 @@
+//! What a customer's question is made of, before the knowledge base is asked: its query tokens
+//! (without product names and price words, with concepts and character bigrams), whether it asks
+//! for a price, about several products, about something in particular, or only follows up on the
+//! previous question. [`crate::answer`] retrieves with these.
+
+use crate::bm25::BIGRAM_MARK;
+use crate::company::{Company, contains_word};
+use crate::concepts;
+use crate::kb::{cjk_bigrams, tokenize};
+
+pub(crate) const COMPARE: &[&str] = &[
+    "区别",
+    "區別",
+    "分别",
+    "分別",
+    "不同",
+    "差别",
+    "差別",
+    "差异",
+    "差異",
+    "对比",
+    "對比",
+    "比较",
+    "比較",
+    "哪个好",
+    "哪個好",
+    "哪款好",
+    "哪个更",
+    "哪款更",
+    "邊部好",
+    "边部好",
+    "邊款好",
+    "边款好",
+    "邊個好",
+    "边个好",
+    "有咩唔同",
+    "difference",
+    "differ",
+    "compare",
+    "comparison",
+    "which is better",
+    "比差",
+    "差些什么",
+    "差在哪",
+    "差在哪里",
+    "差别在哪",
+    "为什么不选",
+    "为什么不拣",
+    "为什么不买",
+    "why not the",
+    "how does it compare",
+    "which one is better",
+    "vs",
+    "versus",
+];
+
+const PRICE: &[&str] = &[
+    "多少钱",
+    "多少錢",
+    "价格",
+    "價格",
+    "价钱",
+    "價錢",
+    "售价",
+    "售價",
+    "几钱",
+    "幾錢",
+    "几多钱",
+    "幾多錢",
+    "怎么卖",
+    "怎麼賣",
+    "点卖",
+    "點賣",
+    "how much",
+    "price",
+    "cost",
+];
+
+/// Words of a price question that say nothing about what is priced.
+const PRICE_WORDS: &[&str] = &[
+    "多少钱",
+    "多少錢",
+    "钱",
+    "錢",
+    "价格",
+    "價格",
+    "价钱",
+    "價錢",
+    "售价",
+    "售價",
+    "几钱",
+    "幾錢",
+    "几多",
+    "幾多",
+    "卖",
+    "賣",
+    "much",
+    "price",
+    "cost",
+    "costs",
+    "priced",
+    "much",
+    "pricing",
+    "贵",
+    "貴",
+    "便宜",
+];
+
+/// Words that make a clause about several products at once ("这两款", "它们", "both").
+pub(crate) const PLURAL: &[&str] = &[
+    "两款",
+    "兩款",
+    "两个",
+    "兩個",
+    "两部",
+    "兩部",
+    "它们",
+    "它們",
+    "佢哋",
+    "both",
+    "these two",
+    "the two",
+    "them",
+];
+
+/// Does a (lower-cased) text ask for a price in words ("多少钱", "幾錢", "how much")?
+pub(crate) fn asks_price(lower: &str) -> bool {
+    // "how much water", "how much noise": "how much" before a noun asks an amount of it.
+    let amount_of = |at: usize| {
+        let next = lower[at + "how much".len()..]
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .find(|w| !w.is_empty())
+            .unwrap_or("");
+        !next.is_empty()
+            && ![
+                "is",
+                "are",
+                "does",
+                "do",
+                "will",
+                "would",
+                "for",
+                "the",
+                "a",
+                "an",
+                "it",
+                "that",
+                "this",
+                "they",
+                "these",
+                "those",
+                "money",
+                "was",
+                "extra",
+                "more",
+                "should",
+                "to",
+                "can",
+                "did",
+                "per",
+                "each",
+                "altogether",
+                "in",
+                "if",
+                "with",
+                "after",
+                "before",
+            ]
+            .contains(&next)
+    };
+    PRICE.iter().any(|w| {
+        if *w == "how much" {
+            lower.match_indices(w).any(|(at, _)| !amount_of(at))
+        } else {
+            contains_word(lower, w)
+        }
+    })
+}
+
+pub(crate) fn has(hay: &str, words: &[&str]) -> bool {
+    words.iter().any(|w| contains_word(hay, w))
+}
+
+/// "这两款", "它们", "both": the text refers to several products at once.
+pub fn refers_to_several(lower: &str) -> bool {
+    has(lower, PLURAL)
+}
+
+/// Words that ask for a product in general, not for one fact of it.
+const GENERIC: &[&str] = &[
+    "功能",
+    "参数",
+    "介绍",
+    "详细",
+    "详情",
+    "信息",
+    "资料",
+    "了解",
+    "怎么样",
+    "如何",
+    "好不好",
+    "好用",
+    "产品",
+    "看看",
+    "说说",
+    "讲讲",
+    "特点",
+    "优点",
+    "亮点",
+    "配置",
+    "规格",
+    "性能",
+    "那",
+    "还有",
+    "它",
+    "他",
+    "呢",
+    "一下",
+    "样",
+    "点样",
+    "好唔好",
+    "features",
+    "feature",
+    "specs",
+    "spec",
+    "details",
+    "detail",
+    "info",
+    "information",
+    "tell",
+    "about",
+    "more",
+    "know",
+    "good",
+    "like",
+    "product",
+    "products",
+    "model",
+    "models",
+    "it",
+    "there",
+    "please",
+    "thanks",
+    "show",
+    "again",
+    "also",
+    "so",
+    "well",
+    "then",
+    "okay",
+    "ok",
+];
+
+/// Does the question ask about something in particular? (See [`Asked::specific`].)
+pub fn is_specific(company: &Company, text: &str) -> bool {
+    topic_tokens(company, text, true)
+        .iter()
+        .filter(|t| !t.starts_with(BIGRAM_MARK))
+        .any(|t| t.starts_with('#') || !GENERIC.contains(&t.as_str()))
+}
+
+/// A follow-up that names no topic of its own: only question words and fillers ("多久要换？",
+/// "要几天？", "how long?").
+pub fn is_elliptical(company: &Company, text: &str) -> bool {
+    let lower = text.to_lowercase();
+    crate::qtype::wanted(&lower).is_some()
+        && topic_tokens(company, text, true).iter().all(|t| {
+            t.starts_with('#')
+                || t.starts_with(BIGRAM_MARK)
+                || GENERIC.contains(&t.as_str())
+                || t.chars().count() <= 1
+                || [
+                    "多久", "几天", "要换", "多少", "long", "much", "many", "often",
+                ]
+                .contains(&t.as_str())
+        })
+}
+
+/// "一台", "两个", "个", "one", "each": how many, not what.
+fn is_quantity_word(t: &str) -> bool {
+    const UNITS: &str = "台个個把部套件只款";
+    const NUMS: &str = "一二两兩三四五六七八九十几幾单單每";
+    let cs: Vec<char> = t.chars().collect();
+    match cs.as_slice() {
+        [u] => UNITS.contains(*u),
+        [n, u] => (NUMS.contains(*n) || n.is_ascii_digit()) && UNITS.contains(*u),
+        _ => matches!(t, "one" | "each" | "unit" | "units" | "piece" | "a"),
+    }
+}
+
+/// The concepts (`#noise`…) a clause asks about, besides product and category names.
+pub(crate) fn topic_concepts(company: &Company, text: &str) -> Vec<String> {
+    topic_tokens(company, text, true)
+        .into_iter()
+        .filter(|t| t.starts_with('#'))
+        .collect()
+}
+
+/// Recent [`topic_tokens`] results: a clause is tokenized by several steps of one turn
+/// (question kind, specificity, retrieval with and without price words), and jieba plus the
+/// concept scan are most of a turn's cost. Keyed by the company's address, the flag and the text.
+type TokenCache = Vec<(usize, bool, String, std::rc::Rc<Vec<String>>)>;
+
+thread_local! {
+    static TOKEN_CACHE: std::cell::RefCell<TokenCache> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The query tokens of a clause without product names and price words.
+pub(crate) fn topic_tokens(company: &Company, text: &str, drop_price: bool) -> Vec<String> {
+    let key = company as *const Company as usize;
+    let hit = TOKEN_CACHE.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, d, t, _)| *k == key && *d == drop_price && t == text)
+            .map(|(_, _, _, v)| v.clone())
+    });
+    if let Some(v) = hit {
+        return v.as_ref().clone();
+    }
+    let toks = topic_tokens_uncached(company, text, drop_price);
+    TOKEN_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 8 {
+            c.remove(0);
+        }
+        c.push((
+            key,
+            drop_price,
+            text.to_string(),
+            std::rc::Rc::new(toks.clone()),
+        ));
+    });
+    toks
+}
+
+fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec<String> {
+    let mut lower = text.to_lowercase();
+    for (start, is_product, _) in company.find_names(text).into_iter().rev() {
+        if !is_product {
+            continue;
+        }
+        // Blank out the name (the KB passages do not carry product names; the focus does).
+        if let Some(rest) = lower.get(start..) {
+            let len = company
+                .names
+                .iter()
+                .find(|(n, p, _)| *p && rest.starts_with(n.as_str()))
+                .map(|(n, _, _)| n.len())
+                .unwrap_or(0);
+            lower.replace_range(start..start + len, " ");
+        }
+    }
+    if drop_price {
+        // "洗碗机多少钱一台" asks the product's price: without the price words, the category and
+        // the quantity nothing is left, so no other passage is looked for.
+        for n in company.category_words() {
+            if lower.contains(n.as_str()) {
+                lower = lower.replace(n.as_str(), " ");
+            }
+        }
+    }
+    let mut toks: Vec<String> = tokenize(&lower)
+        .into_iter()
+        .filter(|t| !(drop_price && (PRICE_WORDS.contains(&t.as_str()) || is_quantity_word(t))))
+        .collect();
+    toks.extend(concepts::tokens(&lower));
+    if drop_price {
+        for w in PRICE_WORDS.iter().filter(|w| !w.is_ascii()) {
+            lower = lower.replace(w, " ");
+        }
+    }
+    toks.extend(cjk_bigrams(&lower));
+    toks
+}
