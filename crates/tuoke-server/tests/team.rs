@@ -373,7 +373,9 @@ async fn workspace_flow(t: TestServer) {
         .unwrap();
     assert_eq!(ok.status(), 200);
     drop(ok);
-    let bad = format!("{}0", &token[..token.len() - 1]);
+    // Change the last character (to a different one: a token ending in '0' stayed valid).
+    let last = if token.ends_with('0') { '1' } else { '0' };
+    let bad = format!("{}{last}", &token[..token.len() - 1]);
     let r = t
         .client
         .get(format!("{}/v1/events?token={bad}", t.base))
