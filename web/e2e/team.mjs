@@ -30,6 +30,8 @@ export async function teamScenarios({ browser, BASE, ADMIN_KEY, WIDGET_KEY, crea
     await p.locator('#login-name').fill(name);
     await p.locator('#login-form button[type=submit]').click();
     await p.locator('#inbox-tabs #tab-waiting').waitFor();
+    // The live stream must be open before the customer starts waiting, or its events are missed.
+    await p.locator('#live:not([hidden]):not(.wait):not(.off)').waitFor();
     pages[who] = p;
   }
   const { a, b } = pages;

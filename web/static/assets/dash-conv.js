@@ -54,7 +54,11 @@ export function markRead() {
   const c = S.conv;
   if (!c || !c.lastSeq || !navigator.onLine) return;
   clearTimeout(readTimer);
-  readTimer = setTimeout(() => api.post(`/v1/conversations/${enc(c.id)}/read`, { seq: c.lastSeq }).catch(() => {}), 200);
+  // Checked again when it fires: the connection can drop in between (a failed request is a
+  // console error in the browser even when caught); the next refresh marks it read.
+  readTimer = setTimeout(() => {
+    if (navigator.onLine) api.post(`/v1/conversations/${enc(c.id)}/read`, { seq: c.lastSeq }).catch(() => {});
+  }, 200);
 }
 
 /** Re-reads the workspace (holder, notes, outcome, summary) after a change seen on the stream. */
