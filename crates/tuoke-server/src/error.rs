@@ -86,6 +86,9 @@ impl From<StoreError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if crate::serve::is_body_timeout(&r) {
+            return crate::serve::timed_out();
+        }
         let status = r.status();
         let (status, code) = match status {
             StatusCode::PAYLOAD_TOO_LARGE => (status, "payload_too_large"),

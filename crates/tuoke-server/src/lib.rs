@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod pii;
 pub mod retention;
 pub mod script;
+pub mod serve;
 pub mod team;
 pub mod webhooks;
 
@@ -97,6 +98,8 @@ pub struct ServerConfig {
     pub retention_interval: Duration,
     /// The company's canned replies for agents (`canned.yaml`; the demo's by default).
     pub canned: Arc<tuoke_dialogue::canned::CannedReplies>,
+    /// Timeouts and the connection cap of the HTTP server ([`serve`]).
+    pub http: serve::HttpLimits,
 }
 
 impl Default for ServerConfig {
@@ -120,6 +123,7 @@ impl Default for ServerConfig {
             outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
             retention_interval: Duration::from_secs(600),
             canned: Arc::new(tuoke_dialogue::canned::CannedReplies::demo()),
+            http: serve::HttpLimits::default(),
         }
     }
 }
@@ -318,13 +322,10 @@ pub async fn start(
     };
     let sweeper = tokio::spawn(retention::run(state.clone()));
     let app = api::router(state.clone());
-    let mut rx = shutdown_rx;
+    let rx = shutdown_rx;
+    let st = state.clone();
     let task = tokio::spawn(async move {
-        let r = axum::serve(listener, app.into_make_service())
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|v| *v).await;
-            })
-            .await;
+        let r = serve::serve(listener, app, st, rx).await;
         if let Some(w) = worker {
             let _ = w.await;
         }

@@ -38,6 +38,7 @@ pub struct Metrics {
     pub sse_clients: Gauge<i64, std::sync::atomic::AtomicI64>,
     pub rate_limited: Counter<u64, AtomicU64>,
     pub retention_cleared: Family<KindLabel, Counter>,
+    pub connections_refused: Counter,
 }
 
 fn latency_buckets() -> impl Iterator<Item = f64> {
@@ -102,8 +103,15 @@ impl Default for Metrics {
             "Rows cleared by the retention sweep (turn_results, outbox_rows)",
             retention_cleared.clone(),
         );
+        let connections_refused = Counter::default();
+        registry.register(
+            "connections_refused",
+            "Connections closed at once because the connection cap was reached",
+            connections_refused.clone(),
+        );
         Metrics {
             registry,
+            connections_refused,
             http_requests,
             http_duration,
             turns,
