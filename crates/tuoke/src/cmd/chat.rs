@@ -1,9 +1,11 @@
-//! `tuoke chat [--company DIR] [--debug]`: talk with the sales robot in the terminal.
+//! `tuoke chat [--company DIR] [--debug] [--llm SPEC]`: talk with the sales robot in the terminal.
 //!
 //! Every customer line goes through the shipped analyzer (`tuoke-analyze`, with the company's
 //! products and competitors as its gazetteer) and then the dialogue engine (`tuoke-dialogue`).
 //! Lines starting with `/` are commands: `/state` (the state as JSON), `/takeover`, `/release`,
-//! `/quit`. Reads stdin to the end, so it also works with piped input.
+//! `/quit`. Reads stdin to the end, so it also works with piped input. With `--llm` an LLM
+//! rewords each reply and the grounding checker decides whether the customer sees it
+//! (`--debug` shows the template, the LLM's text and the verdict).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ pub struct ChatArgs {
     /// Fixed reference time (RFC 3339) instead of the clock, for reproducible runs.
     #[arg(long)]
     pub now: Option<String>,
+    #[command(flatten)]
+    pub llm: super::llm::LlmArgs,
 }
 
 struct Clock(Option<DateTime<FixedOffset>>);
@@ -141,6 +145,7 @@ pub fn run(a: ChatArgs) -> Result<()> {
     };
     let company = super::load_company(a.company.as_deref())?;
     let analyzer = tuoke_server::analyzer_for(&company).context("loading the embedded models")?;
+    let llm = super::llm::Llm::open(&a.llm, &company)?;
     let engine = Engine::new(Arc::new(company));
     let stdin = std::io::stdin();
     let interactive = stdin.is_terminal();
@@ -197,6 +202,24 @@ pub fn run(a: ChatArgs) -> Result<()> {
         out = engine.turn(&state, &analysis, now.to_utc());
         if a.debug {
             print_debug(&analysis, &out.state, &mut w)?;
+        }
+        if let Some(llm) = &llm
+            && let Some(o) = llm.phrase(engine.company(), &out)
+        {
+            if a.debug {
+                let template = out.reply.as_ref().map(|r| r.text.as_str()).unwrap_or("");
+                writeln!(w, "  ·· template: {template}")?;
+                writeln!(
+                    w,
+                    "  ·· llm {}: {:?} ({} ms)",
+                    super::llm::verdict_text(&o.phrased),
+                    o.candidate,
+                    o.total_ms
+                )?;
+            }
+            if let Some(r) = out.reply.as_mut() {
+                r.text = o.text;
+            }
         }
         print_output(&out, a.debug, &mut w)?;
         state = out.state.clone();

@@ -2,6 +2,7 @@ pub mod analyze;
 pub mod chat;
 pub mod company;
 pub mod keys;
+pub mod llm;
 pub mod nlu;
 pub mod serve;
 pub mod stories;

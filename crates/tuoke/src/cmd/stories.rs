@@ -158,22 +158,9 @@ fn action_type(a: &tuoke_dialogue::Action) -> &'static str {
     }
 }
 
-/// Is a reply written in the variety?
-pub fn variety_problem(reply: &str, v: Variety) -> Option<String> {
-    let cjk = reply
-        .chars()
-        .filter(|c| matches!(*c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF))
-        .count();
-    let (yue, cmn) = tuoke_dialogue::lang::marker_counts(reply);
-    match v {
-        Variety::En if cjk > 0 => Some(format!("English customer got {cjk} Chinese characters")),
-        Variety::Cmn if cjk == 0 => Some("Mandarin customer got no Chinese".into()),
-        Variety::Cmn if yue > 0 => Some("Mandarin customer got Cantonese words".into()),
-        Variety::Yue if cjk == 0 => Some("Cantonese customer got no Chinese".into()),
-        Variety::Yue if yue == 0 && cmn > 0 => Some("Cantonese customer got Mandarin only".into()),
-        _ => None,
-    }
-}
+/// Is a reply written in the variety? (The grounding checker of `tuoke-llm` runs the same check
+/// on every LLM rewording.)
+pub use tuoke_llm::grounding::variety_problem;
 
 /// Everything a turn's check needs.
 pub struct TurnCheck<'a> {

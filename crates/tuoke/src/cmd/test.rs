@@ -17,6 +17,7 @@ use serde::Serialize;
 use tuoke_core::{Dialect, Language};
 use tuoke_dialogue::{Engine, Variety};
 
+use super::llm::{AuditRow, Llm, LlmStats, write_audit};
 use super::stories::{
     AgentStep, Folder, Step, StoryFile, StoryResult, TurnCheck, TurnResult, check_turn,
     parse_duration,
@@ -42,6 +43,12 @@ pub struct TestArgs {
     /// Lowest share of passing turns that still exits 0.
     #[arg(long, default_value_t = 1.0)]
     pub min_turn_pass: f64,
+    #[command(flatten)]
+    pub llm: super::llm::LlmArgs,
+    /// With `--llm`: write every LLM output and the checker's verdict to FILE (JSON) and a
+    /// Markdown table beside it (FILE with `.md`).
+    #[arg(long, value_name = "FILE", requires = "llm")]
+    pub llm_audit: Option<PathBuf>,
 }
 
 #[derive(Serialize)]
@@ -52,6 +59,9 @@ struct Report {
     turns_passed: usize,
     turn_pass_rate: f64,
     per_variety: BTreeMap<String, (usize, usize)>,
+    /// With `--llm`: how many replies the LLM reworded, and what became of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    llm: Option<super::llm::LlmStats>,
     triples: Vec<TripleResult>,
     results: Vec<StoryResult>,
 }
@@ -77,12 +87,19 @@ fn variety(s: &str) -> Result<Variety> {
     Variety::parse(s).with_context(|| format!("unknown variety {s:?} (cmn, yue or en)"))
 }
 
+/// The LLM of a `--llm` run and the audit rows it collects.
+struct LlmRun<'a> {
+    llm: &'a Llm,
+    rows: Vec<AuditRow>,
+}
+
 fn run_story(
     engine: &Engine,
     analyzer: &tuoke_analyze::Analyzer,
     folder: &Folder,
     story: &super::stories::Story,
     file: &str,
+    mut llm: Option<&mut LlmRun<'_>>,
 ) -> StoryResult {
     let mut res = StoryResult {
         id: story.id.clone(),
@@ -160,6 +177,9 @@ fn run_story(
                 };
                 let before = out.state.clone();
                 out = engine.turn(&before, &analysis, now.to_utc());
+                if let Some(run) = llm.as_deref_mut() {
+                    reword(run, engine, &mut out, story, customer);
+                }
                 let failures = check_turn(&TurnCheck {
                     company: engine.company(),
                     folder,
@@ -208,6 +228,31 @@ fn run_story(
     res
 }
 
+/// Rewords the reply with the LLM; the customer gets (and the checks see) what it yields.
+fn reword(
+    run: &mut LlmRun<'_>,
+    engine: &Engine,
+    out: &mut tuoke_dialogue::TurnOutput,
+    story: &super::stories::Story,
+    customer: &str,
+) {
+    let Some(outcome) = run.llm.phrase(engine.company(), out) else {
+        return;
+    };
+    let Some(reply) = out.reply.as_mut() else {
+        return;
+    };
+    run.rows.push(AuditRow {
+        story: story.id.clone(),
+        variety: out.state.variety.as_str().to_string(),
+        customer: customer.to_string(),
+        template: reply.text.clone(),
+        citations: reply.citations.clone(),
+        outcome: outcome.clone(),
+    });
+    reply.text = outcome.text;
+}
+
 fn story_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading story folder {}", dir.display()))?
@@ -224,6 +269,11 @@ fn story_files(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn run(a: TestArgs) -> Result<()> {
     let company = super::load_company(a.company.as_deref())?;
     let analyzer = tuoke_server::analyzer_for(&company)?;
+    let llm = Llm::open(&a.llm, &company)?;
+    let mut llm_run = llm.as_ref().map(|llm| LlmRun {
+        llm,
+        rows: Vec::new(),
+    });
     let engine = Engine::new(Arc::new(company));
     let dir = a.stories.clone().unwrap_or_else(|| match &a.company {
         Some(c) => c.join("stories"),
@@ -248,10 +298,23 @@ pub fn run(a: TestArgs) -> Result<()> {
             if !a.only.is_empty() && !a.only.contains(&s.id) {
                 continue;
             }
-            results.push(run_story(&engine, &analyzer, &folder, s, &name));
+            results.push(run_story(
+                &engine,
+                &analyzer,
+                &folder,
+                s,
+                &name,
+                llm_run.as_mut(),
+            ));
         }
     }
-    let report = summarize(results);
+    let mut report = summarize(results);
+    if let Some(run) = &llm_run {
+        report.llm = Some(LlmStats::of(&run.rows));
+        if let Some(path) = &a.llm_audit {
+            write_audit(path, &run.rows)?;
+        }
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -323,6 +386,7 @@ fn summarize(results: Vec<StoryResult>) -> Report {
             turns_passed as f64 / turns as f64
         },
         per_variety,
+        llm: None,
         triples,
         results,
     }
