@@ -5,10 +5,17 @@
 import fs from 'node:fs';
 
 export async function teamScenarios({ browser, BASE, ADMIN_KEY, WIDGET_KEY, createKey, step, shot, axeScan, until, assert, watch }) {
+  // A widget key needs each conversation's token (issue 14): kept from the creating response and
+  // sent with every request on that conversation.
+  const tokens = new Map();
   const api = async (key, method, p, body) => {
-    const res = await fetch(BASE + p, { method, headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
+    const m = p.match(/^\/v1\/conversations\/([^/?]+)/);
+    if (m && tokens.has(decodeURIComponent(m[1]))) headers['X-Conversation-Token'] = tokens.get(decodeURIComponent(m[1]));
+    const res = await fetch(BASE + p, { method, headers, body: body ? JSON.stringify(body) : undefined });
     const text = await res.text();
     let data = null; try { data = JSON.parse(text); } catch { data = text; }
+    if (data && data.id && data.token) tokens.set(data.id, data.token);
     return { status: res.status, data };
   };
   const keyA = await createKey('agent');

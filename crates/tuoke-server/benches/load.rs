@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tuoke_server::ServerConfig;
-use tuoke_store::{Role, Store};
+use tuoke_store::Store;
+
+mod support;
 
 // The same allocator as the `tuoke` binary, so the numbers are those of `tuoke serve`.
 #[global_allocator]
@@ -179,11 +181,7 @@ fn main() {
     tuoke_server::install_crypto_provider();
     let dir = tempfile::tempdir().expect("temp dir");
     // Server runtime: its own threads, like a separate process would have.
-    let server_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(a.server_threads)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let server_rt = support::runtime(a.server_threads);
     let pid = a.server_pid;
     let (base, store, widget, agent) = if let Some(url) = &a.url {
         (url.clone(), None, a.widget_key.clone(), a.agent_key.clone())
@@ -222,39 +220,20 @@ fn start_server(
             .block_on(tuoke_store::testing::fresh_pg_database(&a.db))
             .expect("fresh PostgreSQL database")
     };
-    server_rt.block_on(async {
-        let store = Store::connect(&url).await.expect("store");
-        let widget = store
-            .create_api_key(Role::Widget, "load")
-            .await
-            .expect("key")
-            .1;
-        let agent = store
-            .create_api_key(Role::Agent, "load-agent")
-            .await
-            .expect("key")
-            .1;
-        let company = Arc::new(tuoke_dialogue::Company::demo());
-        let analyzer = Arc::new(tuoke_server::analyzer_for(&company).expect("analyzer"));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let mut cfg = ServerConfig {
-            rate_limit_per_sec: 0,
-            ..ServerConfig::default()
-        };
-        if a.resend_window_secs > 0 {
-            cfg.resend_window = Some(Duration::from_secs(a.resend_window_secs));
-            cfg.retention_interval =
-                Duration::from_millis(a.resend_window_secs.saturating_mul(250));
-        }
-        let server = tuoke_server::start(listener, store.clone(), company, analyzer, cfg)
-            .await
-            .expect("server");
-        let addr = server.addr;
-        std::mem::forget(server);
-        (addr, store, widget, agent)
-    })
+    let mut cfg = ServerConfig {
+        rate_limit_per_sec: 0,
+        // All the bench's conversations come from one loopback address.
+        public: tuoke_server::public::PublicLimits {
+            conversations_per_client_per_hour: 0,
+            ..Default::default()
+        },
+        ..ServerConfig::default()
+    };
+    if a.resend_window_secs > 0 {
+        cfg.resend_window = Some(Duration::from_secs(a.resend_window_secs));
+        cfg.retention_interval = Duration::from_millis(a.resend_window_secs.saturating_mul(250));
+    }
+    server_rt.block_on(support::start(&url, cfg))
 }
 
 fn run(
@@ -295,7 +274,9 @@ fn run(
                 .json()
                 .await
                 .expect("json");
-            convs.push(r["id"].as_str().expect("id").to_string());
+            // A widget key needs the conversation's token on each of its turns (issue 14).
+            let token = r["token"].as_str().unwrap_or_default().to_string();
+            convs.push((r["id"].as_str().expect("id").to_string(), token));
         }
         let sampler = {
             let stop = stop.clone();
@@ -351,7 +332,7 @@ fn run(
         }
         let deadline = start + Duration::from_secs(a.seconds);
         let mut tasks = Vec::new();
-        for (ci, id) in convs.into_iter().enumerate() {
+        for (ci, (id, token)) in convs.into_iter().enumerate() {
             let client = client.clone();
             let base = base.clone();
             let widget = widget.clone();
@@ -397,6 +378,7 @@ fn run(
                     let r = client
                         .post(format!("{base}/v1/conversations/{id}/messages"))
                         .bearer_auth(&widget)
+                        .header("x-conversation-token", &token)
                         .json(&json!({"text": text, "client_message_id": cmid}))
                         .send()
                         .await;

@@ -44,6 +44,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             header::HeaderName::from_static("last-event-id"),
+            header::HeaderName::from_static(crate::public::TOKEN_HEADER),
         ]);
     let v1 = Router::new()
         .route(
@@ -377,7 +378,7 @@ pub(crate) async fn load_for_change(
     cached: bool,
 ) -> Result<Loaded, ApiError> {
     if cached && let Some(l) = st.conversations.get(id) {
-        auth.may_access(l.conv.created_by_key.as_deref())?;
+        auth.may_access(st, id, l.conv.created_by_key.as_deref())?;
         return Ok(l);
     }
     loaded_of(load_conversation(st, id, auth).await?)
@@ -389,7 +390,7 @@ async fn load_conversation(st: &AppState, id: &str, auth: &Auth) -> Result<Conve
         .get_conversation(id)
         .await?
         .ok_or_else(|| ApiError::not_found("conversation"))?;
-    auth.may_access(c.created_by_key.as_deref())?;
+    auth.may_access(st, id, c.created_by_key.as_deref())?;
     Ok(c)
 }
 
@@ -615,6 +616,9 @@ pub async fn create_conversation(
     JsonBody(body): JsonBody<CreateConversation>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     auth.require(&[Role::Widget])?;
+    if auth.role() == Role::Widget {
+        st.guard.check_creation(&auth.key.id, auth.client)?;
+    }
     let cust = body.customer.unwrap_or_default();
     for (f, v) in [
         ("customer.name", &cust.name),
@@ -683,7 +687,16 @@ pub async fn create_conversation(
             .collect(),
     );
     v["quick_replies"] = json!(crate::chat::quick_replies(&st, &out.state));
+    add_token(&st, &auth, &c.id, &mut v);
     Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// A widget caller gets the conversation's (fresh) token: `token` and `token_expires_in` (s).
+fn add_token(st: &AppState, auth: &Auth, conversation_id: &str, v: &mut Value) {
+    if auth.role() == Role::Widget {
+        v["token"] = json!(st.guard.issue_token(conversation_id, &auth.key.id));
+        v["token_expires_in"] = json!(st.guard.token_ttl_secs());
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -739,6 +752,7 @@ pub async fn get_conversation(
     if let Ok(s) = parse_state(&c) {
         v["quick_replies"] = json!(crate::chat::quick_replies(&st, &s));
     }
+    add_token(&st, &auth, &c.id, &mut v);
     Ok(Json(v))
 }
 

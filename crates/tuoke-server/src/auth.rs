@@ -19,6 +19,10 @@ use crate::error::ApiError;
 #[derive(Debug, Clone)]
 pub struct Auth {
     pub key: ApiKey,
+    /// The client's address ([`crate::public::client_addr`]).
+    pub client: std::net::IpAddr,
+    /// A widget conversation's token, if the request carried one.
+    pub conversation_token: Option<String>,
 }
 
 impl Auth {
@@ -42,11 +46,32 @@ impl Auth {
         self.require(&[Role::Admin])
     }
 
-    /// Agents and admins read everything; a widget key only the conversations it created.
-    pub fn may_access(&self, created_by_key: Option<&str>) -> Result<(), ApiError> {
+    /// Agents and admins read everything; a widget key only the conversations it created, and
+    /// only with the conversation's token (401 `invalid_conversation_token` without a valid
+    /// one). Widget requests on a conversation also count against the conversation's own
+    /// rate limit.
+    pub fn may_access(
+        &self,
+        st: &AppState,
+        conversation_id: &str,
+        created_by_key: Option<&str>,
+    ) -> Result<(), ApiError> {
         match self.key.role {
             Role::Admin | Role::Agent => Ok(()),
-            Role::Widget if created_by_key == Some(self.key.id.as_str()) => Ok(()),
+            Role::Widget if created_by_key == Some(self.key.id.as_str()) => {
+                let valid = self
+                    .conversation_token
+                    .as_deref()
+                    .is_some_and(|t| st.guard.token_valid(t, conversation_id, &self.key.id));
+                if !valid {
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_conversation_token",
+                        "this conversation needs its token (X-Conversation-Token); it is missing, wrong or expired",
+                    ));
+                }
+                st.guard.check_request(&format!("c|{conversation_id}"))
+            }
             Role::Widget => Err(ApiError::forbidden(
                 "this widget key did not create this conversation",
             )),
@@ -104,7 +129,7 @@ fn bearer(parts: &Parts) -> Option<String> {
 
 /// The value of `name=` in the query of an event stream's URL (only there: URLs end up in
 /// proxy logs, so only short-lived tokens belong in them).
-fn query_param(parts: &Parts, name: &str) -> Option<String> {
+pub(crate) fn stream_query_param(parts: &Parts, name: &str) -> Option<String> {
     if !parts.uri.path().ends_with("/events") {
         return None;
     }
@@ -118,7 +143,7 @@ fn query_param(parts: &Parts, name: &str) -> Option<String> {
 }
 
 fn query_key(parts: &Parts) -> Option<String> {
-    query_param(parts, "key")
+    stream_query_param(parts, "key")
 }
 
 /// How long a stream token opens streams (an open stream stays open).
@@ -164,15 +189,21 @@ async fn check_stream_token(store: &Store, token: &str) -> Result<ApiKey, ApiErr
     let Some((key, hash)) = store.api_key_with_hash(key_id).await? else {
         return Err(bad());
     };
-    let want = token_mac(&hash, key_id, exp);
-    // Constant-time comparison of the hex MACs.
-    let same = want.len() == mac.len()
+    if same_secret(&token_mac(&hash, key_id, exp), mac) {
+        Ok(key)
+    } else {
+        Err(bad())
+    }
+}
+
+/// Constant-time comparison of two MACs (hex text).
+pub(crate) fn same_secret(want: &str, got: &str) -> bool {
+    want.len() == got.len()
         && want
             .bytes()
-            .zip(mac.bytes())
+            .zip(got.bytes())
             .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if same { Ok(key) } else { Err(bad()) }
+            == 0
 }
 
 /// Minimal percent-decoding for the `key` query value (keys are `tk_` + hex, so this only
@@ -203,42 +234,55 @@ impl FromRequestParts<Arc<AppState>> for Auth {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
+        let client = crate::public::client_addr(parts, &state.config.public);
+        let conversation_token = crate::public::token_of(parts);
+        let auth = |key: ApiKey| Auth {
+            key,
+            client,
+            conversation_token: conversation_token.clone(),
+        };
+        state.guard.check_blocked(client)?;
         let bearer_key = bearer(parts);
         let stream_token = bearer_key
             .is_none()
-            .then(|| query_param(parts, "token"))
+            .then(|| stream_query_param(parts, "token"))
             .flatten();
         if let Some(token) = stream_token {
-            let k = check_stream_token(&state.store, &token).await?;
-            return Ok(Auth { key: k });
+            let k = match check_stream_token(&state.store, &token).await {
+                Ok(k) => k,
+                Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                    return Err(state.guard.failed_key(client, e));
+                }
+                Err(e) => return Err(e),
+            };
+            return Ok(auth(k));
         }
         let Some(key) = bearer_key.or_else(|| query_key(parts)) else {
             return Err(ApiError::unauthorized(
                 "missing API key (Authorization: Bearer <key>)",
             ));
         };
-        if key.is_empty() || key.len() > 200 {
-            return Err(ApiError::unauthorized("invalid API key"));
-        }
-        let Some(k) = state.keys.lookup(&state.store, &key).await? else {
-            return Err(ApiError::unauthorized("invalid API key"));
+        let found = if key.is_empty() || key.len() > 200 {
+            None
+        } else {
+            state.keys.lookup(&state.store, &key).await?
         };
-        if let Some(l) = &state.limiter
-            && let Err(not_until) = l.check_key(&k.id)
-        {
+        let Some(k) = found else {
+            return Err(state
+                .guard
+                .failed_key(client, ApiError::unauthorized("invalid API key")));
+        };
+        // A public key is shared by every visitor: its budget is per client, so one client
+        // cannot use up everybody's.
+        let bucket = match k.role {
+            Role::Widget => format!("w|{}|{client}", k.id),
+            Role::Admin | Role::Agent => format!("k|{}", k.id),
+        };
+        if let Err(e) = state.guard.check_request(&bucket) {
             state.metrics.rate_limited.inc();
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "too many requests for this API key",
-            );
-            e.retry_after = Some(wait.as_secs().max(1));
             return Err(e);
         }
-        Ok(Auth { key: k })
+        Ok(auth(k))
     }
 }
 

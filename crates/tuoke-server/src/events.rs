@@ -260,7 +260,7 @@ pub async fn conversation_events(
         .get_conversation(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("conversation"))?;
-    auth.may_access(conv.created_by_key.as_deref())?;
+    auth.may_access(&st, &conv.id, conv.created_by_key.as_deref())?;
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())

@@ -25,6 +25,7 @@ pub mod messages;
 pub mod metrics;
 pub mod openapi;
 pub mod pii;
+pub mod public;
 pub mod retention;
 pub mod script;
 pub mod serve;
@@ -32,11 +33,9 @@ pub mod team;
 pub mod webhooks;
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tuoke_analyze::Analyzer;
@@ -100,6 +99,8 @@ pub struct ServerConfig {
     pub canned: Arc<tuoke_dialogue::canned::CannedReplies>,
     /// Timeouts and the connection cap of the HTTP server ([`serve`]).
     pub http: serve::HttpLimits,
+    /// Per-client limits of public keys and conversation tokens ([`public`]).
+    pub public: public::PublicLimits,
 }
 
 impl Default for ServerConfig {
@@ -124,6 +125,7 @@ impl Default for ServerConfig {
             retention_interval: Duration::from_secs(600),
             canned: Arc::new(tuoke_dialogue::canned::CannedReplies::demo()),
             http: serve::HttpLimits::default(),
+            public: public::PublicLimits::default(),
         }
     }
 }
@@ -136,7 +138,8 @@ pub struct AppState {
     pub analyzer: Arc<Analyzer>,
     pub config: ServerConfig,
     pub keys: auth::KeyCache,
-    pub limiter: Option<DefaultKeyedRateLimiter<String>>,
+    /// Rate limits, failed-key blocks and conversation tokens ([`public`]).
+    pub guard: public::Guard,
     pub metrics: metrics::Metrics,
     /// Product cards of the company's products, built once.
     pub cards: cards::Cards,
@@ -152,17 +155,22 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// `token_secret` signs widget conversation tokens (the same on every process of a
+    /// database: [`Store::server_secret`]).
     pub fn new(
         store: Store,
         company: Arc<Company>,
         analyzer: Arc<Analyzer>,
         config: ServerConfig,
+        token_secret: Vec<u8>,
         shutdown: watch::Receiver<bool>,
     ) -> AppState {
-        let limiter = NonZeroU32::new(config.rate_limit_per_sec).map(|rate| {
-            let burst = NonZeroU32::new(config.rate_limit_burst.max(1)).unwrap_or(rate);
-            RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
-        });
+        let guard = public::Guard::new(
+            config.rate_limit_per_sec,
+            config.rate_limit_burst,
+            &config.public,
+            token_secret,
+        );
         AppState {
             egress: Arc::new(egress::EgressPolicy::new(config.webhook_allow.clone())),
             store,
@@ -172,7 +180,7 @@ impl AppState {
             analyzer,
             config,
             keys: auth::KeyCache::new(Duration::from_secs(30)),
-            limiter,
+            guard,
             metrics: metrics::Metrics::default(),
             bus: events::Bus::new(),
             conversations: cache::ConvCache::new(4096),
@@ -291,11 +299,13 @@ pub async fn start(
     install_crypto_provider();
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let secret = store.server_secret("conversation_token").await?;
     let state = Arc::new(AppState::new(
         store,
         company,
         analyzer,
         config,
+        secret.into_bytes(),
         shutdown_rx.clone(),
     ));
     // Several processes on one PostgreSQL: each sends its live events to the others, so a

@@ -55,9 +55,7 @@ pub async fn sweep(st: &AppState) -> Result<Swept, tuoke_store::StoreError> {
 
 /// Sweeps at start and then every `retention_interval` until shutdown.
 pub(crate) async fn run(st: Arc<AppState>) {
-    if st.config.resend_window.is_none() && st.config.outbox_retention.is_none() {
-        return;
-    }
+    let sweeps = st.config.resend_window.is_some() || st.config.outbox_retention.is_some();
     let mut shutdown = st.shutdown.clone();
     let mut tick = tokio::time::interval(st.config.retention_interval.max(Duration::from_secs(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -65,6 +63,11 @@ pub(crate) async fn run(st: Arc<AppState>) {
         tokio::select! {
             _ = crate::events::stopped(&mut shutdown) => return,
             _ = tick.tick() => {}
+        }
+        // Idle rate-limit buckets of past clients.
+        st.guard.shrink();
+        if !sweeps {
+            continue;
         }
         // A sweep with a large backlog is cut short by shutdown; each batch is its own
         // statement, so what was cleared stays cleared and the rest waits for the next start.

@@ -399,8 +399,10 @@ async fn every_route_checks_auth_and_roles() {
     let r = t
         .client
         .get(format!(
-            "{}/v1/conversations/{id}/events?key={}",
-            t.base, t.widget
+            "{}/v1/conversations/{id}/events?key={}&conversation_token={}",
+            t.base,
+            t.widget,
+            t.token_header(&format!("/v1/conversations/{id}"))
         ))
         .send()
         .await
@@ -448,6 +450,7 @@ async fn limits_and_errors_are_json() {
         .client
         .post(&url)
         .bearer_auth(&t.widget)
+        .header("x-conversation-token", t.token_header(&url))
         .header("content-type", "application/json")
         .body(format!("{{\"text\": \"{}\"}}", "长".repeat(5000)))
         .send()
@@ -483,6 +486,7 @@ async fn limits_and_errors_are_json() {
             .client
             .post(&url)
             .bearer_auth(&t.widget)
+            .header("x-conversation-token", t.token_header(&url))
             .header("content-type", "application/json")
             .body(bad)
             .send()
@@ -652,6 +656,7 @@ async fn handoff_and_events_resume_without_loss_or_duplicates() {
         .client
         .get(format!("{}/v1/conversations/{id}/events", t.base))
         .bearer_auth(&t.widget)
+        .header("x-conversation-token", t.token_header(&url_of(&id)))
         .header("last-event-id", "1")
         .send()
         .await
@@ -730,8 +735,10 @@ async fn handoff_and_events_resume_without_loss_or_duplicates() {
     let resp = t
         .client
         .get(format!(
-            "{}/v1/conversations/{id}/events?after=4&key={}",
-            t.base, t.widget
+            "{}/v1/conversations/{id}/events?after=4&key={}&conversation_token={}",
+            t.base,
+            t.widget,
+            t.token_header(&url_of(&id))
         ))
         .send()
         .await
@@ -753,10 +760,12 @@ async fn racing_turns_are_all_stored_in_order() {
         let client = t.client.clone();
         let url = format!("{}/v1/conversations/{id}/messages", t.base);
         let key = t.widget.clone();
+        let token = t.token_header(&url);
         tasks.push(tokio::spawn(async move {
             let r = client
                 .post(url)
                 .bearer_auth(key)
+                .header("x-conversation-token", token)
                 .json(&json!({"text": format!("第{i}个问题：多少钱")}))
                 .send()
                 .await
@@ -979,4 +988,9 @@ async fn openapi_metrics_health_and_static_files() {
         assert_eq!(t.req(Method::GET, "/chat", None, None).await.status(), 200);
     }
     t.stop().await;
+}
+
+/// The path of a conversation (for its token).
+fn url_of(id: &str) -> String {
+    format!("/v1/conversations/{id}")
 }

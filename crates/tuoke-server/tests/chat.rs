@@ -198,8 +198,10 @@ async fn takeover_event_names_the_agent() {
     let resp = t
         .client
         .get(format!(
-            "{}/v1/conversations/{id}/events?key={}",
-            t.base, t.widget
+            "{}/v1/conversations/{id}/events?key={}&conversation_token={}",
+            t.base,
+            t.widget,
+            t.token_header(&format!("/v1/conversations/{id}"))
         ))
         .send()
         .await

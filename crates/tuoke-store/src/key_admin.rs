@@ -74,3 +74,20 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// The shared secret called `name` (64 hex chars), created on first use; every process on
+    /// this database gets the same one.
+    pub async fn server_secret(&self, name: &str) -> Result<String> {
+        let fresh = hex::encode(rand::random::<[u8; 32]>());
+        write!(self, p => {
+            sqlx::query("INSERT INTO server_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+                .bind(name).bind(&fresh).bind(crate::now_ms()).execute(p).await?;
+        });
+        let v: String = write!(self, p => {
+            sqlx::query_scalar("SELECT value FROM server_secrets WHERE name = $1")
+                .bind(name).fetch_one(p).await?
+        });
+        Ok(v)
+    }
+}

@@ -8,12 +8,20 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (3, include_str!("../migrations/sqlite/0003_team.sql")),
     (2, include_str!("../migrations/sqlite/0002_retention.sql")),
+    (
+        4,
+        include_str!("../migrations/sqlite/0004_server_secrets.sql"),
+    ),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_retention.sql")),
     (4, include_str!("../migrations/postgres/0004_team.sql")),
     (3, include_str!("../migrations/postgres/0003_lz4.sql")),
+    (
+        5,
+        include_str!("../migrations/postgres/0005_server_secrets.sql"),
+    ),
 ];
 
 /// Lock id for PostgreSQL advisory locks around migrations (any constant; "tuoke" in ASCII).

@@ -8,9 +8,10 @@ export class ApiError extends Error {
   }
 }
 
-export function makeApi(getKey, base = '') {
+// `extraHeaders()` adds headers to every request (the chat: its conversation's token).
+export function makeApi(getKey, base = '', extraHeaders = () => ({})) {
   async function request(method, path, body) {
-    const headers = { Accept: 'application/json' };
+    const headers = { Accept: 'application/json', ...extraHeaders() };
     const key = getKey();
     if (key) headers.Authorization = `Bearer ${key}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';

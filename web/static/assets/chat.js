@@ -1,5 +1,5 @@
 // Customer chat: the standalone page /chat?key=WIDGET_KEY and the iframe that widget.js opens.
-// Keeps the conversation id and unsent messages in localStorage; streams messages over SSE and,
+// Keeps the conversation id, its token and unsent messages in localStorage; streams messages over SSE and,
 // after a network drop, resumes from the last seq it saw. Messages are deduplicated by id and a
 // resent message keeps its client_message_id, so the server never stores it twice.
 // The chat is answered by an AI assistant and says so; a person joins on request. The banner tells
@@ -17,7 +17,9 @@ const embedded = params.get('embed') === '1';
 let langChosen = LANGS.includes(params.get('lang')) && !embedded;
 if (LANGS.includes(params.get('lang'))) setLang(params.get('lang'), { remember: false });
 
-const api = makeApi(() => widgetKey);
+// A widget key opens no conversation by itself: each request on one carries the conversation's
+// token, handed out when it was created and renewed by every GET of it.
+const api = makeApi(() => widgetKey, '', () => (state.convToken ? { 'X-Conversation-Token': state.convToken } : {}));
 const storeKey = `tuoke.chat.v1.${widgetKey}`;
 
 const els = {
@@ -30,6 +32,8 @@ const els = {
 
 const state = {
   convId: null,
+  convToken: null, // the conversation's token (X-Conversation-Token)
+  tokenTimer: null,
   status: 'bot',
   handoff: 'bot', // bot | requested (a person was asked for; the bot keeps answering) | taken_over
   lastSeq: 0,
@@ -61,7 +65,7 @@ function load() {
   return saved || (embedded && fromFragment()) || {};
 }
 function save() {
-  const data = { conversation_id: state.convId, pending: state.pending.map(({ cmid, text }) => ({ cmid, text })) };
+  const data = { conversation_id: state.convId, token: state.convToken, pending: state.pending.map(({ cmid, text }) => ({ cmid, text })) };
   try { localStorage.setItem(storeKey, JSON.stringify(data)); } catch { /* storage full or blocked */ }
   if (embedded && parent !== window) parent.postMessage({ type: 'tuoke:state', state: data }, '*');
 }
@@ -144,6 +148,14 @@ function setStatus(status, live, handoff) {
 
 // What the conversation JSON says about the handoff, the agent and the customer's variety.
 function applyConversation(conv) {
+  if (conv.token) {
+    state.convToken = conv.token;
+    save();
+    // Renew the token halfway through its life (a GET of the conversation hands out a new one).
+    clearTimeout(state.tokenTimer);
+    const ttl = Number(conv.token_expires_in) || 3600;
+    state.tokenTimer = setTimeout(refreshConversation, Math.min(ttl * 500, 2 ** 30));
+  }
   const s = conv.state || {};
   state.agent = s.agent || null;
   state.requestedAt = s.handoff_requested_at ? Date.parse(s.handoff_requested_at) : null;
@@ -323,7 +335,7 @@ function startEvents() {
   state.events?.stop();
   const id = encodeURIComponent(state.convId);
   state.events = resilientEvents(
-    () => api.sseUrl(`/v1/conversations/${id}/events`, { after: state.lastSeq }),
+    () => api.sseUrl(`/v1/conversations/${id}/events`, { after: state.lastSeq, conversation_token: state.convToken }),
     {
       message: (m) => addMessage(m, true),
       conversation: (c) => {
@@ -343,19 +355,21 @@ async function openConversation(fresh) {
   state.pending = (saved.pending || []).filter((p) => p && p.cmid && p.text).map((p) => ({ ...p, phase: 'queued' }));
   state.messages.clear();
   state.lastSeq = 0;
-  if (fresh) state.convId = null; // "new chat": forget the old conversation
+  if (fresh) { state.convId = null; state.convToken = null; } // "new chat": forget the old conversation
   Object.assign(state, { agent: null, requestedAt: null, callback: null, variety: null, quickReplies: [], handoff: 'bot', status: 'bot' });
   els.log.replaceChildren();
   if (saved.conversation_id) {
     try {
       state.convId = saved.conversation_id;
+      state.convToken = saved.token || null;
       const conv = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}`);
       const res = await api.get(`/v1/conversations/${encodeURIComponent(state.convId)}/messages?after=0`);
       applyConversation(conv);
       for (const m of res.items || []) addMessage(m);
     } catch (e) {
       if (e.status === 0) { setConn('offline'); return false; }
-      state.convId = null; // gone or not ours: start a new one
+      state.convId = null; // gone, not ours or its token expired: start a new one
+      state.convToken = null;
     }
   }
   if (!state.convId) {

@@ -35,6 +35,16 @@ pub struct TestServer {
     pub widget2: String,
     pub store: Store,
     pub _dir: Option<tempfile::TempDir>,
+    /// Conversation tokens by conversation id, as the creating responses gave them; requests
+    /// on a conversation send its token (a widget key needs it; issue 14).
+    pub tokens: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+/// The conversation id in `/v1/conversations/{id}...`.
+pub fn conversation_of(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix("/v1/conversations/")?;
+    let id = rest.split(['/', '?']).next()?;
+    (!id.is_empty()).then_some(id)
 }
 
 pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
@@ -72,6 +82,7 @@ pub async fn start_with(url: Option<String>, config: ServerConfig) -> TestServer
         widget2,
         store,
         _dir: dir,
+        tokens: Default::default(),
     }
 }
 
@@ -86,6 +97,10 @@ pub async fn start() -> TestServer {
 pub fn test_config() -> ServerConfig {
     ServerConfig {
         rate_limit_per_sec: 0,
+        public: tuoke_server::public::PublicLimits {
+            conversations_per_client_per_hour: 0,
+            ..Default::default()
+        },
         webhook_poll: std::time::Duration::from_millis(50),
         webhook_backoff_base: std::time::Duration::from_millis(100),
         sse_poll: std::time::Duration::from_millis(200),
@@ -105,11 +120,36 @@ impl TestServer {
 
     /// GET with the key in `?key=` (as an EventSource sends it) instead of a header.
     pub async fn get_with_query_key(&self, path: &str, key: &str) -> Response {
+        let token = match self.token_for(path) {
+            Some(t) => format!("&conversation_token={t}"),
+            None => String::new(),
+        };
         self.client
-            .get(format!("{}{path}?key={key}", self.base))
+            .get(format!("{}{path}?key={key}{token}", self.base))
             .send()
             .await
             .unwrap()
+    }
+
+    /// The token of the conversation `path` is about, if one was handed out.
+    pub fn token_for(&self, path: &str) -> Option<String> {
+        let id = conversation_of(path.strip_prefix(self.base.as_str()).unwrap_or(path))?;
+        self.tokens.lock().unwrap().get(id).cloned()
+    }
+
+    /// The header value of [`Self::token_for`] (empty when none: a request without a token).
+    pub fn token_header(&self, path: &str) -> String {
+        self.token_for(path).unwrap_or_default()
+    }
+
+    /// Remembers the token of a conversation response (creation or `GET`).
+    pub fn remember_token(&self, v: &Value) {
+        if let (Some(id), Some(t)) = (v["id"].as_str(), v["token"].as_str()) {
+            self.tokens
+                .lock()
+                .unwrap()
+                .insert(id.to_string(), t.to_string());
+        }
     }
 
     pub async fn req(
@@ -124,6 +164,9 @@ impl TestServer {
             .request(method, format!("{}{}", self.base, path));
         if let Some(k) = key {
             r = r.bearer_auth(k);
+        }
+        if let Some(t) = self.token_for(path) {
+            r = r.header("x-conversation-token", t);
         }
         if let Some(b) = body {
             r = r.json(&b);
@@ -141,7 +184,9 @@ impl TestServer {
         let r = self.req(method, path, Some(key), body).await;
         let s = r.status().as_u16();
         let t = r.text().await.unwrap();
-        (s, serde_json::from_str(&t).unwrap_or(Value::String(t)))
+        let v = serde_json::from_str(&t).unwrap_or(Value::String(t));
+        self.remember_token(&v);
+        (s, v)
     }
 
     pub async fn create_conversation(&self, key: &str) -> Value {

@@ -28,10 +28,11 @@ pub struct ServeArgs {
     /// playbook.yaml and grading.yaml. Default: the embedded demo company.
     #[arg(long)]
     pub company: Option<PathBuf>,
-    /// Requests per second allowed per API key (0 = unlimited).
+    /// Requests per second allowed per API key; for widget (public) keys per key and client
+    /// address, and per conversation (0 = unlimited).
     #[arg(long, default_value_t = 50)]
     pub rate_limit: u32,
-    /// Burst allowed per API key above the rate.
+    /// Burst allowed per API key (widget: per client, per conversation) above the rate.
     #[arg(long, default_value_t = 100)]
     pub rate_burst: u32,
     /// Do not run the webhook delivery worker in this process.
@@ -55,6 +56,14 @@ pub struct ServeArgs {
     /// Days delivered or given-up webhook deliveries are kept (0 = keep forever).
     #[arg(long, default_value_t = 7)]
     pub outbox_keep_days: u64,
+    /// A header a reverse proxy in front of this server sets to the client's address (e.g.
+    /// `X-Forwarded-For`; its last entry counts). Only set it when such a proxy exists: without
+    /// it the socket's peer address is the client, and the header is ignored.
+    #[arg(long, env = "TUOKE_TRUSTED_PROXY_HEADER")]
+    pub trusted_proxy_header: Option<String>,
+    /// Conversations one client address may open per hour with a widget key (0 = no cap).
+    #[arg(long, default_value_t = 60)]
+    pub conversations_per_client_hour: u32,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -90,6 +99,8 @@ pub fn demo(d: DemoArgs) -> anyhow::Result<()> {
         threads: None,
         resend_window_hours: 24,
         outbox_keep_days: 7,
+        trusted_proxy_header: None,
+        conversations_per_client_hour: 60,
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -140,6 +151,16 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
         resend_window: window(a.resend_window_hours, 3600),
         outbox_retention: window(a.outbox_keep_days, 24 * 3600),
         canned: Arc::new(super::load_canned(a.company.as_deref())?),
+        public: tuoke_server::public::PublicLimits {
+            trusted_proxy_header: a
+                .trusted_proxy_header
+                .as_deref()
+                .map(|h| h.parse())
+                .transpose()
+                .context("--trusted-proxy-header is not a header name")?,
+            conversations_per_client_per_hour: a.conversations_per_client_hour,
+            ..Default::default()
+        },
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(a.addr)
