@@ -11,10 +11,12 @@ pub mod e5file;
 pub mod encoder;
 pub mod error;
 pub mod model;
+pub mod teacher;
 pub mod tokenize;
 
 pub use encoder::{Encoder, EncoderKind, EncoderOptions};
 pub use error::{Error, Result};
+pub use teacher::{Progress, TeachConfig, Teacher, TeacherMeta, teach};
 
 /// Where fetched model files live: `$TUOKE_MODELS`, else `<repo>/fetched-models` (filled by
 /// `scripts/fetch-encoders.sh`).

@@ -161,9 +161,20 @@ impl Transformer {
 
     /// Frozen layers `from..to` as a `BertEncoder`.
     pub fn frozen_layers(&self, from: usize, to: usize) -> Result<BertEncoder> {
+        self.layers_from(self.tensors.clone(), from, to)
+    }
+
+    /// Layers `from..to` built from `tensors` (named like the model's own, e.g. the tuned layers
+    /// of a saved teacher).
+    pub fn layers_from(
+        &self,
+        tensors: HashMap<String, Tensor>,
+        from: usize,
+        to: usize,
+    ) -> Result<BertEncoder> {
         let mut c = self.config.clone();
         c.num_hidden_layers = to.saturating_sub(from);
-        let vb = VarBuilder::from_tensors(self.tensors.clone(), DType::F32, &self.device)
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &self.device)
             .rename_f(move |n| shift_layer(n, from));
         Ok(BertEncoder::load(vb.pp("encoder"), &c)?)
     }

@@ -22,6 +22,7 @@ pub fn fetched(test: &str, rel: &str) -> Option<PathBuf> {
     None
 }
 
+#[allow(dead_code)] // not every test binary compares vectors
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
     let na: f32 = a.iter().map(|x| x * x).sum::<f32>().sqrt();

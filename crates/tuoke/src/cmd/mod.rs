@@ -6,6 +6,7 @@ pub mod llm;
 pub mod nlu;
 pub mod serve;
 pub mod stories;
+pub mod teach;
 pub mod test;
 
 use std::path::Path;

@@ -32,6 +32,10 @@ pub enum NluCommand {
     Predict(PredictArgs),
     /// Convert a model to int8 weights.
     Quantize(QuantizeArgs),
+    /// Fine-tune a transformer teacher (classification head, optional top layers).
+    Teach(super::teach::TeachArgs),
+    /// Evaluate a teacher on a labelled JSONL file.
+    TeachEval(super::teach::TeachEvalArgs),
 }
 
 #[derive(Args)]
@@ -136,13 +140,15 @@ pub fn run(c: NluCommand) -> anyhow::Result<()> {
         NluCommand::Eval(a) => eval(a),
         NluCommand::Predict(a) => predict(a),
         NluCommand::Quantize(a) => quantize(a),
+        NluCommand::Teach(a) => super::teach::teach(a),
+        NluCommand::TeachEval(a) => super::teach::teach_eval(a),
     }
 }
 
 /// One example with the line it came from.
-struct Line {
+pub(super) struct Line {
     line: usize,
-    ex: Example,
+    pub(super) ex: Example,
 }
 
 #[derive(serde::Deserialize)]
@@ -152,7 +158,7 @@ struct RawLine {
 }
 
 /// Read a labelled JSONL file; every problem names `file:line`.
-fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Line>> {
+pub(super) fn read_jsonl(path: &Path) -> anyhow::Result<Vec<Line>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let name = path.display();
     let mut out = Vec::new();
@@ -364,7 +370,7 @@ fn eval(a: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_table(m: &Metrics) {
+pub(super) fn print_table(m: &Metrics) {
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_BORDERS_ONLY);
     t.set_header(vec!["label", "precision", "recall", "f1", "support"]);
