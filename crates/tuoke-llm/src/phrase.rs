@@ -86,24 +86,21 @@ pub struct Phraser {
     config: PhraserConfig,
 }
 
+/// Short on purpose: on 2 cores every prompt token costs time to the first token.
 fn system_prompt(v: Variety) -> &'static str {
     match v {
         Variety::Cmn => {
-            "你是销售客服的文字润色助手。把【原回复】改写得更自然、亲切，用简体中文普通话。\
-             只能使用【原回复】和【资料】里的信息：不要添加任何数字、价格、型号、产品名、品牌、优惠、\
-             包邮、免费、保证或其他承诺。保持原意和原有的数字，长度和原回复相近。只输出改写后的回复。"
+            "把【原回复】改写得自然亲切，用普通话。不要添加原回复和资料里没有的数字、价格、\
+             产品名、品牌、优惠或承诺（如包邮、免费、保证）。只输出改写后的回复。"
         }
         Variety::Yue => {
-            "你係銷售客服嘅文字潤色助手。將【原回覆】改寫得自然親切啲，要用廣東話口語（例如「係」「嘅」「唔」「咗」）。\
-             只可以用【原回覆】同【資料】入面嘅資料：唔好加任何數字、價錢、型號、產品名、品牌、優惠、\
-             包郵、免費、保證或者其他承諾。保持原意同原有數字，長度同原回覆差唔多。只輸出改寫後嘅回覆。"
+            "用廣東話口語（係、嘅、唔、咗）將【原回复】改寫得自然親切啲。唔好加原回复同資料冇嘅數字、\
+             價錢、產品名、品牌、優惠或者承諾（例如包郵、免費、保證）。只輸出改寫後嘅回覆。"
         }
         Variety::En => {
-            "You polish a sales assistant's replies. Rewrite the ORIGINAL REPLY so it sounds natural \
-             and friendly, in English. Use only information from the ORIGINAL REPLY and the FACTS: \
-             do not add any number, price, model, product or brand name, discount, free shipping, \
-             guarantee or other promise. Keep the meaning and every number; keep about the same \
-             length. Output only the rewritten reply."
+            "Rewrite the ORIGINAL REPLY in natural, friendly English. Add no number, price, \
+             product or brand name, discount or promise (free shipping, guarantee) that the reply \
+             and the facts do not contain. Output only the rewritten reply."
         }
     }
 }

@@ -32,9 +32,6 @@ async fn start() -> Option<Server> {
             "--n_ctx",
             "2048",
         ])
-        // llama.cpp 0.3.36 built with GGML_NATIVE on this machine's AVX-512/AMX CPU segfaults in
-        // batched prompt decoding (measured 2026-12-04); one token per batch works.
-        .args(["--n_batch", "1", "--n_ubatch", "1"])
         .arg("--port")
         .arg(port.to_string())
         .arg("--model")

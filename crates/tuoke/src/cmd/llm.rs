@@ -39,7 +39,7 @@ pub struct Llm {
 }
 
 /// Customer and bot turns kept in the prompt.
-const LAST_TURNS: usize = 4;
+const LAST_TURNS: usize = 2;
 
 impl Llm {
     /// Opens the backend `args.llm` names, or `None` without `--llm`.
