@@ -97,6 +97,8 @@ pub struct Asked {
     /// ("X10 怎么样", "tell me about the A7"): unanswered, it gets an honest "not covered".
     pub specific: bool,
     pub intent: Option<String>,
+    /// Products named in the turn's other clauses ([`Ask::turn_named`]).
+    pub turn_named: Vec<String>,
     pub answer: Option<Answer>,
 }
 
@@ -105,6 +107,9 @@ pub struct Asked {
 pub struct Ask<'a> {
     pub text: &'a str,
     pub intent: Option<&'a str>,
+    /// Products named elsewhere in the same turn: "X10 多少钱？能拖地吗？" names the X10 for
+    /// both questions (named, not merely in play).
+    pub turn_named: &'a [String],
 }
 
 /// Products named in a text, in order of first mention.
@@ -157,19 +162,32 @@ pub fn retrieve_at<'a>(
     tuning: &Tuning,
 ) -> Option<(&'a Passage, f32)> {
     let (_, want, hits) = search(company, st, ask, drop_price, tuning.boosts);
-    let best = hits
+    let good = |h: &crate::kb::PassageHit<'_>| {
+        let unmet = want.is_some_and(|w| {
+            !h.passage.values.contains(&w)
+                && (w != Want::Money || h.passage.kind != PassageKind::Price)
+        });
+        let factor = if unmet { tuning.unmet_want } else { 1.0 };
+        h.score >= tuning.min_score * factor
+            || (h.coverage >= tuning.min_coverage && h.score >= tuning.covered_min_score * factor)
+    };
+    let mut cands = hits
         .into_iter()
-        .find(|h| !(drop_price && h.passage.kind == PassageKind::Price))?;
-    let unmet = want.is_some_and(|w| {
-        !best.passage.values.contains(&w)
-            && (w != Want::Money || best.passage.kind != PassageKind::Price)
-    });
-    let factor = if unmet { tuning.unmet_want } else { 1.0 };
-    let good = best.score >= tuning.min_score * factor
-        || (best.coverage >= tuning.min_coverage
-            && best.score >= tuning.covered_min_score * factor);
-    good.then_some((best.passage, best.score))
+        .filter(|h| !(drop_price && h.passage.kind == PassageKind::Price));
+    let best = cands.next()?;
+    if good(&best) {
+        return Some((best.passage, best.score));
+    }
+    // A runner-up that holds the whole question ("we have 110V there": the voltage entry, not
+    // the power spec that scored a little higher) answers when the best does not.
+    cands
+        .take(RUNNERS_UP)
+        .find(|h| good(h) && h.score >= best.score * 0.9)
+        .map(|h| (h.passage, h.score))
 }
+
+/// How many passages after the best one may answer in its stead ([`retrieve_at`]).
+const RUNNERS_UP: usize = 2;
 
 /// The query tokens of a question, the kind of value it wants, and its three best passages.
 fn search<'a>(
@@ -181,11 +199,17 @@ fn search<'a>(
 ) -> (Vec<String>, Option<Want>, Vec<crate::kb::PassageHit<'a>>) {
     let lower = ask.text.to_lowercase();
     let want = crate::qtype::wanted(&lower);
-    let q = topic_tokens(company, ask.text, drop_price);
+    let mut q = topic_tokens(company, ask.text, drop_price);
     if q.is_empty() {
         return (q, want, Vec::new());
     }
-    let named = named_products(company, ask.text);
+    if let Some(place) = remembered_place(st, &q) {
+        q.push(place);
+    }
+    let mut named = named_products(company, ask.text);
+    if named.is_empty() {
+        named = ask.turn_named.to_vec();
+    }
     let play = in_play(company, st, &lower);
     let focus = Focus {
         named: &named,
@@ -194,9 +218,29 @@ fn search<'a>(
         want,
         boosts,
     };
-    let hits = company.kb().search_passages(&q, focus, 3);
+    let hits = company.kb().search_passages(&q, focus, 1 + RUNNERS_UP);
     (q, want, hits)
 }
+
+/// Where the customer said they are, for a delivery question that names no place: "运费多少？"
+/// after "能寄到香港吗" asks the Hong Kong fee. The place concept of their latest turn naming one.
+fn remembered_place(st: &ConversationState, q: &[String]) -> Option<String> {
+    if !q.iter().any(|t| t == "#delivery") || q.iter().any(|t| PLACES.contains(&t.as_str())) {
+        return None;
+    }
+    st.history
+        .iter()
+        .rev()
+        .filter(|r| r.role == crate::state::Role::Customer)
+        .find_map(|r| {
+            crate::concepts::tokens(&r.text)
+                .into_iter()
+                .find(|t| PLACES.contains(&t.as_str()))
+        })
+}
+
+/// The concepts of where a delivery goes (`concepts.yaml`).
+const PLACES: &[&str] = &["#hkmo", "#overseas", "#mainland"];
 
 /// The query tokens and the best passages with their boosted scores, for explaining a retrieval
 /// (the retrieval evaluation prints them for every miss).
@@ -293,10 +337,12 @@ pub fn answer_at(
         {
             return None;
         }
-        let ids = if named.is_empty() {
-            in_play(company, st, &lower)
-        } else {
+        let ids = if !named.is_empty() {
             named.clone()
+        } else if !ask.turn_named.is_empty() {
+            ask.turn_named.to_vec()
+        } else {
+            in_play(company, st, &lower)
         };
         let products: Vec<_> = ids.iter().filter_map(|id| company.product(id)).collect();
         if (1..=4).contains(&products.len()) {

@@ -13,6 +13,7 @@
 //!    honest "I don't know" when nothing specific is known, the handoff notices ([`handoff`]);
 //! 6. [`act`](Engine::act) — the node's actions, the hot-lead notification, stage changes.
 
+mod cues;
 mod handoff;
 mod policy;
 mod respond;
@@ -220,6 +221,7 @@ impl Engine {
                 let ask = answer::Ask {
                     text: &q.query,
                     intent: q.intent.as_deref(),
+                    turn_named: &q.turn_named,
                 };
                 let (toks, hits) = answer::explain(&self.company, &st, ask, false);
                 let hits: Vec<String> = hits.iter().map(|(id, s)| format!("{id} {s:.1}")).collect();

@@ -8,7 +8,8 @@
 
 use serde_json::Value;
 
-use super::understand::{ASK_INTENTS, Understood};
+use super::cues::ASK_INTENTS;
+use super::understand::Understood;
 use super::{Engine, TurnCtx};
 use crate::answer::{self, Answer, Ask};
 use crate::phrases;
@@ -219,6 +220,12 @@ impl Engine {
         // An elliptical follow-up ("A3 滤网多少钱？多久要换？") asks about the previous
         // question's topic: its query carries the previous clause along.
         let mut prev: Option<&str> = None;
+        let turn_named: Vec<String> = if u.clauses.len() > 1 {
+            let all: Vec<&str> = u.clauses.iter().map(|c| c.text.as_str()).collect();
+            answer::named_products(&self.company, &all.join(" "))
+        } else {
+            Vec::new()
+        };
         for c in &u.clauses {
             let intent = c.intent.as_deref();
             // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
@@ -252,6 +259,7 @@ impl Engine {
             let ask = Ask {
                 text: &query,
                 intent,
+                turn_named: &turn_named,
             };
             out.push(answer::Asked {
                 text: c.text.clone(),
@@ -259,6 +267,7 @@ impl Engine {
                 specific: answer::is_specific(&self.company, &query),
                 query: query.clone(),
                 intent: c.intent.clone(),
+                turn_named: turn_named.clone(),
                 answer: answer::answer_at(&self.company, st, ask, st.variety, tuning),
             });
         }

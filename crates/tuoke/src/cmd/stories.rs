@@ -260,6 +260,7 @@ pub fn check_turn(c: &TurnCheck<'_>) -> Vec<String> {
                 tuoke_dialogue::answer::Ask {
                     text: c.customer,
                     intent: None,
+                    turn_named: &[],
                 },
                 false,
             )
