@@ -353,6 +353,11 @@ fn model_codes(s: &str) -> BTreeSet<String> {
     out
 }
 
+/// The longest rewording accepted for a template of `template_chars` characters.
+pub fn max_chars(template_chars: usize) -> usize {
+    template_chars * 2 + 60
+}
+
 /// Checks an LLM's rephrasing against what it was given.
 pub fn check(candidate: &str, g: &Grounding<'_>) -> Verdict {
     let reject = |rejection| Verdict::Reject { rejection };
@@ -366,8 +371,7 @@ pub fn check(candidate: &str, g: &Grounding<'_>) -> Verdict {
             return reject(Rejection::Markup(m.to_string()));
         }
     }
-    let template_len = g.template.chars().count();
-    if out.chars().count() > template_len * 2 + 60 {
+    if out.chars().count() > max_chars(g.template.chars().count()) {
         return reject(Rejection::TooLong);
     }
 

@@ -202,7 +202,11 @@ impl Phraser {
             tokens,
         };
         let mut request = ChatRequest::new(prompt(input, self.config.fact_chars));
-        request.max_tokens = self.config.max_tokens;
+        // A rewording is about as long as the template (a Chinese char is about one token);
+        // more is cut, and what the checker would reject as too long is not waited for.
+        let template_chars = input.template.chars().count();
+        request.max_tokens = self.config.max_tokens.min(template_chars * 3 / 2 + 24);
+        let too_long = crate::grounding::max_chars(template_chars);
         request.sampling = self.config.sampling;
         request.timeout = self.config.total;
         let mut stream = self.backend.stream(request);
@@ -228,6 +232,16 @@ impl Phraser {
                     first_ms.get_or_insert(started.elapsed().as_millis() as u64);
                     tokens += 1;
                     text.push_str(&t);
+                    if text.chars().count() > too_long {
+                        stream.cancel();
+                        let rejection = Rejection::TooLong;
+                        return fallback(
+                            Phrased::Rejected { rejection },
+                            Some(text),
+                            first_ms,
+                            tokens,
+                        );
+                    }
                 }
                 Some(Ok(StreamEvent::Done(_))) => break,
                 Some(Err(crate::LlmError::Deadline(_))) => {

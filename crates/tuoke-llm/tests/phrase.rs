@@ -135,3 +135,17 @@ async fn a_backend_error_gives_the_template() {
     );
     assert_eq!(o.text, "云栖空气净化器 A7 的价格是 ¥2499。");
 }
+
+#[tokio::test]
+async fn a_runaway_answer_is_cut_and_rejected_without_waiting_for_its_end() {
+    let pieces: Vec<&'static str> = std::iter::repeat_n("A7 售价 2499 元。", 40).collect();
+    let o = run(scripted(pieces)).await;
+    assert_eq!(
+        o.phrased,
+        Phrased::Rejected {
+            rejection: Rejection::TooLong
+        }
+    );
+    assert_eq!(o.text, "云栖空气净化器 A7 的价格是 ¥2499。");
+    assert!(o.tokens < 40, "stopped after {} of 40 pieces", o.tokens);
+}
