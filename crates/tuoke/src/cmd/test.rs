@@ -91,6 +91,9 @@ fn variety(s: &str) -> Result<Variety> {
 struct LlmRun<'a> {
     llm: &'a Llm,
     rows: Vec<AuditRow>,
+    /// Where the audit goes; rewritten after every row, so a long run stopped early keeps
+    /// what it did.
+    audit: Option<&'a Path>,
 }
 
 fn run_story(
@@ -251,6 +254,11 @@ fn reword(
         outcome: outcome.clone(),
     });
     reply.text = outcome.text;
+    if let Some(path) = run.audit
+        && let Err(e) = write_audit(path, &run.rows)
+    {
+        tracing::warn!(error = %e, "cannot write the LLM audit");
+    }
 }
 
 fn story_files(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -273,6 +281,7 @@ pub fn run(a: TestArgs) -> Result<()> {
     let mut llm_run = llm.as_ref().map(|llm| LlmRun {
         llm,
         rows: Vec::new(),
+        audit: a.llm_audit.as_deref(),
     });
     let engine = Engine::new(Arc::new(company));
     let dir = a.stories.clone().unwrap_or_else(|| match &a.company {
