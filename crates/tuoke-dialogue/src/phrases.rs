@@ -98,6 +98,13 @@ phrase!(
     "你問嘅另一點",
     "your other question"
 );
+phrase!(NOTED, "好的，记下了。", "好，記低咗。", "Got it, noted.");
+phrase!(
+    NOTED_PRODUCT,
+    "{product}还有什么想了解的吗？需要的话我也可以帮您安排订购。",
+    "{product}仲有咩想了解？要嘅話我都可以幫你安排落單。",
+    "Anything else you'd like to know about the {product}? I can also arrange the order for you."
+);
 phrase!(
     HANDOFF_WAITING,
     "已通知顾问，顾问接入前我可以继续为您解答。",

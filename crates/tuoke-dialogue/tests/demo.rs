@@ -133,3 +133,40 @@ fn demo_faq_questions_find_the_right_entry() {
         assert_eq!(c.cites(), vec![faq.to_string()], "{text} → {r}");
     }
 }
+
+#[test]
+fn a_statement_that_tells_us_something_is_noted_not_misunderstood() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    c.turn(say("A3 怎么样", "ask_feature").product("A3", "yq-air-a3"));
+    // No intent the playbook acts on, but a timeline: noted, with the next step about the A3.
+    let r = c.turn(say("下个月中旬搬过去住，到时候要用", "unknown").datetime(
+        "下个月中旬",
+        "2026-12-15T00:00:00+08:00",
+        "day",
+    ));
+    assert!(c.slot("timeline").is_some(), "timeline kept: {r}");
+    assert!(r.starts_with("好的，记下了。"), "{r}");
+    assert!(r.contains("A3") && !r.contains("没太"), "{r}");
+    // Nothing told: still the honest re-prompt.
+    let r = c.turn(say("嗯嗯", "unknown"));
+    assert!(!r.contains("记下了"), "{r}");
+}
+
+#[test]
+fn a_weakly_negative_reading_does_not_hold_back_a_recommendation() {
+    let mut c = Convo::new(demo(), Language::En, Dialect::Cmn);
+    let mut a = say(
+        "Our company is evaluating robot vacuums, around 20 units",
+        "unknown",
+    )
+    .en()
+    .qty("20 units", 20.0);
+    // What the shipped sentiment model read into it.
+    a.sentiment.label = tuoke_core::SentimentLabel::Negative;
+    a.sentiment.score = -0.22;
+    let r = c.turn(a);
+    assert!(
+        r.contains("X10") && r.contains("X20"),
+        "the category's products: {r}"
+    );
+}

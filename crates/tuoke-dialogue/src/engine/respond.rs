@@ -35,6 +35,9 @@ fn is_generic(node: &str, fallback: &str) -> bool {
     node == fallback || node == "faq_unknown" || node == "off_topic"
 }
 
+/// A customer turn's sentiment score at or below which the engine recommends nothing.
+const UPSET_SCORE: f32 = -0.4;
+
 impl Engine {
     /// Step 3: fire the grading signals of every clause's intent (each signal once per turn).
     pub fn grade(&self, t: &mut TurnCtx<'_>, u: &Understood) {
@@ -109,7 +112,14 @@ impl Engine {
         let v = t.st.variety;
         let asked = u.needs.asks_recommendation;
         let gave = !u.needs_filled.is_empty();
-        let busy = u.sentiment == "negative"
+        // Clearly upset (a weak negative reading of a plain statement — "Our company is
+        // evaluating robot vacuums…" scored -0.22 — is no reason to hold back a recommendation).
+        let upset = u.sentiment == "negative"
+            && t.st
+                .sentiment_trend
+                .last()
+                .is_some_and(|s| *s <= UPSET_SCORE);
+        let busy = upset
             || u.intent.as_deref().is_some_and(|i| {
                 matches!(
                     i,
@@ -274,6 +284,30 @@ impl Engine {
         out
     }
 
+    /// "Noted", then the next step: more about the product in context, else the most useful
+    /// question about their needs.
+    fn noted(&self, st: &ConversationState) -> String {
+        let company = &*self.company;
+        let v = st.variety;
+        let next = match st.product().and_then(|id| company.product(id)) {
+            Some(p) => Some(
+                phrases::NOTED_PRODUCT
+                    .get(v)
+                    .replace("{product}", p.name.get(v)),
+            ),
+            None => {
+                let cands = recommend::candidates(company, &st.slots);
+                recommend::next_question(company, &st.slots, &cands, v)
+            }
+        };
+        let mut text = phrases::NOTED.get(v).to_string();
+        if let Some(n) = next {
+            text.push_str(phrases::sep(v));
+            text.push_str(&n);
+        }
+        text
+    }
+
     /// Step 5: the reply, and the node whose actions apply (if any).
     pub fn respond(
         &self,
@@ -368,6 +402,26 @@ impl Engine {
         let node_states_answer = !replaces && parts.iter().any(covered);
         if !replaces {
             parts.retain(|p| !covered(p));
+        }
+        // A statement the playbook cannot place but that told us something ("下个月中搬过去住，
+        // 到时要用": a timeline) is noted, not met with "didn't understand".
+        if out.fallback
+            && parts.is_empty()
+            && !requested
+            && !u.clauses.iter().any(|c| c.question)
+            && (!u.facts.filled.is_empty() || !u.needs_filled.is_empty())
+        {
+            t.st.counters.consecutive_fallbacks = 0;
+            node_reply = Some(Reply {
+                text: self.noted(&t.st),
+                citations: t
+                    .st
+                    .product()
+                    .map(|p| format!("product:{p}"))
+                    .into_iter()
+                    .collect(),
+                node: node_id.clone(),
+            });
         }
         if replaces {
             node_reply = None;
