@@ -5,7 +5,7 @@
 use std::process::Command;
 
 /// Share of story turns that must pass. First run of the 84 stories (written before the engine
-/// changes ran on them): 57.9 % of 473 turns; now 87.7 %. Raise this as the engine improves; the
+/// changes ran on them): 57.9 % of 473 turns; now 89.0 %. Raise this as the engine improves; the
 /// issue's target is 0.97.
 const FLOOR: f64 = 0.885;
 
