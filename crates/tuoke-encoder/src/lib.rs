@@ -10,6 +10,7 @@
 pub mod e5file;
 pub mod encoder;
 pub mod error;
+pub mod layer;
 pub mod model;
 pub mod teacher;
 pub mod tokenize;

