@@ -36,6 +36,8 @@ pub enum Rejection {
     Empty,
     /// Much longer than the template: a model that went on talking.
     TooLong,
+    /// The answer was cut at the token limit: the customer would read half a sentence.
+    Truncated,
     /// Chat-template or markup text leaked into the reply.
     Markup(String),
     /// A number none of the facts, the template or the customer stated.
@@ -54,6 +56,7 @@ impl Rejection {
         match self {
             Rejection::Empty => "empty",
             Rejection::TooLong => "too_long",
+            Rejection::Truncated => "truncated",
             Rejection::Markup(_) => "markup",
             Rejection::InventedNumber(_) => "invented_number",
             Rejection::InventedName(_) => "invented_name",
@@ -68,6 +71,7 @@ impl std::fmt::Display for Rejection {
         match self {
             Rejection::Empty => write!(f, "empty"),
             Rejection::TooLong => write!(f, "too long"),
+            Rejection::Truncated => write!(f, "cut at the token limit"),
             Rejection::Markup(s) => write!(f, "markup {s:?}"),
             Rejection::InventedNumber(s) => write!(f, "number {s} is in no fact"),
             Rejection::InventedName(s) => write!(f, "name {s:?} is in no fact"),

@@ -243,7 +243,18 @@ impl Phraser {
                         );
                     }
                 }
-                Some(Ok(StreamEvent::Done(_))) => break,
+                Some(Ok(StreamEvent::Done(f))) => {
+                    if f.reason == crate::FinishReason::Length {
+                        let rejection = Rejection::Truncated;
+                        return fallback(
+                            Phrased::Rejected { rejection },
+                            Some(text),
+                            first_ms,
+                            tokens,
+                        );
+                    }
+                    break;
+                }
                 Some(Err(crate::LlmError::Deadline(_))) => {
                     return fallback(Phrased::TimedOut, Some(text), first_ms, tokens);
                 }

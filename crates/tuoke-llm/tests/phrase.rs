@@ -10,11 +10,13 @@ use tuoke_llm::{
     PhraserConfig, Rejection, StreamEvent, TokenStream,
 };
 
-/// Answers every request with `pieces`, after `delay`, or with `error`.
+/// Answers every request with `pieces`, after `delay`, or with `error`; `cut` ends the stream
+/// as a server does at `max_tokens`.
 struct Scripted {
     pieces: Vec<&'static str>,
     delay: Duration,
     error: bool,
+    cut: bool,
 }
 
 impl LlmBackend for Scripted {
@@ -24,7 +26,7 @@ impl LlmBackend for Scripted {
     fn stream(&self, _request: ChatRequest) -> TokenStream {
         let (sink, stream) = TokenStream::channel();
         let pieces = self.pieces.clone();
-        let (delay, error) = (self.delay, self.error);
+        let (delay, error, cut) = (self.delay, self.error, self.cut);
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             if error {
@@ -38,7 +40,11 @@ impl LlmBackend for Scripted {
                 }
             }
             let finish = Finish {
-                reason: FinishReason::Stop,
+                reason: if cut {
+                    FinishReason::Length
+                } else {
+                    FinishReason::Stop
+                },
                 prompt_tokens: None,
                 completion_tokens: pieces.len(),
             };
@@ -79,6 +85,7 @@ fn scripted(pieces: Vec<&'static str>) -> Scripted {
         pieces,
         delay: Duration::ZERO,
         error: false,
+        cut: false,
     }
 }
 
@@ -109,6 +116,7 @@ async fn a_late_first_token_gives_the_template() {
         pieces: vec!["A7 售价 2499 元。"],
         delay: Duration::from_secs(3),
         error: false,
+        cut: false,
     })
     .await;
     assert_eq!(o.phrased, Phrased::TimedOut);
@@ -126,6 +134,7 @@ async fn a_backend_error_gives_the_template() {
         pieces: vec![],
         delay: Duration::ZERO,
         error: true,
+        cut: false,
     })
     .await;
     assert!(
@@ -148,4 +157,22 @@ async fn a_runaway_answer_is_cut_and_rejected_without_waiting_for_its_end() {
     );
     assert_eq!(o.text, "云栖空气净化器 A7 的价格是 ¥2499。");
     assert!(o.tokens < 40, "stopped after {} of 40 pieces", o.tokens);
+}
+
+#[tokio::test]
+async fn an_answer_cut_at_the_token_limit_is_not_sent() {
+    let o = run(Scripted {
+        pieces: vec!["您好，A7 现在售价 2,499 元，"],
+        delay: Duration::ZERO,
+        error: false,
+        cut: true,
+    })
+    .await;
+    assert_eq!(
+        o.phrased,
+        Phrased::Rejected {
+            rejection: Rejection::Truncated
+        }
+    );
+    assert_eq!(o.text, "云栖空气净化器 A7 的价格是 ¥2499。");
 }
