@@ -75,8 +75,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/customers/{id}", delete(delete_customer))
         .merge(crate::chat::routes())
         .merge(crate::handoff::routes())
-        .merge(crate::team::routes())
-        .layer(cors);
+        .merge(crate::team::routes());
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(healthz))
@@ -86,6 +85,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        // Outermost but for the metrics: preflights are answered before routing (a route has no
+        // OPTIONS handler of its own).
+        .layer(cors)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::serve::deadline,
@@ -246,8 +248,54 @@ struct TurnOut<'a> {
     quick_replies: Vec<String>,
 }
 
-/// The response body of a customer turn as JSON text (serialized once, stored and sent).
-fn turn_body(st: &AppState, msgs: &[Message], out: &TurnOutput, analysis: &Analysis) -> String {
+/// A customer turn's response for a widget key: the customer's view ([`crate::customer`]).
+#[derive(Serialize)]
+struct CustomerTurnOut<'a> {
+    message: Option<MessageOut<'a>>,
+    reply_message: Option<MessageOut<'a>>,
+    reply: Option<CustomerReplyOut<'a>>,
+    state: crate::customer::CustomerState<'a>,
+    conversation: ConversationBrief<'a>,
+    quick_replies: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CustomerReplyOut<'a> {
+    text: &'a str,
+    citations: &'a [String],
+}
+
+/// The response body of a customer turn as JSON text (serialized once, stored and sent);
+/// `customer`: the customer's view (a widget key's turn).
+fn turn_body(
+    st: &AppState,
+    msgs: &[Message],
+    out: &TurnOutput,
+    analysis: &Analysis,
+    customer: bool,
+) -> String {
+    let brief = ConversationBrief {
+        status: status_of(&out.state).as_str(),
+        stage: &out.state.stage,
+    };
+    if customer {
+        let body = CustomerTurnOut {
+            message: msgs
+                .first()
+                .map(|m| MessageOut::new(m, &st.cards).for_customer()),
+            reply_message: msgs
+                .get(1)
+                .map(|m| MessageOut::new(m, &st.cards).for_customer()),
+            reply: out.reply.as_ref().map(|r| CustomerReplyOut {
+                text: &r.text,
+                citations: &r.citations,
+            }),
+            state: crate::customer::CustomerState::from(&out.state),
+            conversation: brief,
+            quick_replies: crate::chat::quick_replies(st, &out.state),
+        };
+        return serde_json::to_string(&body).unwrap_or_else(|_| "{}".into());
+    }
     let body = TurnOut {
         message: msgs.first().map(|m| MessageOut::new(m, &st.cards)),
         reply_message: msgs.get(1).map(|m| MessageOut::new(m, &st.cards)),
@@ -260,10 +308,7 @@ fn turn_body(st: &AppState, msgs: &[Message], out: &TurnOutput, analysis: &Analy
         analysis,
         state: StateOut::from(&out.state),
         lead: &out.lead,
-        conversation: ConversationBrief {
-            status: status_of(&out.state).as_str(),
-            stage: &out.state.stage,
-        },
+        conversation: brief,
         quick_replies: crate::chat::quick_replies(st, &out.state),
     };
     // Our own plain types always serialize.
@@ -592,6 +637,34 @@ pub struct CreateConversation {
     pub dialect: Option<Dialect>,
 }
 
+/// 400 when a name-like field holds control characters (NUL, the ESC of ANSI sequences…) or
+/// bidirectional overrides that would make it display as something else.
+pub(crate) fn check_plain(field: &str, v: Option<&str>) -> Result<(), ApiError> {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if v.is_some_and(|s| s.chars().any(hidden)) {
+        return Err(ApiError::bad_request(format!(
+            "{field} contains control or text-direction characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A plausible e-mail address: `local@domain.tld`, no spaces, at most 254 characters.
+pub(crate) fn valid_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && !s.chars().any(char::is_whitespace)
+        && !domain.contains('@')
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|l| !l.is_empty())
+}
+
 pub(crate) fn check_len(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
     if let Some(s) = v
         && s.chars().count() > max
@@ -628,6 +701,12 @@ pub async fn create_conversation(
         ("channel", &body.channel),
     ] {
         check_len(f, v, 200)?;
+        check_plain(f, v.as_deref())?;
+    }
+    if cust.email.as_deref().is_some_and(|e| !valid_email(e)) {
+        return Err(ApiError::bad_request(
+            "customer.email is not an e-mail address",
+        ));
     }
     let language = body.language.unwrap_or_default();
     let dialect = body.dialect.unwrap_or_default();
@@ -678,7 +757,11 @@ pub async fn create_conversation(
         seq: None,
         data: events::data(&json!({"conversation_id": c.id, "status": c.status.as_str(), "stage": c.stage, "created": true})),
     });
-    let mut v = conversation_json(c);
+    let mut v = if auth.role() == Role::Widget {
+        crate::customer::conversation(c, &out.state)
+    } else {
+        conversation_json(c)
+    };
     v["messages"] = Value::Array(
         created
             .messages
@@ -749,8 +832,16 @@ pub async fn get_conversation(
 ) -> Result<Json<Value>, ApiError> {
     let c = load_conversation(&st, &id, &auth).await?;
     let mut v = conversation_json(&c);
-    if let Ok(s) = parse_state(&c) {
-        v["quick_replies"] = json!(crate::chat::quick_replies(&st, &s));
+    let state = parse_state(&c);
+    if let Ok(s) = &state {
+        if auth.role() == Role::Widget {
+            v = crate::customer::conversation(&c, s);
+        }
+        v["quick_replies"] = json!(crate::chat::quick_replies(&st, s));
+    } else if auth.role() == Role::Widget {
+        return Err(ApiError::internal(
+            "stored conversation state is unreadable",
+        ));
     }
     add_token(&st, &auth, &c.id, &mut v);
     Ok(Json(v))
@@ -777,8 +868,17 @@ pub async fn list_messages(
         .store
         .list_messages(&id, q.after.unwrap_or(0), q.limit.unwrap_or(1000))
         .await?;
+    let customer = auth.role() == Role::Widget;
+    let view = |m: &Message| {
+        let v = message_json(m, &st.cards);
+        if customer {
+            crate::customer::message(v)
+        } else {
+            v
+        }
+    };
     Ok(Json(
-        json!({"items": items.iter().map(|m| message_json(m, &st.cards)).collect::<Vec<_>>()}),
+        json!({"items": items.iter().map(view).collect::<Vec<_>>()}),
     ))
 }
 
@@ -803,6 +903,8 @@ pub async fn post_message(
     JsonBody(body): JsonBody<PostMessage>,
 ) -> Result<Response, ApiError> {
     auth.require(&[Role::Widget])?;
+    // A widget key gets the customer's view of the turn ([`crate::customer`]).
+    let customer = auth.role() == Role::Widget;
     let started = Instant::now();
     let text = body.text.trim().to_string();
     if text.is_empty() {
@@ -810,6 +912,13 @@ pub async fn post_message(
     }
     check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
     check_len("client_message_id", &body.client_message_id, 200)?;
+    if body
+        .client_message_id
+        .as_deref()
+        .is_some_and(|c| c.trim().is_empty())
+    {
+        return Err(ApiError::bad_request("client_message_id is empty"));
+    }
     let cur = load_for_change(&st, &id, &auth, true).await?;
     // A repeated client_message_id is found by the commit, which writes nothing for it
     // (Duplicate below), and answered with the stored result of its first send. Not looking it
@@ -867,7 +976,7 @@ pub async fn post_message(
             let body = p
                 .out
                 .as_ref()
-                .map(|out| turn_body(&st, msgs, out, &analysis));
+                .map(|out| turn_body(&st, msgs, out, &analysis, customer));
             if let Ok(mut slot) = stored_body.lock() {
                 slot.clone_from(&body);
             }
@@ -880,6 +989,13 @@ pub async fn post_message(
         Err(Mutated::Duplicate) => {
             let cmid = body.client_message_id.as_deref().unwrap_or_default();
             return match st.store.turn_result(&id, cmid).await? {
+                // The same id for another text is a client bug, not a resend (as Stripe does).
+                Some(r) if r["message"]["text"].as_str() != Some(text.as_str()) => {
+                    Err(ApiError::conflict(
+                        "idempotency_mismatch",
+                        "client_message_id was used for a different text",
+                    ))
+                }
                 Some(r) => Ok(Json(r).into_response()),
                 None => Err(ApiError::conflict(
                     "duplicate",
@@ -908,7 +1024,7 @@ pub async fn post_message(
     if contact != NewCustomer::default()
         && let Err(e) = st
             .store
-            .update_customer_contact(&after.conv.customer_id, &contact)
+            .fill_customer_contact(&after.conv.customer_id, &contact)
             .await
     {
         tracing::warn!(error = %e, "could not store contact details");
@@ -917,7 +1033,7 @@ pub async fn post_message(
     let body = match stored_body.into_inner().ok().flatten() {
         Some(b) => b,
         None => match out {
-            Some(o) => turn_body(&st, &msgs, o, &analysis),
+            Some(o) => turn_body(&st, &msgs, o, &analysis, customer),
             None => "{}".to_string(),
         },
     };
@@ -1083,13 +1199,13 @@ pub async fn analyze(
 
 /// Read-only views of the company knowledge base and playbook.
 #[utoipa::path(get, path = "/v1/company", tag = "company",
-    responses((status = 200, description = "{company, products, faqs, competitors, playbook}"), (status = 401)),
+    responses((status = 200, description = "{company, products, faqs, competitors, playbook}; a widget key gets {company, products (no discount.max_pct), faqs}"), (status = 401)),
     security(("bearer" = [])))]
-pub async fn company(
-    State(st): State<Arc<AppState>>,
-    _auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+pub async fn company(State(st): State<Arc<AppState>>, auth: Auth) -> Result<Json<Value>, ApiError> {
     let c = &st.company;
+    if auth.role() == Role::Widget {
+        return Ok(Json(crate::customer::company(c)));
+    }
     Ok(Json(json!({
         "company": c.info(), "products": c.products(), "faqs": c.faqs(),
         "competitors": c.competitors(), "playbook": c.playbook(),
@@ -1122,6 +1238,7 @@ pub async fn create_api_key(
         return Err(ApiError::bad_request("name is empty"));
     }
     check_len("name", &Some(name.to_string()), 200)?;
+    check_plain("name", Some(name))?;
     let (k, secret) = st.store.create_api_key(role, name).await?;
     st.store
         .audit(
@@ -1149,6 +1266,7 @@ pub async fn revoke_api_key(
     if !st.store.revoke_api_key(&id).await? {
         return Err(ApiError::not_found("api key"));
     }
+    st.keys.forget(&id).await;
     st.store
         .audit(Some(&auth.key.id), "api_keys.revoke", Some(&id), &json!({}))
         .await?;
@@ -1240,6 +1358,9 @@ pub async fn delete_webhook(
     if !st.store.delete_webhook(&id).await? {
         return Err(ApiError::not_found("webhook"));
     }
+    st.store
+        .audit(Some(&auth.key.id), "webhooks.delete", Some(&id), &json!({}))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -31,6 +31,7 @@ fn file(path: &str) -> Response {
                 [
                     (header::CONTENT_TYPE, mime),
                     (header::CACHE_CONTROL, cache.to_string()),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
                 ],
                 f.data,
             )
@@ -40,12 +41,46 @@ fn file(path: &str) -> Response {
     }
 }
 
+/// Where the pages may load from: their own origin only (styles may be set inline by the
+/// scripts), framed by `frame_ancestors`.
+fn csp(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// An HTML page with its content security policy (and `X-Frame-Options: DENY` when no site may
+/// frame it, for browsers without `frame-ancestors`).
+fn page(path: &str, frame_ancestors: &str) -> Response {
+    let mut r = file(path);
+    if r.status() == StatusCode::OK {
+        let h = r.headers_mut();
+        if let Ok(v) = header::HeaderValue::from_str(&csp(frame_ancestors)) {
+            h.insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+        if frame_ancestors == "'none'" {
+            h.insert(
+                header::X_FRAME_OPTIONS,
+                header::HeaderValue::from_static("DENY"),
+            );
+        }
+    }
+    r
+}
+
 pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(index))
         .route("/widget.js", get(|| async { file("widget.js") }))
-        .route("/chat", get(|| async { file("chat.html") }))
-        .route("/dashboard", get(|| async { file("dashboard.html") }))
+        // The chat is framed by widget.js on the company's site (any origin); the dashboard is
+        // framed by nobody.
+        .route("/chat", get(|| async { page("chat.html", "*") }))
+        .route(
+            "/dashboard",
+            get(|| async { page("dashboard.html", "'none'") }),
+        )
         .route("/demo", get(demo_page))
         .route(
             "/assets/{*path}",

@@ -94,6 +94,14 @@ impl KeyCache {
         }
     }
 
+    /// Drops the cached entry of the key with this id (it was revoked here).
+    pub async fn forget(&self, key_id: &str) {
+        self.entries
+            .write()
+            .await
+            .retain(|_, (k, _)| k.id != key_id);
+    }
+
     pub async fn lookup(&self, store: &Store, key: &str) -> Result<Option<ApiKey>, ApiError> {
         let h = hash_key(key);
         if let Some((k, at)) = self.entries.read().await.get(&h)

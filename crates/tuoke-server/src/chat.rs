@@ -89,6 +89,7 @@ fn valid_phone(p: &str) -> bool {
 
 fn field(v: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
     let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    api::check_plain(name, v.as_deref())?;
     if let Some(s) = &v
         && s.chars().count() > 100
     {
@@ -169,8 +170,13 @@ pub async fn callback(
         seq: None,
         data: crate::events::data(&json!({"conversation_id": after.conv.id})),
     });
+    let conversation = if auth.role() == Role::Widget {
+        crate::customer::conversation(&after.conv, &after.state)
+    } else {
+        api::loaded_json(&after)
+    };
     Ok(Json(
-        json!({"callback": request, "conversation": api::loaded_json(&after)}),
+        json!({"callback": request, "conversation": conversation}),
     ))
 }
 

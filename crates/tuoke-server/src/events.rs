@@ -261,6 +261,8 @@ pub async fn conversation_events(
         .await?
         .ok_or_else(|| ApiError::not_found("conversation"))?;
     auth.may_access(&st, &conv.id, conv.created_by_key.as_deref())?;
+    // A widget key gets the customer's view of its stream ([`crate::customer`]).
+    let customer = auth.role() == Role::Widget;
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -280,7 +282,10 @@ pub async fn conversation_events(
             match st.store.list_messages(&id, last, 1000).await {
                 Ok(msgs) => for m in msgs {
                     last = m.seq;
-                    let data = message_json(&m, &st.cards);
+                    let mut data = message_json(&m, &st.cards);
+                    if customer {
+                        data = crate::customer::message(data);
+                    }
                     yield Ok(Event::default().event("message").id(m.seq.to_string())
                         .data(serde_json::to_string(&data).unwrap_or_default()));
                 },
@@ -301,7 +306,13 @@ pub async fn conversation_events(
                                 }
                                 last = seq;
                             }
-                            yield Ok(to_event(&e, true));
+                            if customer {
+                                if let Some(ev) = crate::customer::event(&e) {
+                                    yield Ok(ev);
+                                }
+                            } else {
+                                yield Ok(to_event(&e, true));
+                            }
                         }
                         Ok(_) => {}
                         Err(broadcast::error::RecvError::Lagged(_)) => break,

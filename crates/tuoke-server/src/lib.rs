@@ -15,6 +15,7 @@ pub mod auth;
 pub mod cache;
 pub mod cards;
 pub mod chat;
+pub mod customer;
 pub mod egress;
 pub mod error;
 pub mod events;
@@ -179,7 +180,9 @@ impl AppState {
             company,
             analyzer,
             config,
-            keys: auth::KeyCache::new(Duration::from_secs(30)),
+            // A key revoked by another process (or `tuoke keys revoke`) stops working within 5 s;
+            // one revoked through this process's API at once.
+            keys: auth::KeyCache::new(Duration::from_secs(5)),
             guard,
             metrics: metrics::Metrics::default(),
             bus: events::Bus::new(),

@@ -52,6 +52,14 @@ impl<'a> MessageOut<'a> {
     }
 }
 
+impl MessageOut<'_> {
+    /// The message as its customer sees it (no analysis; [`crate::customer`]).
+    pub(crate) fn for_customer(mut self) -> Self {
+        self.analysis = None;
+        self
+    }
+}
+
 /// A message as a live event body (JSON text).
 pub fn message_event(m: &Message, cards: &Cards) -> Arc<str> {
     events::data(&MessageOut::new(m, cards))

@@ -119,7 +119,7 @@ async fn deliver_due(
         if let Err(refused) = st.egress.check_literal(&d.url) {
             return (d, Err(Refused(refused)));
         }
-        let body = envelope(&d, now);
+        let body = envelope(&d, d.created_at);
         let sig = signature(&d.secret, now / 1000, &body);
         let r = client
             .post(&d.url)

@@ -1021,14 +1021,14 @@ impl Store {
         lease_ms: i64,
         limit: i64,
     ) -> Result<Vec<Delivery>> {
-        let rows: Vec<(String, String, String, String, i64)> = write!(self, p => {
+        let rows: Vec<(String, String, String, String, i64, i64)> = write!(self, p => {
             // The outer conditions are re-checked by PostgreSQL on the locked row, so two
             // processes never claim the same delivery.
             sqlx::query_as("UPDATE webhook_outbox SET locked_until = $1 \
                             WHERE id IN (SELECT id FROM webhook_outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2 \
                                          AND (locked_until IS NULL OR locked_until < $2) ORDER BY next_attempt_at LIMIT $3) \
                               AND delivered_at IS NULL AND failed_at IS NULL AND (locked_until IS NULL OR locked_until < $2) \
-                            RETURNING id, webhook_id, event, payload, attempts")
+                            RETURNING id, webhook_id, event, payload, attempts, created_at")
                 .bind(now + lease_ms).bind(now).bind(limit).fetch_all(p).await?
         });
         if rows.is_empty() {
@@ -1036,7 +1036,7 @@ impl Store {
         }
         let hooks = self.list_webhooks().await?;
         let mut out = Vec::with_capacity(rows.len());
-        for (id, webhook_id, event, payload, attempts) in rows {
+        for (id, webhook_id, event, payload, attempts, created_at) in rows {
             match hooks.iter().find(|w| w.id == webhook_id) {
                 Some(w) if w.active => out.push(Delivery {
                     id,
@@ -1046,6 +1046,7 @@ impl Store {
                     event,
                     payload,
                     attempts,
+                    created_at,
                 }),
                 _ => {
                     self.fail_delivery(&id, now, "subscription removed").await?;
@@ -1231,6 +1232,16 @@ impl Store {
                 created_at,
             }),
         )
+    }
+
+    /// Fills contact fields that are still empty with the `Some` ones (details seen in the chat
+    /// never replace what the customer gave at creation or in a form).
+    pub async fn fill_customer_contact(&self, id: &str, c: &NewCustomer) -> Result<()> {
+        write!(self, p => {
+            sqlx::query("UPDATE customers SET name = COALESCE(name, $1), phone = COALESCE(phone, $2), email = COALESCE(email, $3), wechat = COALESCE(wechat, $4) WHERE id = $5")
+                .bind(&c.name).bind(&c.phone).bind(&c.email).bind(&c.wechat).bind(id).execute(p).await?;
+        });
+        Ok(())
     }
 
     /// Updates contact fields that are `Some` (e.g. a phone number the customer gave in chat).

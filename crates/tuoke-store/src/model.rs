@@ -380,6 +380,8 @@ pub struct Delivery {
     pub payload: String,
     /// Attempts made before this one.
     pub attempts: i64,
+    /// When the event happened (the outbox row was written), Unix ms: the same on every retry.
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
