@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::company::Company;
 use crate::kb::{Boosts, Focus, Passage, PassageKind};
+use crate::phrases;
 use crate::qtype::Want;
 use crate::question::{COMPARE, PLURAL, asks_price, has, topic_concepts, topic_tokens};
 pub use crate::question::{is_elliptical, is_specific, refers_to_several};
@@ -364,8 +365,25 @@ pub fn answer_at(
                 text = format!("{}{}", f.to_uppercase(), text.get(1..).unwrap_or(""));
             }
             text.push_str(if v.is_chinese() { "。" } else { "." });
+            // "Is the X10 price in HKD or RMB?": say the currency in words too. Not a bare price
+            // any more, so a node's own price line does not stand in for it.
+            let currency = asks_currency(&lower)
+                .then(|| products.first().map(|p| p.price.currency.as_str()))
+                .flatten();
+            let kind = match currency {
+                Some(c) => {
+                    text.push_str(phrases::sep(v));
+                    text.push_str(
+                        &phrases::PRICES_IN
+                            .get(v)
+                            .replace("{currency}", &currency_name(c, v)),
+                    );
+                    AnswerKind::Passage
+                }
+                None => AnswerKind::Price,
+            };
             return Some(Answer {
-                kind: AnswerKind::Price,
+                kind,
                 text,
                 citations: products
                     .iter()
@@ -379,6 +397,48 @@ pub fn answer_at(
 
     let (p, _) = retrieve_at(company, st, ask, false, tuning)?;
     Some(quote(company, p, v))
+}
+
+/// Words that ask which currency a price is in.
+const CURRENCY: &[&str] = &[
+    "人民币",
+    "人民幣",
+    "港币",
+    "港幣",
+    "港元",
+    "港纸",
+    "港紙",
+    "美金",
+    "美元",
+    "币种",
+    "幣種",
+    "货币",
+    "貨幣",
+    "rmb",
+    "cny",
+    "hkd",
+    "usd",
+    "currency",
+    "yuan",
+    "renminbi",
+    "hk dollar",
+];
+
+fn asks_currency(lower: &str) -> bool {
+    has(lower, CURRENCY)
+}
+
+/// A currency code in the customer's words ("CNY" → 人民币 / RMB).
+fn currency_name(code: &str, v: Variety) -> String {
+    match (code, v) {
+        ("CNY" | "RMB", Variety::En) => "RMB (CNY)".into(),
+        ("CNY" | "RMB", Variety::Yue) => "人民幣（CNY）".into(),
+        ("CNY" | "RMB", Variety::Cmn) => "人民币（CNY）".into(),
+        ("HKD", Variety::En) => "Hong Kong dollars (HKD)".into(),
+        ("HKD", Variety::Yue) => "港幣（HKD）".into(),
+        ("HKD", _) => "港币（HKD）".into(),
+        (c, _) => c.to_string(),
+    }
 }
 
 /// The passage has its own Cantonese wording.

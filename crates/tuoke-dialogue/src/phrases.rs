@@ -98,6 +98,12 @@ phrase!(
     "你問嘅另一點",
     "your other question"
 );
+phrase!(
+    PRICES_IN,
+    "价格以{currency}计。",
+    "價錢以{currency}計。",
+    "Prices are in {currency}."
+);
 phrase!(NOTED, "好的，记下了。", "好，記低咗。", "Got it, noted.");
 phrase!(
     NOTED_PRODUCT,
