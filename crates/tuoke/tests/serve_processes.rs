@@ -75,7 +75,9 @@ async fn two_processes_race_on_one_postgres_without_lost_updates() {
     };
     let (a, b, _dirs) = two_servers(&base_url).await;
     let client = reqwest::Client::new();
-    let widget = key(&client, &a.base, "widget").await;
+    // The customer side talks with the admin key: these tests are about processes and
+    // durability; widget keys (conversation tokens, per-client limits) are tested in tuoke-server.
+    let widget = ADMIN.to_string();
     let conv = create(&client, &a.base, &widget).await;
     let n = 20;
     let mut tasks = Vec::new();
@@ -143,7 +145,9 @@ async fn dashboard_on_one_process_sees_turns_of_another() {
     };
     let (a, b, _dirs) = two_servers(&base_url).await;
     let client = reqwest::Client::new();
-    let widget = key(&client, &b.base, "widget").await;
+    // The customer side talks with the admin key: these tests are about processes and
+    // durability; widget keys (conversation tokens, per-client limits) are tested in tuoke-server.
+    let widget = ADMIN.to_string();
     let agent = key(&client, &a.base, "agent").await;
     let stream = client
         .get(format!("{}/v1/events", a.base))
@@ -198,7 +202,9 @@ async fn kill_9_loses_no_acknowledged_turn() {
     let p = serve(dir.path(), None, &[]);
     tuoke_server::install_crypto_provider();
     let client = reqwest::Client::new();
-    let widget = key(&client, &p.base, "widget").await;
+    // The customer side talks with the admin key: these tests are about processes and
+    // durability; widget keys (conversation tokens, per-client limits) are tested in tuoke-server.
+    let widget = ADMIN.to_string();
     let mut convs = Vec::new();
     for _ in 0..16 {
         convs.push(create(&client, &p.base, &widget).await);
@@ -310,7 +316,9 @@ async fn webhook_outbox_survives_restart() {
     );
     tuoke_server::install_crypto_provider();
     let client = reqwest::Client::new();
-    let widget = key(&client, &p.base, "widget").await;
+    // The customer side talks with the admin key: these tests are about processes and
+    // durability; widget keys (conversation tokens, per-client limits) are tested in tuoke-server.
+    let widget = ADMIN.to_string();
     let r = client
         .post(format!("{}/v1/webhooks", p.base))
         .bearer_auth(ADMIN)
