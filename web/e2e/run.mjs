@@ -62,8 +62,21 @@ const results = [];
 let failed = 0;
 const log = (...a) => console.log('[e2e]', ...a);
 
+// True while the network-drop step has the browser offline. A request already in flight when the
+// connection drops is logged by the browser itself ("Failed to load resource:
+// net::ERR_INTERNET_DISCONNECTED") even though the page catches the failure; that one message is
+// expected then and only then. Every other console error still fails the run.
+let offlineWindow = false;
+const droppedRequests = [];
+
 function watch(page, name) {
-  page.on('console', (m) => { if (process.env.E2E_DEBUG) log(name, m.type(), m.text()); if (m.type() === 'error') consoleErrors.push(`${name}: console.error: ${m.text()} @ ${JSON.stringify(m.location())}`); });
+  page.on('console', (m) => {
+    if (process.env.E2E_DEBUG) log(name, m.type(), m.text());
+    if (m.type() !== 'error') return;
+    const line = `${name}: console.error: ${m.text()} @ ${JSON.stringify(m.location())}`;
+    if (offlineWindow && /net::ERR_INTERNET_DISCONNECTED/.test(m.text())) droppedRequests.push(line);
+    else consoleErrors.push(line);
+  });
   page.on('pageerror', (e) => consoleErrors.push(`${name}: pageerror: ${e.message}`));
 }
 
@@ -339,6 +352,7 @@ try {
   });
 
   await step('network drop: nothing lost, nothing duplicated', async () => {
+    offlineWindow = true;
     await browser.setOffline(true);
     await chat.locator('#conn.warn').waitFor();
     const mine = '断网时发的消息：请开发票';
@@ -355,6 +369,8 @@ try {
     await customer.waitForTimeout(500);
     await browser.setOffline(false);
     await chat.locator('li.msg.customer[data-id]', { hasText: mine }).waitFor();
+    offlineWindow = false;
+    if (droppedRequests.length) log(`requests cut by the network drop (expected): ${droppedRequests.length}`);
     await chat.locator('li.msg.agent', { hasText: agentText }).waitFor();
     await customer.waitForTimeout(1500); // let any duplicate show up
     assert(await chat.locator('li.msg.customer', { hasText: mine }).count() === 1, 'customer message shown once');
