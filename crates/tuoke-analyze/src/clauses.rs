@@ -214,6 +214,15 @@ pub fn split(text: &str) -> Vec<(usize, usize)> {
             i = j;
             continue;
         }
+        if c == '.' && english_sentence_end(&lower, i) {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] == ' ' {
+                j += 1;
+            }
+            cuts.push(j);
+            i = j;
+            continue;
+        }
         if same_len && i > 0 && connective_at(&lower, i) {
             // Cut before the connective, and read past it ("and also" is one connective).
             cuts.push(i);
@@ -293,6 +302,34 @@ pub fn after_greeting(text: &str) -> Option<String> {
     (j > after && rest.chars().any(char::is_alphanumeric)).then_some(rest)
 }
 
+/// Words whose trailing period ends no sentence ("Mr. Li", "e.g. the A7", "approx. 60").
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "nos", "inc", "ltd",
+    "co", "jr", "sr", "rd", "ave", "sq", "ft", "min", "max", "a.m", "p.m",
+];
+
+/// An ASCII period at `i` ends an English sentence: a word before it (not a number: "2.5",
+/// "¥2,499." stays whole only between digits), a space after it, and the word is no
+/// abbreviation.
+fn english_sentence_end(lower: &[char], i: usize) -> bool {
+    if i == 0 || lower.get(i + 1) != Some(&' ') {
+        return false;
+    }
+    let next = lower[i + 1..].iter().find(|c| **c != ' ');
+    if next.is_none_or(|c| c.is_ascii_digit()) {
+        return false;
+    }
+    let mut s = i;
+    while s > 0 && (lower[s - 1].is_ascii_alphanumeric() || lower[s - 1] == '.') {
+        s -= 1;
+    }
+    let word: String = lower[s..i].iter().collect();
+    !word.is_empty()
+        && word.chars().any(|c| c.is_ascii_alphabetic())
+        && !ABBREVIATIONS.contains(&word.as_str())
+        && word.chars().count() > 1
+}
+
 fn connective_at(lower: &[char], i: usize) -> bool {
     let prev = lower[i - 1];
     let at_boundary = COMMAS.contains(&prev) || prev == ' ' || ENDS.contains(&prev);
@@ -364,6 +401,29 @@ mod tests {
             .into_iter()
             .map(|(s, e)| chars[s..e].iter().collect::<String>().trim().to_string())
             .collect()
+    }
+
+    #[test]
+    fn english_periods_end_sentences_but_not_numbers_or_abbreviations() {
+        let text = "We're moving to Beijing next month. How much is the R8?";
+        let parts: Vec<String> = split(text)
+            .iter()
+            .map(|&(s, e)| text.chars().skip(s).take(e - s).collect())
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                "We're moving to Beijing next month. ",
+                "How much is the R8?"
+            ]
+        );
+        for whole in [
+            "The ratio is 2.5 to 1 I think",
+            "Mr. Li asked about the A7 price",
+            "Is it approx. 60 dB at night",
+        ] {
+            assert_eq!(split(whole).len(), 1, "{whole}");
+        }
     }
 
     #[test]

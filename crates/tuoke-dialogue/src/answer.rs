@@ -324,18 +324,27 @@ pub fn answer_at(
 
     let price_q = ask.intent == Some("ask_price") || asks_price(&lower);
     if price_q {
-        // "滤芯多少钱" asks the price of something else: retrieval without the price words.
-        if let Some((p, _)) = retrieve_at(company, st, ask, true, tuning)
+        // Topics besides the product and the price words: "滤芯多少钱", "运费多少" ask the price
+        // of something else; "How much is the R8 water purifier?" asks the product's.
+        let other_topic = topic_concepts(company, ask.text)
+            .iter()
+            .any(|t| !matches!(t.as_str(), "#discount" | "#payment"));
+        // Something else we have a passage for: its price when the passage states one; else
+        // ("How much is the D13 with installation?") the product's price, then the passage.
+        let mut along: Option<(Answer, String)> = None;
+        if other_topic
+            && let Some((p, _)) = retrieve_at(company, st, ask, true, tuning)
             && p.kind != PassageKind::Price
         {
-            return Some(quote(company, p, v));
+            let body = passage_text(p, v);
+            let a = quote(company, p, v);
+            if states_amount(&body) || p.product.is_none() {
+                return Some(a);
+            }
+            along = Some((a, body));
         }
-        // The price of something else we have no passage for ("滤芯多少钱", "运费多少"): not
-        // the product's price.
-        if topic_concepts(company, ask.text)
-            .iter()
-            .any(|t| !matches!(t.as_str(), "#discount" | "#payment"))
-        {
+        // The price of something else we have no passage for: not the product's price.
+        if other_topic && along.is_none() {
             return None;
         }
         let ids = if !named.is_empty() {
@@ -382,21 +391,42 @@ pub fn answer_at(
                 }
                 None => AnswerKind::Price,
             };
+            let mut citations: Vec<String> = products
+                .iter()
+                .map(|p| format!("product:{}", p.id))
+                .collect();
+            let mut kind = kind;
+            let mut passage = None;
+            if let Some((a, body)) = along {
+                // "The D13 costs ¥4599. Price includes standard installation…"
+                text.push_str(phrases::sep(v));
+                text.push_str(body.trim_end_matches(['。', '.']));
+                text.push_str(if v.is_chinese() { "。" } else { "." });
+                citations.extend(a.citations);
+                kind = AnswerKind::Passage;
+                passage = a.passage;
+            }
             return Some(Answer {
                 kind,
                 text,
-                citations: products
-                    .iter()
-                    .map(|p| format!("product:{}", p.id))
-                    .collect(),
-                passage: None,
+                citations,
+                passage,
             });
         }
-        return None;
+        return along.map(|(a, _)| a);
     }
 
     let (p, _) = retrieve_at(company, st, ask, false, tuning)?;
     Some(quote(company, p, v))
+}
+
+/// The text states a sum of money ("¥199", "60 元", "HK$60").
+fn states_amount(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    text.chars().any(|c| c.is_ascii_digit())
+        && ["¥", "￥", "$", "元", "蚊", "rmb", "hkd", "yuan"]
+            .iter()
+            .any(|m| lower.contains(m))
 }
 
 /// Words that ask which currency a price is in.

@@ -166,6 +166,7 @@ pub fn apply(
     st: &mut ConversationState,
     a: &Analysis,
     intent: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> TurnFacts {
     let mut facts = TurnFacts::default();
     let lower = a.text.to_lowercase();
@@ -375,8 +376,10 @@ pub fn apply(
         // ("晚上开着吵不吵") is neither.
         let slot = if intent == Some("busy_later") || st.stage == "follow_up" {
             Some("callback_time")
-        } else if matches!(intent, Some("purchase_intent" | "ask_delivery"))
-            || contains_any(&lower, TIMELINE)
+        } else if (matches!(intent, Some("purchase_intent" | "ask_delivery"))
+            || contains_any(&lower, TIMELINE))
+            // "上周买的 X10 坏了": a time past is when something happened, not when they buy.
+            && dt.with_timezone(&chrono::Utc) >= now - chrono::Duration::hours(12)
         {
             Some("timeline")
         } else {

@@ -664,8 +664,9 @@ impl Rules {
             if blocked {
                 continue;
             }
-            // "一个/一件/一张" is mostly the article "a", not a count.
-            if a_str == "一" && matches!(unit_raw, "个" | "件" | "张" | "部" | "位" | "家") {
+            // "一个/一件/一张" is mostly the article "a", not a count ("一部" counts machines in
+            // Cantonese like "一台" does: "我要一部").
+            if a_str == "一" && matches!(unit_raw, "个" | "件" | "张" | "位" | "家") {
                 continue;
             }
             let num = |x: &str| parse_number(x).or_else(|| english_number(x));

@@ -30,6 +30,18 @@ const NODE_ONLY: &[&str] = &[
     "not_interested",
 ];
 
+/// Topics that have a price of their own ("滤芯多少钱", "运费几多", "安装收费吗"): a bare price
+/// question after a clause about one of them asks its price.
+const PRICED_TOPICS: &[&str] = &[
+    "#filter",
+    "#delivery",
+    "#install",
+    "#install_fee",
+    "#warranty",
+    "#capacity",
+    "#battery",
+];
+
 /// Nodes whose reply says "I did not understand" or "I can't help with that".
 fn is_generic(node: &str, fallback: &str) -> bool {
     node == fallback || node == "faq_unknown" || node == "off_topic"
@@ -260,7 +272,16 @@ impl Engine {
             if !asks {
                 continue;
             }
-            let elliptical = answer::is_elliptical(&self.company, &c.query);
+            // "S3 识唔识听广东话？几钱一部？": the price clause asks the product's price, not the
+            // price of the language (only a sub-thing the previous clause named carries over:
+            // "滤芯多久换？多少钱？").
+            let plain_price = crate::question::asks_price(&c.query.to_lowercase())
+                && prev.is_some_and(|p| {
+                    crate::question::topic_concepts(&self.company, p)
+                        .iter()
+                        .all(|t| !PRICED_TOPICS.contains(&t.as_str()))
+                });
+            let elliptical = answer::is_elliptical(&self.company, &c.query) && !plain_price;
             let query = match prev {
                 Some(p) if elliptical => format!("{p} {}", c.query),
                 _ => c.query.clone(),
@@ -395,6 +416,7 @@ impl Engine {
                 !out.fallback
                     && p.kind == answer::AnswerKind::Price
                     && p.citations.iter().all(|c| n.citations.contains(c))
+                    && states_prices(company, n, &p.citations)
             })
         };
         let replaces = replaceable && parts.iter().any(|p| !covered(p));
@@ -617,6 +639,17 @@ impl Engine {
 pub struct NodeActs {
     pub actions: Vec<String>,
     pub handoff_reason: Option<String>,
+}
+
+/// The node's reply states the price of every cited product (a discount node cites the product
+/// but says only its tiers: "X20 几钱？有冇折扣？" still needs the price).
+fn states_prices(company: &crate::company::Company, n: &Reply, cites: &[String]) -> bool {
+    let digits: String = n.text.chars().filter(|c| *c != ',').collect();
+    cites.iter().all(|c| {
+        c.strip_prefix("product:")
+            .and_then(|id| company.product(id))
+            .is_none_or(|p| digits.contains(&format!("{}", p.price.amount)))
+    })
 }
 
 fn filled(u: &Understood) -> std::collections::BTreeSet<String> {

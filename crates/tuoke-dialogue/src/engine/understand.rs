@@ -17,7 +17,7 @@ use crate::state::{Action, Role, TurnAnalysis, TurnRecord};
 pub(crate) fn topic_intents(query: &str) -> Vec<&'static str> {
     let mut out = Vec::new();
     let lower = query.to_lowercase();
-    if crate::question::asks_price(&lower) {
+    if crate::question::asks_price(&lower) && !states_budget(&lower) {
         out.push("ask_price");
     }
     for t in crate::concepts::tokens(&lower) {
@@ -30,6 +30,28 @@ pub(crate) fn topic_intents(query: &str) -> Vec<&'static str> {
     out
 }
 
+/// "预算一千几蚊" (几 is no question there), "budget under 2k": a budget stated, no price asked.
+fn states_budget(lower: &str) -> bool {
+    has(lower, BUDGET)
+        && !has(
+            lower,
+            &[
+                "多少钱",
+                "多少錢",
+                "几多钱",
+                "幾多錢",
+                "几钱",
+                "幾錢",
+                "价格",
+                "價格",
+                "价钱",
+                "價錢",
+                "how much",
+                "price",
+            ],
+        )
+}
+
 /// The ask intent a topic concept stands for, if one does.
 fn concept_intent(concept: &str) -> Option<&'static str> {
     Some(match concept {
@@ -38,6 +60,8 @@ fn concept_intent(concept: &str) -> Option<&'static str> {
         "#trial" => "ask_trial",
         "#payment" | "#invoice" => "ask_payment",
         "#discount" => "ask_discount",
+        // "含安装吗", "Does the price include installation?": what the price covers.
+        "#install_fee" => "ask_price",
         _ => return None,
     })
 }
@@ -70,6 +94,12 @@ pub struct Understood {
     pub product_before: Option<String>,
 }
 
+fn has_quantity(entities: &[tuoke_core::Entity]) -> bool {
+    entities
+        .iter()
+        .any(|e| e.kind == tuoke_core::EntityType::Quantity)
+}
+
 fn sentiment_str(s: SentimentLabel) -> &'static str {
     match s {
         SentimentLabel::Positive => "positive",
@@ -86,6 +116,7 @@ impl Engine {
         confidence: f32,
         text: &str,
         question: bool,
+        quantity: bool,
     ) -> Option<String> {
         let pb = &self.company.playbook;
         let lower = text.to_lowercase();
@@ -102,8 +133,17 @@ impl Engine {
             return Some("affirm".into());
         }
         // "就是想再比较比较", "I just want to compare a bit more": hesitation, whatever the model read.
-        if !question && has(&lower, SHOPPING_AROUND) {
+        if !question && (has(&lower, SHOPPING_AROUND) || has(&lower, THINK_IT_OVER)) {
             return Some("hesitate".into());
+        }
+        // "X20 要成四千蚊，有啲貴喎": the price is the objection — what the offer allows (the
+        // discount node), not a product presentation.
+        if !question
+            && has(&lower, PRICE_OBJECTION)
+            && !has(&lower, HEDGES)
+            && !has(&lower, REFUSAL)
+        {
+            return Some("ask_discount".into());
         }
         // "OK thanks, I'll check with my cousin. Bye!": a farewell ends the turn's point.
         if !question && has(&lower, FAREWELL) {
@@ -124,6 +164,8 @@ impl Engine {
             // A refusal and a hesitation need their words ("budget under 4000" refuses nothing,
             // "Will it fit?" hesitates about nothing).
             "not_interested" if !has(&lower, REFUSAL) => None,
+            // "预算一千多块": a budget stated asks no price.
+            "ask_price" if states_budget(&lower) => None,
             "hesitate" if !has(&lower, HESITATION) => None,
             // "一次用多少水", "运费几多": no price words, another topic — the topic's question.
             "ask_price" if !crate::question::asks_price(&lower) => {
@@ -144,6 +186,27 @@ impl Engine {
             }
             // "也不是不想买": a hedged refusal is hesitation.
             "not_interested" if hedged => Some("hesitate".into()),
+            // "If I order the X10 tonight, when will it reach Kowloon?", "要是买两台呢？": a
+            // purchase supposed inside a question asks what follows from it — the topic's
+            // question, or what that many would cost.
+            "purchase_intent"
+                if question
+                    && (has(&lower, SUPPOSING) || crate::qtype::wanted(&lower).is_some()) =>
+            {
+                let topic = topic_intents(text)
+                    .into_iter()
+                    .find(|i| *i != "ask_discount");
+                match topic {
+                    Some(i) => Some(i.to_string()),
+                    None if quantity => Some("ask_discount".into()),
+                    None if crate::question::asks_price(&lower) => Some("ask_price".into()),
+                    None => Some("purchase_intent".into()),
+                }
+            }
+            "purchase_intent" if !has(&lower, BUY_WORDS) => None,
+            // A complaint is about us (a fault, a delivery, the service); without such words, in a
+            // turn that asks something, it is a need stated before the question.
+            "complaint" if question && !has(&lower, COMPLAINT_CUES) => None,
             "complaint" | "deny" if hedged => None,
             l => Some(l.to_string()),
         }
@@ -163,6 +226,7 @@ impl Engine {
                     c.intent.confidence,
                     &c.text,
                     c.question,
+                    has_quantity(&c.entities),
                 ),
                 question: c.question,
                 text: c.text.clone(),
@@ -175,7 +239,26 @@ impl Engine {
             .collect();
         let turn_q =
             clauses.iter().any(|c| c.question) || a.text.contains('?') || a.text.contains('？');
-        let mut intent = self.clause_intent(&a.intent.label, a.intent.confidence, &a.text, turn_q);
+        let mut intent = self.clause_intent(
+            &a.intent.label,
+            a.intent.confidence,
+            &a.text,
+            turn_q,
+            has_quantity(&a.entities),
+        );
+        // A statement read as a complaint, in a turn that asks something, with no word of one
+        // ("Our toddler has dust allergies. Which purifier would you suggest?"): a need.
+        let complains = |t: &str| has(&t.to_lowercase(), COMPLAINT_CUES);
+        if turn_q && !complains(&a.text) {
+            for c in clauses.iter_mut() {
+                if c.intent.as_deref() == Some("complaint") {
+                    c.intent = None;
+                }
+            }
+            if intent.as_deref() == Some("complaint") {
+                intent = None;
+            }
+        }
         if clauses.is_empty() {
             clauses.push(ClauseView {
                 text: a.text.clone(),
@@ -199,7 +282,7 @@ impl Engine {
         }
 
         let needs = needs::extract(company, a);
-        let facts = context::apply(company, &mut t.st, a, intent.as_deref());
+        let facts = context::apply(company, &mut t.st, a, intent.as_deref(), t.now);
         let needs_filled = needs::apply(&needs, &mut t.st.slots);
         // Needs read as something else ("15平米的房间" is no competitor comparison).
         if !needs.is_empty()
@@ -228,14 +311,30 @@ impl Engine {
                 only.question = true;
             }
         }
-        let hedged = has(&a.text.to_lowercase(), HEDGES);
+        // Hedges in the customer's script or in the normalized text ("又唔系唔想买" is written
+        // with the Simplified 系 the list does not hold; normalized it reads "又不是不想买").
+        let hedged =
+            has(&a.text.to_lowercase(), HEDGES) || has(&a.normalized.to_lowercase(), HEDGES);
         let mut sentiment = sentiment_str(a.sentiment.label);
         let mut score = if a.sentiment.score.is_finite() {
             a.sentiment.score.clamp(-1.0, 1.0)
         } else {
             0.0
         };
-        if hedged && sentiment == "negative" {
+        // Stating needs or a timeline ("下个月中旬搬过去住，到时候要用") is no bad mood, whatever
+        // a weak reading of the sentiment model says; a clear one (a complaint's) stands.
+        let states_needs = (facts
+            .filled
+            .iter()
+            .any(|f| !matches!(f.as_str(), "product" | "competitor"))
+            || !needs_filled.is_empty())
+            && !matches!(
+                intent.as_deref(),
+                Some("complaint" | "not_interested" | "hesitate")
+            )
+            && !complains(&a.text)
+            && score > -0.9;
+        if (hedged || states_needs) && sentiment == "negative" {
             sentiment = "neutral";
             score = score.max(0.0);
         }
