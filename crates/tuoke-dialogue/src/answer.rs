@@ -338,7 +338,9 @@ pub fn answer_at(
         {
             let body = passage_text(p, v);
             let a = quote(company, p, v);
-            if states_amount(&body) || p.product.is_none() {
+            // A product's discount note states sums too (the trade-in credit), but it is not
+            // the price of what was asked ("How much is the D13 with installation?").
+            if (states_amount(&body) && p.kind != PassageKind::Discount) || p.product.is_none() {
                 return Some(a);
             }
             along = Some((a, body));

@@ -89,8 +89,29 @@ const CORRECTIONS: &[&str] = &[
 
 /// Words that make a time a purchase timeline ("月底前要", "need it by Friday").
 const TIMELINE: &[&str] = &[
-    "之前", "以前", "前要", "前到", "要用", "入住", "搬家", "下单", "下單", "落單", "落单", "买",
-    "買", "装修", "裝修", "before", "by ", "need it", "move in", "order",
+    "之前",
+    "以前",
+    "前要",
+    "前到",
+    "要用",
+    "入住",
+    "搬家",
+    "下单",
+    "下單",
+    "落單",
+    "落单",
+    "买",
+    "買",
+    "装修",
+    "裝修",
+    "before",
+    "by ",
+    "need it",
+    "move in",
+    "moving in",
+    "moving into",
+    "move into",
+    "order",
 ];
 
 fn contains_any(hay: &str, needles: &[&str]) -> bool {

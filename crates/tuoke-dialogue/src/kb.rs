@@ -119,6 +119,9 @@ pub struct Boosts {
     pub wanted_value: f32,
     /// A passage stating an address, for a "where" question.
     pub wanted_place: f32,
+    /// A passage stating a sum of money, for a "how much" question ("运费多少？": the FAQ's
+    /// ¥60, not the lock's delivery text that states days).
+    pub wanted_money: f32,
 }
 
 impl Boosts {
@@ -134,6 +137,7 @@ impl Boosts {
         // 2.0 and 3.0 are even on the dev table; 3.0 lets the store addresses win over a
         // product's "try it at our stores" ("能去店里看看实物吗？我在深圳").
         wanted_place: 3.0,
+        wanted_money: 2.0,
     };
 }
 
@@ -338,10 +342,10 @@ impl KnowledgeBase {
                 }
                 if let Some(w) = focus.want.filter(|w| p.values.contains(w)) {
                     // An address is what a "where" question wants, whichever product is in play.
-                    score *= if w == Want::Place {
-                        b.wanted_place
-                    } else {
-                        b.wanted_value
+                    score *= match w {
+                        Want::Place => b.wanted_place,
+                        Want::Money => b.wanted_money,
+                        _ => b.wanted_value,
                     };
                 }
                 Some(PassageHit {

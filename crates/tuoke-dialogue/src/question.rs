@@ -52,6 +52,20 @@ pub(crate) const COMPARE: &[&str] = &[
     "which one is better",
     "vs",
     "versus",
+    // "A7 比 A3 多了什么", "what would I get with the A7 that the A3 doesn't have?"
+    "多了什么",
+    "多了啥",
+    "多咗咩",
+    "多咗啲咩",
+    "贵在哪",
+    "贵喺边",
+    "有什么不一样",
+    "有啥不一样",
+    "doesn't have",
+    "does not have",
+    "hasn't got",
+    "better than",
+    "worth the extra",
 ];
 
 const PRICE: &[&str] = &[

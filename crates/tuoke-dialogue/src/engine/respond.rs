@@ -253,9 +253,15 @@ impl Engine {
             // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
             // our topics asks about it, whatever intent the model read ("它续航多久" is no
             // discount request, "energy rating of the D13" is a question without a mark).
+            // (A place alone — "We're moving to Beijing next month." — asks nothing.)
             let topics: Vec<String> = crate::concepts::tokens(&c.query)
                 .into_iter()
-                .filter(|t| !matches!(t.as_str(), "#discount" | "#contact" | "#company"))
+                .filter(|t| {
+                    !matches!(
+                        t.as_str(),
+                        "#discount" | "#contact" | "#company" | "#mainland" | "#hkmo" | "#overseas"
+                    )
+                })
                 .collect();
             if intent.is_some_and(|i| NODE_ONLY.contains(&i)) && topics.is_empty() {
                 continue;
