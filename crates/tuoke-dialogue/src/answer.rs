@@ -20,7 +20,7 @@ use crate::company::Company;
 use crate::kb::{Boosts, Focus, Passage, PassageKind};
 use crate::phrases;
 use crate::qtype::Want;
-use crate::question::{COMPARE, PLURAL, asks_price, has, topic_concepts, topic_tokens};
+use crate::question::{COMPARE, DIFFERENCE, PLURAL, asks_price, has, topic_concepts, topic_tokens};
 pub use crate::question::{is_elliptical, is_specific, refers_to_several};
 use crate::recommend::{passage_text, render_comparison};
 use crate::state::ConversationState;
@@ -282,7 +282,8 @@ pub fn answer_at(
     let named = named_products(company, ask.text);
     let names_competitor = company.find_names(ask.text).iter().any(|(_, p, _)| !p);
 
-    if has(&lower, COMPARE) && !names_competitor {
+    let compares = has(&lower, COMPARE) || (has(&lower, DIFFERENCE) && !asks_price(&lower));
+    if compares && !names_competitor {
         let ids: Vec<String> = if named.len() >= 2 {
             named.clone()
         } else {
@@ -332,8 +333,7 @@ pub fn answer_at(
         // Something else we have a passage for: its price when the passage states one; else
         // ("How much is the D13 with installation?") the product's price, then the passage.
         let mut along: Option<(Answer, String)> = None;
-        if other_topic
-            && let Some((p, _)) = retrieve_at(company, st, ask, true, tuning)
+        if let Some((p, _)) = retrieve_at(company, st, ask, true, tuning)
             && p.kind != PassageKind::Price
         {
             let body = passage_text(p, v);

@@ -257,6 +257,22 @@ const RECOMMEND: &[&str] = &[
     "有什么推荐",
     "有咩推介",
     "推介",
+    // A gift or anything within a budget: "Anything under 500 RMB I could give as a gift?"
+    "anything under",
+    "anything below",
+    "anything for under",
+    "something under",
+    "something below",
+    "as a gift",
+    "gift for",
+    "送礼",
+    "送禮",
+    "当礼物",
+    "當禮物",
+    "有没有什么",
+    "有冇咩",
+    "有什么适合",
+    "有咩啱",
 ];
 
 fn has(hay: &str, needles: &[&str]) -> bool {

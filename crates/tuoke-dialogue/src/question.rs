@@ -68,6 +68,10 @@ pub(crate) const COMPARE: &[&str] = &[
     "worth the extra",
 ];
 
+/// "A3同A7差几多": how far apart two products are; a comparison unless it asks the price
+/// ("A3和A7差多少钱" wants both prices, which the price path gives).
+pub(crate) const DIFFERENCE: &[&str] = &["差几多", "差多少", "相差", "差距"];
+
 const PRICE: &[&str] = &[
     "多少钱",
     "多少錢",

@@ -170,3 +170,59 @@ fn a_weakly_negative_reading_does_not_hold_back_a_recommendation() {
         "the category's products: {r}"
     );
 }
+
+#[test]
+fn a_discount_question_with_a_price_question_states_the_price_too() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    let r = c.turn(
+        say("A7多少钱？有优惠吗", "ask_discount")
+            .product("A7", "yq-air-a7")
+            .clauses(&[("A7多少钱？", "ask_price"), ("有优惠吗", "ask_discount")]),
+    );
+    assert!(r.contains("2499"), "the price is stated: {r}");
+    assert!(r.contains("优惠"), "and the offer: {r}");
+}
+
+#[test]
+fn a_need_told_before_a_question_is_no_complaint() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    // The intent model reads "掉毛很厉害" as a complaint; the turn asks about the product and
+    // holds no word of a fault, a delivery or the service.
+    let r = c.turn(
+        say("家里两只猫，掉毛很厉害，X20吸得干净吗？", "complaint").product("X20", "yq-vac-x20"),
+    );
+    assert!(
+        !r.contains("抱歉"),
+        "no apology for a complaint never made: {r}"
+    );
+    assert!(
+        !c.all_actions
+            .iter()
+            .any(|a| matches!(a, Action::Handoff { .. })),
+        "no hand-off: {r}"
+    );
+    assert!(r.contains("X20"), "{r}");
+}
+
+#[test]
+fn a_discount_reading_without_discount_words_asks_nothing_about_offers() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    let r = c.turn(say("X20 能自动集尘吗？", "ask_discount").product("X20", "yq-vac-x20"));
+    assert!(
+        !r.contains("批量优惠"),
+        "no offer list for a feature question: {r}"
+    );
+    assert!(r.contains("集尘"), "the feature is answered: {r}");
+}
+
+#[test]
+fn a_budget_is_no_price_question() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    c.turn(say("想买个空气净化器", "purchase_intent"));
+    let r = c.turn(say("预算两千左右", "ask_price").money("两千", 2000.0));
+    assert!(
+        !r.contains("哪一款的价格") && !r.contains("哪款"),
+        "a budget is not a question about which price: {r}"
+    );
+    assert!(r.contains("A3"), "the purifier within the budget: {r}");
+}

@@ -260,23 +260,13 @@ pub(super) const HESITATION: &[&str] = &[
     "expensive",
 ];
 
-/// Hedges that keep a negation from being a refusal or a complaint.
+/// Hedges that keep a negation from being a refusal or a complaint, with [`PRICE_HEDGES`]
+/// (see [`hedged`]).
 pub(super) const HEDGES: &[&str] = &[
-    "不是很贵",
-    "不是很貴",
-    "不算贵",
-    "不算貴",
-    "不太贵",
-    "不太貴",
     "也不是不想",
     "不是不想",
     "也不是不买",
-    "唔係好貴",
     "唔係唔想",
-    "唔算貴",
-    "not too expensive",
-    "not that expensive",
-    "not expensive",
     "not saying no",
     "not that i don't",
     "isn't too bad",
@@ -287,9 +277,12 @@ pub(super) const HEDGES: &[&str] = &[
     "挺好",
     "还行",
     "還行",
-    "不贵",
-    "不貴",
 ];
+
+/// The text hedges a negation: any of [`HEDGES`] or [`PRICE_HEDGES`].
+pub(super) fn hedged(lower: &str) -> bool {
+    has(lower, HEDGES) || has(lower, PRICE_HEDGES)
+}
 
 /// Words of a commitment to buy ("好，我要一把", "两部我要晒", "I'll take one"): the customer
 /// decided, whatever the intent model read into the rest of the clause.
@@ -625,4 +618,75 @@ pub(super) const BUDGET: &[&str] = &[
     "控制在",
     "不超过",
     "不超過",
+];
+
+/// Words of a discount request; a clause the model reads as one without any of them asks about
+/// something else ("A3 有冇 UV 殺菌燈？", "Anything under 500 RMB as a gift?").
+pub(super) const DISCOUNT_WORDS: &[&str] = &[
+    "优惠",
+    "優惠",
+    "折",
+    "便宜",
+    "平啲",
+    "平d",
+    "平一点",
+    "平少少",
+    "减",
+    "減",
+    "送",
+    "赠",
+    "贈",
+    "活动",
+    "活動",
+    "价",
+    "價",
+    "券",
+    "团购",
+    "團購",
+    "以旧换新",
+    "以舊換新",
+    "旧机",
+    "舊機",
+    "抵",
+    "让利",
+    "讓利",
+    "划算",
+    "discount",
+    "cheaper",
+    "deal",
+    "offer",
+    "coupon",
+    "promo",
+    "price",
+    "sale",
+    "off",
+    "bulk",
+    "trade",
+    "bargain",
+    "best you can do",
+    "lower",
+    "reduc",
+    "voucher",
+    "code",
+    "free",
+];
+
+/// Hedges that take back a price objection ("不是很贵", "not too expensive"), unlike a hedge
+/// about buying ("也不是不想买，就是觉得 X20 有点贵" still objects to the price).
+pub(super) const PRICE_HEDGES: &[&str] = &[
+    "不是很贵",
+    "不是很貴",
+    "不算贵",
+    "不算貴",
+    "不太贵",
+    "不太貴",
+    "唔係好貴",
+    "唔系好贵",
+    "唔算貴",
+    "唔算贵",
+    "不贵",
+    "不貴",
+    "not too expensive",
+    "not that expensive",
+    "not expensive",
 ];

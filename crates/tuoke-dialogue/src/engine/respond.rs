@@ -157,6 +157,19 @@ impl Engine {
         {
             return None;
         }
+        // "跟扫地机一起买有优惠吗" about the speaker in context: a question about the offer, not a
+        // new search of the category it names.
+        if u.product_before.is_some()
+            && !asked
+            && u.intent.as_deref().is_some_and(|i| {
+                matches!(
+                    i,
+                    "ask_discount" | "ask_payment" | "ask_delivery" | "ask_after_sales"
+                )
+            })
+        {
+            return None;
+        }
         if u.product_before.is_some() && !asked && u.needs.category.is_none() {
             // Needs about the product already in context ("A7 适合15平吗") are questions for retrieval.
             return None;

@@ -140,7 +140,7 @@ impl Engine {
         // discount node), not a product presentation.
         if !question
             && has(&lower, PRICE_OBJECTION)
-            && !has(&lower, HEDGES)
+            && !has(&lower, PRICE_HEDGES)
             && !has(&lower, REFUSAL)
         {
             return Some("ask_discount".into());
@@ -152,7 +152,7 @@ impl Engine {
         let label = Some(label)
             .filter(|_| confidence.is_finite() && confidence >= pb.min_confidence)
             .filter(|l| tuoke_core::INTENTS.contains(l))?;
-        let hedged = has(&lower, HEDGES);
+        let hedged = hedged(&lower);
         match label {
             // A deferral needs deferral words; a time word in a question is not one.
             "busy_later"
@@ -191,7 +191,13 @@ impl Engine {
             // question, or what that many would cost.
             "purchase_intent"
                 if question
-                    && (has(&lower, SUPPOSING) || crate::qtype::wanted(&lower).is_some()) =>
+                    && (has(&lower, SUPPOSING)
+                        || crate::qtype::wanted(&lower).is_some()
+                        // "咁买两部呢？": what about buying two.
+                        || (quantity
+                            && lower
+                                .trim_end_matches(['?', '？', ' ', '啊', '呀'])
+                                .ends_with('呢'))) =>
             {
                 let topic = topic_intents(text)
                     .into_iter()
@@ -204,6 +210,13 @@ impl Engine {
                 }
             }
             "purchase_intent" if !has(&lower, BUY_WORDS) => None,
+            "ask_discount" if !has(&lower, DISCOUNT_WORDS) => {
+                if question {
+                    Some("ask_feature".into())
+                } else {
+                    None
+                }
+            }
             // A complaint is about us (a fault, a delivery, the service); without such words, in a
             // turn that asks something, it is a need stated before the question.
             "complaint" if question && !has(&lower, COMPLAINT_CUES) => None,
@@ -271,14 +284,18 @@ impl Engine {
                 question: turn_q || intent.as_deref().is_some_and(|i| ASK_INTENTS.contains(&i)),
             });
         }
-        // A turn of several clauses acts on its first act intent; otherwise the turn's intent.
-        if clauses.len() > 1
-            && let Some(act) = clauses
+        // A turn of several clauses acts on its first act intent, a hesitation giving way to
+        // what else the turn does ("也不是不想买，就是觉得 X20 有点贵" is about the price; "我再
+        // 考虑一下，有优惠吗" asks for the offer); otherwise the turn's intent.
+        if clauses.len() > 1 {
+            let acts: Vec<&str> = clauses
                 .iter()
                 .filter_map(|c| c.intent.as_deref())
-                .find(|i| ACT_INTENTS.contains(i))
-        {
-            intent = Some(act.to_string());
+                .filter(|i| ACT_INTENTS.contains(i))
+                .collect();
+            if let Some(act) = acts.iter().find(|i| **i != "hesitate").or(acts.first()) {
+                intent = Some(act.to_string());
+            }
         }
 
         let needs = needs::extract(company, a);
@@ -313,8 +330,7 @@ impl Engine {
         }
         // Hedges in the customer's script or in the normalized text ("又唔系唔想买" is written
         // with the Simplified 系 the list does not hold; normalized it reads "又不是不想买").
-        let hedged =
-            has(&a.text.to_lowercase(), HEDGES) || has(&a.normalized.to_lowercase(), HEDGES);
+        let hedged = hedged(&a.text.to_lowercase()) || hedged(&a.normalized.to_lowercase());
         let mut sentiment = sentiment_str(a.sentiment.label);
         let mut score = if a.sentiment.score.is_finite() {
             a.sentiment.score.clamp(-1.0, 1.0)

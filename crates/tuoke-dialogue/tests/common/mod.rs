@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
-use tuoke_core::{Analysis, Dialect, Entity, EntityType, Language, SentimentLabel};
+use tuoke_core::{Analysis, Clause, Dialect, Entity, EntityType, Language, SentimentLabel};
 use tuoke_dialogue::render::fmt_num;
 use tuoke_dialogue::{
     Action, Company, CompanySources, ConversationState, Engine, Grade, TurnOutput,
@@ -78,6 +78,9 @@ pub trait Build: Sized {
             json!({"datetime": rfc3339, "grain": grain}),
         )
     }
+    /// Split the turn into clauses, each with the intent given: `("A7多少钱？", "ask_price")`.
+    /// Call after the entities: a clause holds those inside it.
+    fn clauses(self, parts: &[(&str, &str)]) -> Self;
     fn negative(self) -> Self;
     fn positive(self) -> Self;
     fn yue(self) -> Self;
@@ -102,6 +105,31 @@ impl Build for Analysis {
             value,
         });
         self.entities.sort_by_key(|e| e.start);
+        self
+    }
+    fn clauses(mut self, parts: &[(&str, &str)]) -> Self {
+        let mut start = 0;
+        for (text, intent) in parts {
+            let end = start + text.chars().count();
+            let mut c = Clause {
+                text: text.to_string(),
+                normalized: text.to_lowercase(),
+                start,
+                end,
+                intent: say(text, intent).intent,
+                sentiment: self.sentiment.clone(),
+                entities: self
+                    .entities
+                    .iter()
+                    .filter(|e| e.start >= start && e.end <= end)
+                    .cloned()
+                    .collect(),
+                question: false,
+            };
+            c.question = ['?', '？', '吗', '呢'].iter().any(|q| text.contains(*q));
+            self.clauses.push(c);
+            start = end;
+        }
         self
     }
     fn negative(mut self) -> Self {
