@@ -163,15 +163,7 @@ pub fn retrieve_at<'a>(
     tuning: &Tuning,
 ) -> Option<(&'a Passage, f32)> {
     let (_, want, hits) = search(company, st, ask, drop_price, tuning.boosts);
-    let good = |h: &crate::kb::PassageHit<'_>| {
-        let unmet = want.is_some_and(|w| {
-            !h.passage.values.contains(&w)
-                && (w != Want::Money || h.passage.kind != PassageKind::Price)
-        });
-        let factor = if unmet { tuning.unmet_want } else { 1.0 };
-        h.score >= tuning.min_score * factor
-            || (h.coverage >= tuning.min_coverage && h.score >= tuning.covered_min_score * factor)
-    };
+    let good = |h: &crate::kb::PassageHit<'_>| passes(h, want, tuning);
     let mut cands = hits
         .into_iter()
         .filter(|h| !(drop_price && h.passage.kind == PassageKind::Price));
@@ -191,12 +183,34 @@ pub fn retrieve_at<'a>(
 const RUNNERS_UP: usize = 2;
 
 /// The query tokens of a question, the kind of value it wants, and its three best passages.
+/// The hit scores above the threshold (a passage without the value asked for needs more).
+fn passes(h: &crate::kb::PassageHit<'_>, want: Option<Want>, tuning: &Tuning) -> bool {
+    let unmet = want.is_some_and(|w| {
+        !h.passage.values.contains(&w) && (w != Want::Money || h.passage.kind != PassageKind::Price)
+    });
+    let factor = if unmet { tuning.unmet_want } else { 1.0 };
+    h.score >= tuning.min_score * factor
+        || (h.coverage >= tuning.min_coverage && h.score >= tuning.covered_min_score * factor)
+}
+
 fn search<'a>(
     company: &'a Company,
     st: &ConversationState,
     ask: Ask<'_>,
     drop_price: bool,
     boosts: Boosts,
+) -> (Vec<String>, Option<Want>, Vec<crate::kb::PassageHit<'a>>) {
+    search_focused(company, st, ask, drop_price, boosts, None)
+}
+
+/// [`search`], with the products named overridden (`Some`: as if only these were named).
+fn search_focused<'a>(
+    company: &'a Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    drop_price: bool,
+    boosts: Boosts,
+    only: Option<&[String]>,
 ) -> (Vec<String>, Option<Want>, Vec<crate::kb::PassageHit<'a>>) {
     let lower = ask.text.to_lowercase();
     let want = crate::qtype::wanted(&lower);
@@ -207,11 +221,17 @@ fn search<'a>(
     if let Some(place) = remembered_place(st, &q) {
         q.push(place);
     }
-    let mut named = named_products(company, ask.text);
+    let mut named = match only {
+        Some(o) => o.to_vec(),
+        None => named_products(company, ask.text),
+    };
     if named.is_empty() {
         named = ask.turn_named.to_vec();
     }
-    let play = in_play(company, st, &lower);
+    let play = match only {
+        Some(o) => o.to_vec(),
+        None => in_play(company, st, &lower),
+    };
     let focus = Focus {
         named: &named,
         in_play: &play,
@@ -419,7 +439,56 @@ pub fn answer_at(
     }
 
     let (p, _) = retrieve_at(company, st, ask, false, tuning)?;
-    Some(quote(company, p, v))
+    let mut a = quote(company, p, v);
+    // Several products asked about ("X10 同 X20 可唔可以用 Siri 控制？", "它们开着吵吗"): each
+    // one's own passage, in the order asked, when the first answer is one product's fact.
+    if let Some(first) = p.product.as_deref() {
+        for other in asked_about(company, st, ask.text)
+            .iter()
+            .filter(|o| o.as_str() != first)
+        {
+            if let Some((q, _)) = retrieve_for(company, st, ask, other, tuning) {
+                let b = quote(company, q, v);
+                a.text.push_str(phrases::sep(v));
+                a.text.push_str(&b.text);
+                a.citations.extend(b.citations);
+            }
+        }
+    }
+    Some(a)
+}
+
+/// The products a question is about when it is about several: two or more named, "它们" or
+/// "both" with two mentioned before, or those still being compared (slot `compared`).
+fn asked_about(company: &Company, st: &ConversationState, text: &str) -> Vec<String> {
+    let named = named_products(company, text);
+    if named.len() >= 2 {
+        return named.into_iter().take(3).collect();
+    }
+    if !named.is_empty() {
+        return Vec::new();
+    }
+    let mentioned = st.products_mentioned();
+    if has(&text.to_lowercase(), PLURAL) && mentioned.len() >= 2 {
+        return mentioned[mentioned.len() - 2..].to_vec();
+    }
+    st.compared()
+}
+
+/// [`retrieve_at`] about one product only: its own passage, or nothing.
+fn retrieve_for<'a>(
+    company: &'a Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    product: &str,
+    tuning: &Tuning,
+) -> Option<(&'a Passage, f32)> {
+    let only = [product.to_string()];
+    let (_, want, hits) = search_focused(company, st, ask, false, tuning.boosts, Some(&only));
+    hits.into_iter()
+        .filter(|h| h.passage.product.as_deref() == Some(product))
+        .find(|h| passes(h, want, tuning))
+        .map(|h| (h.passage, h.score))
 }
 
 /// The text states a sum of money ("¥199", "60 元", "HK$60").

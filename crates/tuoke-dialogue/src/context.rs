@@ -286,6 +286,30 @@ pub fn apply(
             chosen = Some(p);
         }
     }
+    // The products being weighed against each other: two or more named in one turn, or "这两款
+    //有什么区别" about the last two; one product named or picked ends the comparison.
+    let several_named = {
+        let mut ids: Vec<&String> = products.iter().map(|(_, id)| id).collect();
+        ids.dedup();
+        ids.len() >= 2
+    };
+    if several_named {
+        let mut ids: Vec<String> = Vec::new();
+        for (_, id) in &products {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        st.slots.insert("compared".into(), json!(ids));
+    } else if chosen.is_some() {
+        st.slots.remove("compared");
+    } else if mentioned.len() >= 2
+        && (contains_any(&lower, crate::question::COMPARE)
+            || contains_any(&lower, crate::question::PLURAL))
+    {
+        st.slots
+            .insert("compared".into(), json!(mentioned[mentioned.len() - 2..]));
+    }
     if let Some(p) = chosen {
         set_slot(st, &mut facts, "product", Value::String(p));
     }

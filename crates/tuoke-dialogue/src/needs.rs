@@ -550,18 +550,7 @@ pub fn budget_range(slots: &std::collections::BTreeMap<String, Value>) -> Option
     })
 }
 
-/// A string list slot (`household`, `concerns`).
-pub fn list_slot(slots: &std::collections::BTreeMap<String, Value>, name: &str) -> Vec<String> {
-    slots
-        .get(name)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+pub use crate::state::list_slot;
 
 #[cfg(test)]
 mod tests {

@@ -78,6 +78,12 @@ phrase!(
     "唔支援你講嘅智能家居平台",
     "does not support the smart-home platform you mentioned"
 );
+phrase!(
+    CHOSEN,
+    "没问题，就定{product}（{price}）。",
+    "冇問題，就揀{product}（{price}）。",
+    "The {product} ({price}) it is."
+);
 phrase!(COMPARE_INTRO, "两款对比：", "兩款比較：", "Side by side: ");
 phrase!(PRICE_WORD, "售价", "售價", "price");
 phrase!(

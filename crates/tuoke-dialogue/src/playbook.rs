@@ -93,6 +93,8 @@ pub const PLACEHOLDERS: &[&str] = &[
 pub const SLOTS: &[&str] = &[
     "product",
     "products_mentioned",
+    // products weighed against each other until one is named: follow-up questions answer for each
+    "compared",
     "quantity",
     "budget",
     "timeline",

@@ -167,7 +167,7 @@ pub struct ConversationState {
     pub stage: String,
     /// Current node id of the playbook (its transitions apply to the next customer turn).
     pub node: String,
-    /// Slots: `product` (product id), `products_mentioned` (ids in order), `quantity` (number),
+    /// Slots: `product` (product id), `products_mentioned` (ids in order), `compared` (ids), `quantity` (number),
     /// `budget` ({amount, currency}), `timeline` (RFC 3339), `callback_time` (RFC 3339),
     /// `phone`, `email`, `wechat`, `competitor` (competitor id), `decision_maker` (bool) …
     pub slots: BTreeMap<String, Value>,
@@ -221,17 +221,14 @@ impl ConversationState {
         self.slots.get("product").and_then(Value::as_str)
     }
 
+    /// The products being compared (two or three), until the customer names one.
+    pub fn compared(&self) -> Vec<String> {
+        list_slot(&self.slots, "compared")
+    }
+
     /// The products mentioned so far, in order of first mention.
     pub fn products_mentioned(&self) -> Vec<String> {
-        self.slots
-            .get("products_mentioned")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        list_slot(&self.slots, "products_mentioned")
     }
 
     /// Add products to those mentioned (each once, after the earlier ones).
@@ -325,4 +322,17 @@ pub struct TurnOutput {
     pub reply: Option<Reply>,
     pub actions: Vec<Action>,
     pub lead: Lead,
+}
+
+/// A string list slot (`products_mentioned`, `compared`, `household`, `concerns`).
+pub fn list_slot(slots: &BTreeMap<String, Value>, name: &str) -> Vec<String> {
+    slots
+        .get(name)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }

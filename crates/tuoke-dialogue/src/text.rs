@@ -112,3 +112,47 @@ pub fn fmt_price(amount: f64, currency: &str) -> String {
         format!("{sym}{}", fmt_num(amount))
     }
 }
+
+/// The reply with every sentence said once: parts from different paths (a price answer, a price
+/// with its passage) can state the same sentence, and a customer should not read it twice.
+pub(crate) fn without_repeats(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut said: Vec<String> = Vec::new();
+    let mut sentence = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        sentence.push(c);
+        // A sentence ends at 。！？ or at ". " / "? " / "! " (not inside "2.6L" or "¥1,099.50").
+        let end = matches!(c, '。' | '！' | '？')
+            || (matches!(c, '.' | '?' | '!') && chars.peek().is_none_or(|n| *n == ' '));
+        if end || chars.peek().is_none() {
+            let key = sentence.trim().to_string();
+            if key.chars().count() < 6 || !said.contains(&key) {
+                out.push_str(&sentence);
+                said.push(key);
+            }
+            sentence.clear();
+        }
+    }
+    out.trim_end().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_repeats;
+
+    #[test]
+    fn a_sentence_said_twice_is_said_once() {
+        assert_eq!(
+            without_repeats("R8的售价是¥2999。R8的售价是¥2999。价格含安装。"),
+            "R8的售价是¥2999。价格含安装。"
+        );
+        assert_eq!(
+            without_repeats("The X10 costs ¥1999. It holds 2.6 L. The X10 costs ¥1999."),
+            "The X10 costs ¥1999. It holds 2.6 L."
+        );
+        // Short sentences ("好的。") may repeat; different sentences all stay.
+        assert_eq!(without_repeats("好的。好的。"), "好的。好的。");
+        assert_eq!(without_repeats("A。B。"), "A。B。");
+    }
+}

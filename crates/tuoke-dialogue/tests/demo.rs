@@ -226,3 +226,26 @@ fn a_budget_is_no_price_question() {
     );
     assert!(r.contains("A3"), "the purifier within the budget: {r}");
 }
+
+#[test]
+fn after_a_comparison_follow_ups_answer_for_both_until_one_is_chosen() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    let r = c.turn(
+        say("A3和A7有什么区别", "compare_competitor")
+            .product("A3", "yq-air-a3")
+            .product("A7", "yq-air-a7")
+            .clauses(&[("A3和A7有什么区别", "compare_competitor")]),
+    );
+    assert!(r.contains("1099") && r.contains("2499"), "{r}");
+    // Our own products compared: no question about a competitor's brand afterwards.
+    let r = c.turn(say("滤芯多久换", "ask_after_sales"));
+    assert!(r.contains("12 个月") && r.contains("8 个月"), "both: {r}");
+    assert!(!r.contains("品牌"), "{r}");
+    // The cheaper one chosen: confirmed by name and price, then the contact step.
+    let r = c.turn(say("好，便宜的那款帮我下单", "purchase_intent"));
+    assert!(r.contains("A3") && r.contains("1099"), "{r}");
+    assert!(!r.contains("A7"), "no second recommendation: {r}");
+    // Chosen: the next question is about the A3 alone.
+    let r = c.turn(say("滤芯多久换", "ask_after_sales"));
+    assert!(r.contains("8 个月") && !r.contains("12 个月"), "{r}");
+}

@@ -17,6 +17,7 @@ mod cues;
 mod handoff;
 mod policy;
 mod respond;
+mod suggest;
 mod understand;
 
 use std::collections::BTreeMap;

@@ -309,6 +309,14 @@ impl Engine {
         {
             intent = None;
         }
+        // "A3和A7有什么区别": a comparison of our own products is a question about them, not the
+        // competitor stage ("您在对比哪个品牌呢？" would follow every answer after it).
+        if intent.as_deref() == Some("compare_competitor")
+            && !facts.entities.contains("competitor")
+            && t.st.compared().len() >= 2
+        {
+            intent = Some("ask_feature".into());
+        }
         let prev_intent = t.st.history.iter().rev().find_map(|r| {
             r.analysis
                 .as_ref()

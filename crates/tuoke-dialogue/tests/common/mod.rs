@@ -126,7 +126,9 @@ impl Build for Analysis {
                     .collect(),
                 question: false,
             };
-            c.question = ['?', '？', '吗', '呢'].iter().any(|q| text.contains(*q));
+            c.question = ["?", "？", "吗", "呢", "什么", "哪", "多少", "几", "怎么"]
+                .iter()
+                .any(|q| text.contains(q));
             self.clauses.push(c);
             start = end;
         }

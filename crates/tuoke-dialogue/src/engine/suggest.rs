@@ -1,0 +1,144 @@
+//! The recommendation part of a reply: the products that fit the needs the customer told
+//! (budget, room, household, concerns), the category's range, or the one most useful question.
+
+use serde_json::Value;
+
+use super::understand::Understood;
+use super::{Engine, TurnCtx};
+use crate::answer::{self, Answer};
+use crate::phrases;
+use crate::recommend;
+
+/// A customer turn's sentiment score at or below which the engine recommends nothing.
+const UPSET_SCORE: f32 = -0.4;
+
+impl Engine {
+    /// A recommendation (or the one most useful question) when the turn gave needs or asked what
+    /// to choose and no product is chosen yet.
+    pub(super) fn recommendation(&self, t: &TurnCtx<'_>, u: &Understood) -> Option<Answer> {
+        let company = &*self.company;
+        let v = t.st.variety;
+        let asked = u.needs.asks_recommendation;
+        let gave = !u.needs_filled.is_empty();
+        // Clearly upset (a weak negative reading of a plain statement — "Our company is
+        // evaluating robot vacuums…" scored -0.22 — is no reason to hold back a recommendation).
+        let upset = u.sentiment == "negative"
+            && t.st
+                .sentiment_trend
+                .last()
+                .is_some_and(|s| *s <= UPSET_SCORE);
+        let busy = upset
+            || u.intent.as_deref().is_some_and(|i| {
+                matches!(
+                    i,
+                    "complaint"
+                        | "request_human"
+                        | "not_interested"
+                        | "goodbye"
+                        | "busy_later"
+                        | "provide_contact"
+                )
+            });
+        if busy {
+            return None;
+        }
+        // "I'll take the cheaper one" picked a product discussed: no search for another.
+        if u.facts.reference {
+            return None;
+        }
+        // "这两款哪个好" about the products just discussed is a comparison, not a new search.
+        if answer::refers_to_several(&t.analysis.text.to_lowercase())
+            && t.st.products_mentioned().len() >= 2
+        {
+            return None;
+        }
+        if !(asked || gave)
+            || (t.st.product().is_some() && !asked && u.facts.entities.contains("product"))
+        {
+            return None;
+        }
+        // "跟扫地机一起买有优惠吗" about the speaker in context: a question about the offer, not a
+        // new search of the category it names.
+        if u.product_before.is_some()
+            && !asked
+            && u.intent.as_deref().is_some_and(|i| {
+                matches!(
+                    i,
+                    "ask_discount" | "ask_payment" | "ask_delivery" | "ask_after_sales"
+                )
+            })
+        {
+            return None;
+        }
+        if u.product_before.is_some() && !asked && u.needs.category.is_none() {
+            // Needs about the product already in context ("A7 适合15平吗") are questions for retrieval.
+            return None;
+        }
+        let cands = recommend::candidates(company, &t.st.slots);
+        let only_category = !t.st.slots.contains_key("budget")
+            && !t.st.slots.contains_key("room_size")
+            && !t.st.slots.contains_key("household")
+            && !t.st.slots.contains_key("concerns");
+        let question = recommend::next_question(company, &t.st.slots, &cands, v);
+        let mut text;
+        let mut citations = Vec::new();
+        if !t.st.slots.contains_key("category") && t.st.product().is_none() {
+            // Without a category nothing sensible can be ranked: ask for it.
+            text = question?;
+        } else if only_category && cands.len() > 1 && !asked {
+            // A category word: the products in it with prices, then the most useful question.
+            let list: Vec<String> = cands
+                .iter()
+                .map(|p| {
+                    citations.push(format!("product:{}", p.id));
+                    format!(
+                        "{}{}",
+                        p.name.get(v),
+                        if v.is_chinese() {
+                            format!(
+                                "（{}）",
+                                crate::text::fmt_price(p.price.amount, &p.price.currency)
+                            )
+                        } else {
+                            format!(
+                                " ({})",
+                                crate::text::fmt_price(p.price.amount, &p.price.currency)
+                            )
+                        }
+                    )
+                })
+                .collect();
+            let cat =
+                t.st.slots
+                    .get("category")
+                    .and_then(Value::as_str)
+                    .and_then(|c| company.category(c))
+                    .map(|c| c.name.get(v).to_string())
+                    .unwrap_or_default();
+            text = match v {
+                crate::text::Variety::En => format!("Our {cat} range: {}.", list.join(", ")),
+                crate::text::Variety::Yue => format!("我哋嘅{cat}有：{}。", list.join("、")),
+                crate::text::Variety::Cmn => format!("我们的{cat}有：{}。", list.join("、")),
+            };
+            if let Some(q) = question {
+                text.push_str(phrases::sep(v));
+                text.push_str(&q);
+            }
+        } else {
+            let fits = recommend::rank(company, &t.st.slots, &cands);
+            let (body, c) = recommend::render_recommendation(company, &fits, v)?;
+            text = body;
+            citations = c;
+            if let Some(q) = question.filter(|_| fits.len() > 1) {
+                text.push_str(phrases::sep(v));
+                text.push_str(&q);
+            }
+        }
+        Some(Answer {
+            kind: answer::AnswerKind::Compare,
+            text,
+            citations,
+            passage: None,
+        })
+    }
+}
