@@ -279,6 +279,11 @@ fn has(hay: &str, needles: &[&str]) -> bool {
     needles.iter().any(|n| hay.contains(n))
 }
 
+/// The (lower-case) text asks what to choose, or for another product.
+pub fn asks_recommendation(lower: &str) -> bool {
+    has(lower, RECOMMEND) || has(lower, ALTERNATIVE)
+}
+
 /// The needs stated in one turn.
 pub fn extract(company: &Company, a: &Analysis) -> Needs {
     let lower = a.text.to_lowercase();
@@ -287,7 +292,7 @@ pub fn extract(company: &Company, a: &Analysis) -> Needs {
     let both = format!("{lower} {}", a.normalized.to_lowercase());
     let mut n = Needs {
         category: company.find_category(&both),
-        asks_recommendation: has(&both, RECOMMEND) || has(&both, ALTERNATIVE),
+        asks_recommendation: asks_recommendation(&both),
         ..Needs::default()
     };
     for (name, words) in HOUSEHOLD {

@@ -249,3 +249,26 @@ fn after_a_comparison_follow_ups_answer_for_both_until_one_is_chosen() {
     let r = c.turn(say("滤芯多久换", "ask_after_sales"));
     assert!(r.contains("8 个月") && !r.contains("12 个月"), "{r}");
 }
+
+#[test]
+fn an_open_request_within_a_budget_looks_past_the_category_in_play() {
+    let mut c = Convo::new(demo(), Language::En, Dialect::Cmn);
+    c.turn(
+        say("Tell me about the X10", "ask_feature")
+            .en()
+            .product("X10", "yq-vac-x10"),
+    );
+    let r = c.turn(
+        say(
+            "Anything under 500 RMB I could give as a gift?",
+            "ask_feature",
+        )
+        .en()
+        .money("500 RMB", 500.0),
+    );
+    assert!(r.contains("S3") && r.contains("499"), "{r}");
+    assert!(
+        !r.contains("doesn't cover"),
+        "the recommendation answers it: {r}"
+    );
+}

@@ -287,7 +287,10 @@ impl Engine {
                         i != "ask_feature"
                             && super::understand::topic_intents(&a.query).contains(&i)
                     });
-                    if a.specific && a.question && !node_answers {
+                    // A clause asking what to choose is answered by the recommendation.
+                    let recommended =
+                        had_rec && crate::needs::asks_recommendation(&a.text.to_lowercase());
+                    if a.specific && a.question && !node_answers && !recommended {
                         let q = a
                             .text
                             .trim()

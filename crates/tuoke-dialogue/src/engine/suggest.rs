@@ -74,7 +74,23 @@ impl Engine {
             // Needs about the product already in context ("A7 适合15平吗") are questions for retrieval.
             return None;
         }
-        let cands = recommend::candidates(company, &t.st.slots);
+        let mut cands = recommend::candidates(company, &t.st.slots);
+        // "Anything under 500 RMB I could give as a gift?": an open request whose budget no
+        // product of the category in play meets looks at everything we sell within it.
+        if asked
+            && let Some((_, max)) = crate::needs::budget_range(&t.st.slots)
+            && !cands.iter().any(|p| p.price.amount <= max)
+            && has_open_request(&t.analysis.text.to_lowercase())
+        {
+            let within: Vec<_> = company
+                .products()
+                .iter()
+                .filter(|p| p.price.amount <= max)
+                .collect();
+            if !within.is_empty() {
+                cands = within;
+            }
+        }
         let only_category = !t.st.slots.contains_key("budget")
             && !t.st.slots.contains_key("room_size")
             && !t.st.slots.contains_key("household")
@@ -141,4 +157,27 @@ impl Engine {
             passage: None,
         })
     }
+}
+
+/// Words that open a request to any product ("anything", "任何", a gift).
+const OPEN_REQUEST: &[&str] = &[
+    "anything",
+    "something",
+    "any product",
+    "gift",
+    "present",
+    "任何",
+    "什么都",
+    "乜都",
+    "送礼",
+    "送禮",
+    "礼物",
+    "禮物",
+    "别的产品",
+    "其他产品",
+    "其他產品",
+];
+
+fn has_open_request(lower: &str) -> bool {
+    OPEN_REQUEST.iter().any(|w| lower.contains(w))
 }
