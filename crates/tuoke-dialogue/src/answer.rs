@@ -16,15 +16,17 @@
 
 use serde_json::Value;
 
-use crate::company::Company;
+use crate::company::{Company, contains_word};
 use crate::kb::{Boosts, Focus, Passage, PassageKind};
 use crate::phrases;
 use crate::qtype::Want;
-use crate::question::{COMPARE, DIFFERENCE, PLURAL, asks_price, has, topic_concepts, topic_tokens};
+use crate::question::{
+    COMPARE, DIFFERENCE, PLURAL, asks_currency, asks_price, has, topic_concepts, topic_tokens,
+};
 pub use crate::question::{is_elliptical, is_specific, refers_to_several};
 use crate::recommend::{passage_text, render_comparison};
 use crate::state::ConversationState;
-use crate::text::{Variety, fmt_price};
+use crate::text::{Variety, currency_name, fmt_price, states_amount};
 
 /// Lowest boosted BM25 score at which a passage answers a question. Chosen on the dev table
 /// (`tuoke-dialogue/tests/retrieval.rs` prints the sweep); below it the bot says it does not know.
@@ -440,6 +442,46 @@ pub fn answer_at(
 
     let (p, _) = retrieve_at(company, st, ask, false, tuning)?;
     let mut a = quote(company, p, v);
+    // "X10 支持 HomeKit 吗？" answered by an entry listing the products that do: a product
+    // asked about and missing from the list is said to be missing, not left for the customer
+    // to infer.
+    if p.product.is_none() {
+        let body = passage_text(p, v);
+        let listed = named_products(company, &body);
+        if listed.len() >= 2 {
+            // Named by its category instead ("扫地机器人…不需要安装"): not missing.
+            let by_category = |id: &str| {
+                company
+                    .product(id)
+                    .and_then(|x| x.category_id.as_deref())
+                    .and_then(|c| company.category(c))
+                    .is_some_and(|c| {
+                        c.aliases
+                            .iter()
+                            .map(String::as_str)
+                            .chain(c.name.all())
+                            .any(|n| {
+                                !n.is_empty()
+                                    && contains_word(&body.to_lowercase(), &n.to_lowercase())
+                            })
+                    })
+            };
+            for missing in named
+                .iter()
+                .filter(|n| !listed.contains(n) && !by_category(n))
+            {
+                if let Some(prod) = company.product(missing) {
+                    a.text.push_str(phrases::sep(v));
+                    a.text.push_str(
+                        &phrases::NOT_LISTED
+                            .get(v)
+                            .replace("{product}", prod.name.get(v)),
+                    );
+                    a.citations.push(format!("product:{}", prod.id));
+                }
+            }
+        }
+    }
     // Several products asked about ("X10 同 X20 可唔可以用 Siri 控制？", "它们开着吵吗"): each
     // one's own passage, in the order asked, when the first answer is one product's fact.
     if let Some(first) = p.product.as_deref() {
@@ -489,57 +531,6 @@ fn retrieve_for<'a>(
         .filter(|h| h.passage.product.as_deref() == Some(product))
         .find(|h| passes(h, want, tuning))
         .map(|h| (h.passage, h.score))
-}
-
-/// The text states a sum of money ("¥199", "60 元", "HK$60").
-fn states_amount(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    text.chars().any(|c| c.is_ascii_digit())
-        && ["¥", "￥", "$", "元", "蚊", "rmb", "hkd", "yuan"]
-            .iter()
-            .any(|m| lower.contains(m))
-}
-
-/// Words that ask which currency a price is in.
-const CURRENCY: &[&str] = &[
-    "人民币",
-    "人民幣",
-    "港币",
-    "港幣",
-    "港元",
-    "港纸",
-    "港紙",
-    "美金",
-    "美元",
-    "币种",
-    "幣種",
-    "货币",
-    "貨幣",
-    "rmb",
-    "cny",
-    "hkd",
-    "usd",
-    "currency",
-    "yuan",
-    "renminbi",
-    "hk dollar",
-];
-
-fn asks_currency(lower: &str) -> bool {
-    has(lower, CURRENCY)
-}
-
-/// A currency code in the customer's words ("CNY" → 人民币 / RMB).
-fn currency_name(code: &str, v: Variety) -> String {
-    match (code, v) {
-        ("CNY" | "RMB", Variety::En) => "RMB (CNY)".into(),
-        ("CNY" | "RMB", Variety::Yue) => "人民幣（CNY）".into(),
-        ("CNY" | "RMB", Variety::Cmn) => "人民币（CNY）".into(),
-        ("HKD", Variety::En) => "Hong Kong dollars (HKD)".into(),
-        ("HKD", Variety::Yue) => "港幣（HKD）".into(),
-        ("HKD", _) => "港币（HKD）".into(),
-        (c, _) => c.to_string(),
-    }
 }
 
 /// The passage has its own Cantonese wording.

@@ -84,6 +84,12 @@ phrase!(
     "冇問題，就揀{product}（{price}）。",
     "The {product} ({price}) it is."
 );
+phrase!(
+    NOT_LISTED,
+    "上面列出的产品不包括{product}。",
+    "上面列出嘅產品唔包括{product}。",
+    "The {product} is not among the products listed."
+);
 phrase!(COMPARE_INTRO, "两款对比：", "兩款比較：", "Side by side: ");
 phrase!(PRICE_WORD, "售价", "售價", "price");
 phrase!(

@@ -390,3 +390,32 @@ fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec
     toks.extend(cjk_bigrams(&lower));
     toks
 }
+
+/// Words that ask which currency a price is in.
+const CURRENCY: &[&str] = &[
+    "人民币",
+    "人民幣",
+    "港币",
+    "港幣",
+    "港元",
+    "港纸",
+    "港紙",
+    "美金",
+    "美元",
+    "币种",
+    "幣種",
+    "货币",
+    "貨幣",
+    "rmb",
+    "cny",
+    "hkd",
+    "usd",
+    "currency",
+    "yuan",
+    "renminbi",
+    "hk dollar",
+];
+
+pub(crate) fn asks_currency(lower: &str) -> bool {
+    has(lower, CURRENCY)
+}

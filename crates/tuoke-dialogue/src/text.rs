@@ -137,6 +137,28 @@ pub(crate) fn without_repeats(text: &str) -> String {
     out.trim_end().to_string()
 }
 
+/// The text states a sum of money ("¥199", "60 元", "HK$60").
+pub(crate) fn states_amount(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    text.chars().any(|c| c.is_ascii_digit())
+        && ["¥", "￥", "$", "元", "蚊", "rmb", "hkd", "yuan"]
+            .iter()
+            .any(|m| lower.contains(m))
+}
+
+/// A currency code in the customer's words ("CNY" → 人民币 / RMB).
+pub(crate) fn currency_name(code: &str, v: Variety) -> String {
+    match (code, v) {
+        ("CNY" | "RMB", Variety::En) => "RMB (CNY)".into(),
+        ("CNY" | "RMB", Variety::Yue) => "人民幣（CNY）".into(),
+        ("CNY" | "RMB", Variety::Cmn) => "人民币（CNY）".into(),
+        ("HKD", Variety::En) => "Hong Kong dollars (HKD)".into(),
+        ("HKD", Variety::Yue) => "港幣（HKD）".into(),
+        ("HKD", _) => "港币（HKD）".into(),
+        (c, _) => c.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::without_repeats;

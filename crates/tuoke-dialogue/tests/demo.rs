@@ -272,3 +272,14 @@ fn an_open_request_within_a_budget_looks_past_the_category_in_play() {
         "the recommendation answers it: {r}"
     );
 }
+
+#[test]
+fn a_product_missing_from_a_listed_answer_is_said_to_be_missing() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    let r = c.turn(say("X10 支持苹果 HomeKit 吗？", "ask_feature").product("X10", "yq-vac-x10"));
+    assert!(r.contains("HomeKit") || r.contains("Apple"), "{r}");
+    assert!(r.contains("不包括") && r.contains("X10"), "{r}");
+    // Named by its category in the entry: nothing said about it missing.
+    let r = c.turn(say("A7要安装吗", "ask_after_sales").product("A7", "yq-air-a7"));
+    assert!(!r.contains("不包括"), "{r}");
+}
