@@ -56,10 +56,7 @@ fn every_product_question_in_every_variety_quotes_only_kb_facts() {
             a.dialect = dialect;
             let r = c.turn(a);
             assert!(c.cites().contains(&format!("product:{}", p.id)), "{r}");
-            assert!(
-                r.contains(&tuoke_dialogue::render::fmt_num(p.price.amount)),
-                "{r}"
-            );
+            assert!(r.contains(&plain(p.price.amount)), "{r}");
         }
     }
     assert_eq!(replies, company.products().len() * 3 * 10);
@@ -108,10 +105,7 @@ fn demo_mandarin_lock_buyer_from_xiaomi() {
     assert!(r.contains("¥150"), "switching offer from the KB: {r}");
     let r = c.turn(say("那这个多少钱", "ask_price"));
     let l5 = demo().product("yq-lock-l5").unwrap().price.amount;
-    assert!(
-        r.contains(&format!("¥{}", tuoke_dialogue::render::fmt_num(l5))),
-        "{r}"
-    );
+    assert!(r.contains(&format!("¥{}", plain(l5))), "{r}");
     c.turn(say("行，我换你们的", "purchase_intent"));
     c.turn(say("电话13912345678", "provide_contact").phone("13912345678", "+8613912345678"));
     assert_eq!(c.grade(), Grade::A);

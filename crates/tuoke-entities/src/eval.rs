@@ -8,7 +8,7 @@ use chrono::DateTime;
 use serde::Deserialize;
 use tuoke_core::{Entity, EntityType};
 
-use crate::Extractor;
+use crate::{EntitiesError, Extractor};
 
 #[derive(Debug, Deserialize)]
 struct Line {
@@ -66,13 +66,6 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
-/// Problems reading the table.
-#[derive(Debug, thiserror::Error)]
-pub enum EvalError {
-    #[error("line {line}: {message}")]
-    Line { line: usize, message: String },
-}
-
 fn type_name(k: EntityType) -> String {
     serde_json::to_value(k)
         .ok()
@@ -102,18 +95,18 @@ pub fn value_eq(a: &serde_json::Value, b: &serde_json::Value) -> bool {
 
 /// Score `extractor` on a JSONL table. Also checks that each gold span's text equals the chars
 /// `start..end` of the example text, so a mislabelled line is reported instead of skewing the score.
-pub fn evaluate(extractor: &Extractor, jsonl: &str) -> Result<Report, EvalError> {
+pub fn evaluate(extractor: &Extractor, jsonl: &str) -> Result<Report, EntitiesError> {
     let mut r = Report::default();
     for (i, raw) in jsonl.lines().enumerate() {
         let line_no = i + 1;
         if raw.trim().is_empty() {
             continue;
         }
-        let l: Line = serde_json::from_str(raw).map_err(|e| EvalError::Line {
+        let l: Line = serde_json::from_str(raw).map_err(|e| EntitiesError::EvalLine {
             line: line_no,
             message: e.to_string(),
         })?;
-        let now = DateTime::parse_from_rfc3339(&l.now).map_err(|e| EvalError::Line {
+        let now = DateTime::parse_from_rfc3339(&l.now).map_err(|e| EntitiesError::EvalLine {
             line: line_no,
             message: format!("bad now: {e}"),
         })?;
@@ -125,7 +118,7 @@ pub fn evaluate(extractor: &Extractor, jsonl: &str) -> Result<Report, EvalError>
                 .take(g.end.saturating_sub(g.start))
                 .collect();
             if span != g.text {
-                return Err(EvalError::Line {
+                return Err(EntitiesError::EvalLine {
                     line: line_no,
                     message: format!(
                         "gold span {}..{} is {span:?}, not {:?}",

@@ -114,6 +114,9 @@ pub enum EntitiesError {
     /// The gazetteer could not be compiled into an automaton (e.g. far too large).
     #[error("gazetteer could not be compiled: {0}")]
     Gazetteer(String),
+    /// A line of an evaluation table ([`eval::evaluate`]) could not be read.
+    #[error("line {line}: {message}")]
+    EvalLine { line: usize, message: String },
 }
 
 /// How specific a candidate is; more specific candidates win overlaps regardless of length.

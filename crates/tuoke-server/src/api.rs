@@ -906,7 +906,14 @@ pub async fn post_message(
     // A widget key gets the customer's view of the turn ([`crate::customer`]).
     let customer = auth.role() == Role::Widget;
     let started = Instant::now();
-    let text = body.text.trim().to_string();
+    // Control characters other than line breaks and tabs carry nothing a customer wrote (and
+    // PostgreSQL's text type refuses NUL): dropped before anything is stored.
+    let text: String = body
+        .text
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect();
+    let text = text.trim().to_string();
     if text.is_empty() {
         return Err(ApiError::bad_request("text is empty"));
     }

@@ -379,7 +379,18 @@ async fn every_route_checks_auth_and_roles() {
             let r = t.req(m.clone(), path, Some(key), body.clone()).await;
             let s = r.status().as_u16();
             if allowed.contains(role) {
-                assert!(s != 401 && s != 403, "{m} {path} as {role}: {s}");
+                // Allowed: the route does its work (a missing id is a plain 404; the admin took
+                // the conversation over first, so the agent's take-over and messages are a
+                // conflict), never 5xx.
+                let ok = (200..300).contains(&s)
+                    || (path.contains("nope") && s == 404)
+                    || ((path.ends_with("/takeover") || path.ends_with("/agent_messages"))
+                        && role == 'g'
+                        && s == 409)
+                    // A loopback receiver is refused (no internal webhook targets), after the
+                    // role check.
+                    || (path.ends_with("/v1/webhooks") && *m == Method::POST && s == 400);
+                assert!(ok, "{m} {path} as {role}: {s}");
             } else {
                 assert_eq!(s, 403, "{m} {path} as {role}");
                 let v: Value = r.json().await.unwrap();
@@ -562,7 +573,9 @@ async fn limits_and_errors_are_json() {
                 Some(json!({"text": text})),
             )
             .await;
-        assert!(s == 200 || s == 400, "{text:?}: {s} {v}");
+        // A NUL alone is no message (nothing left once control characters go); the rest are.
+        let want = if text == "\u{0}" { 400 } else { 200 };
+        assert_eq!(s, want, "{text:?}: {v}");
     }
     t.stop().await;
 }

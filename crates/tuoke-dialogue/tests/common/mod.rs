@@ -8,7 +8,6 @@ use std::sync::{Arc, OnceLock};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{Value, json};
 use tuoke_core::{Analysis, Clause, Dialect, Entity, EntityType, Language, SentimentLabel};
-use tuoke_dialogue::render::fmt_num;
 use tuoke_dialogue::{
     Action, Company, CompanySources, ConversationState, Engine, Grade, TurnOutput,
 };
@@ -159,6 +158,13 @@ pub fn say(text: &str, intent: &str) -> Analysis {
     Analysis::with_intent(text, intent, 0.9)
 }
 
+/// A number as a customer would read it (2499.0 → "2499", 0.5 → "0.5"): Rust's own `f64`
+/// display, written apart from the renderer's formatting so that a renderer bug cannot agree
+/// with itself.
+pub fn plain(n: f64) -> String {
+    format!("{n}")
+}
+
 fn numbers(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -194,14 +200,14 @@ pub fn assert_kb_facts_only(company: &Company, out: &TurnOutput) {
     }
     let s = &out.state.slots;
     if let Some(q) = s.get("quantity").and_then(Value::as_f64) {
-        allowed.insert(fmt_num(q));
+        allowed.insert(plain(q));
     }
     if let Some(b) = s
         .get("budget")
         .and_then(|b| b.get("amount"))
         .and_then(Value::as_f64)
     {
-        allowed.insert(fmt_num(b));
+        allowed.insert(plain(b));
     }
     for k in ["callback_time", "timeline"] {
         if let Some(t) = s
