@@ -294,6 +294,7 @@ pub fn apply(
         ids.len() >= 2
     };
     if several_named {
+        st.slots.remove("recommended");
         let mut ids: Vec<String> = Vec::new();
         for (_, id) in &products {
             if !ids.contains(id) {
@@ -303,6 +304,7 @@ pub fn apply(
         st.slots.insert("compared".into(), json!(ids));
     } else if chosen.is_some() {
         st.slots.remove("compared");
+        st.slots.remove("recommended");
     } else if mentioned.len() >= 2
         && (contains_any(&lower, crate::question::COMPARE)
             || contains_any(&lower, crate::question::PLURAL))

@@ -95,6 +95,8 @@ pub const SLOTS: &[&str] = &[
     "products_mentioned",
     // products weighed against each other until one is named: follow-up questions answer for each
     "compared",
+    // products the bot put forward in its last recommendation, until the customer names one
+    "recommended",
     "quantity",
     "budget",
     "timeline",

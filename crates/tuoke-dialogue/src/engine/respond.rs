@@ -252,7 +252,28 @@ impl Engine {
                 .map(|id| id.split(':').next().unwrap_or(id))
                 .filter(|id| company.product(id).is_some())
                 .map(str::to_string)
-                .collect();
+                .collect::<Vec<_>>();
+            let mut ids = ids;
+            ids.dedup();
+            // The first product put forward is the one in context ("它声音大不大？", "买3台
+            // 什么价？"); two or three put forward are weighed against each other until one is
+            // chosen.
+            if t.st.product().is_none()
+                && let Some(first) = ids.first()
+            {
+                t.st.slots
+                    .insert("product".into(), Value::String(first.clone()));
+            }
+            t.st.slots.insert(
+                "recommended".into(),
+                Value::Array(ids.iter().cloned().map(Value::String).collect()),
+            );
+            if ids.len() >= 2 {
+                t.st.slots.insert(
+                    "compared".into(),
+                    Value::Array(ids.iter().take(3).cloned().map(Value::String).collect()),
+                );
+            }
             t.st.mention_products(ids);
         }
         parts.extend(rec);

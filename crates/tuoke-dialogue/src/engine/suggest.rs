@@ -70,7 +70,14 @@ impl Engine {
         {
             return None;
         }
-        if u.product_before.is_some() && !asked && u.needs.category.is_none() {
+        // A product in context that only we put forward, and needs told without a question
+        // ("两室一厅 90 平，预算两千左右" after a first suggestion): the ranking runs again.
+        let ours = u.product_before.as_deref().is_some_and(|p| {
+            crate::state::list_slot(&t.st.slots, "recommended")
+                .iter()
+                .any(|r| r == p)
+        }) && !u.clauses.iter().any(|c| c.question);
+        if u.product_before.is_some() && !asked && u.needs.category.is_none() && !ours {
             // Needs about the product already in context ("A7 适合15平吗") are questions for retrieval.
             return None;
         }
