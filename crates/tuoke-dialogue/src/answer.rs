@@ -202,7 +202,7 @@ fn search<'a>(
     drop_price: bool,
     boosts: Boosts,
 ) -> (Vec<String>, Option<Want>, Vec<crate::kb::PassageHit<'a>>) {
-    search_focused(company, st, ask, drop_price, boosts, None)
+    search_focused(company, st, ask, drop_price, boosts, None, 1 + RUNNERS_UP)
 }
 
 /// [`search`], with the products named overridden (`Some`: as if only these were named).
@@ -213,6 +213,7 @@ fn search_focused<'a>(
     drop_price: bool,
     boosts: Boosts,
     only: Option<&[String]>,
+    limit: usize,
 ) -> (Vec<String>, Option<Want>, Vec<crate::kb::PassageHit<'a>>) {
     let lower = ask.text.to_lowercase();
     let want = crate::qtype::wanted(&lower);
@@ -241,7 +242,7 @@ fn search_focused<'a>(
         want,
         boosts,
     };
-    let hits = company.kb().search_passages(&q, focus, 1 + RUNNERS_UP);
+    let hits = company.kb().search_passages(&q, focus, limit);
     (q, want, hits)
 }
 
@@ -355,7 +356,7 @@ pub fn answer_at(
         // Something else we have a passage for: its price when the passage states one; else
         // ("How much is the D13 with installation?") the product's price, then the passage.
         let mut along: Option<(Answer, String)> = None;
-        if let Some((p, _)) = retrieve_at(company, st, ask, true, tuning)
+        if let Some((p, _)) = retrieve_priced(company, st, ask, v, tuning)
             && p.kind != PassageKind::Price
         {
             let body = passage_text(p, v);
@@ -500,6 +501,42 @@ pub fn answer_at(
     Some(a)
 }
 
+/// Hits a search looks at when it filters them further.
+const WIDE: usize = 6;
+
+/// The passage for a price question about something else: a passing passage that states a sum
+/// ("滤网几耐换？几钱一个？" → the filter's ¥159, "寄去澳门运费要几多" → the FAQ's ¥60) before
+/// a higher one that states none; else what [`retrieve_at`] finds.
+fn retrieve_priced<'a>(
+    company: &'a Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    v: Variety,
+    tuning: &Tuning,
+) -> Option<(&'a Passage, f32)> {
+    let best = retrieve_at(company, st, ask, true, tuning)?;
+    // The product's own discount note ("L5多少钱一把": price, then its offers) or a passage
+    // stating a sum already: as found.
+    if best.0.kind == PassageKind::Discount || states_amount(&passage_text(best.0, v)) {
+        return Some(best);
+    }
+    let (_, want, hits) = search_focused(company, st, ask, true, tuning.boosts, None, WIDE);
+    hits.iter()
+        .filter(|h| {
+            !matches!(h.passage.kind, PassageKind::Price | PassageKind::Discount)
+                && passes(h, want, tuning)
+                && h.score >= best.1 * PRICED_SHARE
+                && states_amount(&passage_text(h.passage, v))
+        })
+        .map(|h| (h.passage, h.score))
+        .next()
+        .or(Some(best))
+}
+
+/// How far below the best passage a passage stating a sum may score and still answer a price
+/// question instead (the filter's ¥159 at 11.3 against its lifetime text at 25.1).
+const PRICED_SHARE: f32 = 0.4;
+
 /// The products a question is about when it is about several: two or more named, "它们" or
 /// "both" with two mentioned before, or those still being compared (slot `compared`).
 fn asked_about(company: &Company, st: &ConversationState, text: &str) -> Vec<String> {
@@ -526,7 +563,7 @@ fn retrieve_for<'a>(
     tuning: &Tuning,
 ) -> Option<(&'a Passage, f32)> {
     let only = [product.to_string()];
-    let (_, want, hits) = search_focused(company, st, ask, false, tuning.boosts, Some(&only));
+    let (_, want, hits) = search_focused(company, st, ask, false, tuning.boosts, Some(&only), WIDE);
     hits.into_iter()
         .filter(|h| h.passage.product.as_deref() == Some(product))
         .find(|h| passes(h, want, tuning))

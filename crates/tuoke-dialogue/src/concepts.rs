@@ -131,6 +131,21 @@ mod tests {
     fn the_table_parses_and_every_concept_has_words() {
         let cs = parse(SOURCE).expect("concepts.yaml parses");
         assert!(cs.len() >= 30, "{} concepts", cs.len());
+        // A concept written twice is one concept in the map (the later list wins, the earlier
+        // words are lost without a word): every top-level key once.
+        let keys: Vec<&str> = SOURCE
+            .lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_lowercase()))
+            .filter_map(|l| l.split_once(':').map(|(k, _)| k))
+            .collect();
+        let mut seen = std::collections::BTreeSet::new();
+        for k in &keys {
+            assert!(
+                seen.insert(*k),
+                "concept {k} written twice in concepts.yaml"
+            );
+        }
+        assert_eq!(keys.len(), cs.len());
         for c in &cs {
             assert!(
                 !(c.substrings.is_empty() && c.words.is_empty() && c.prefixes.is_empty()),

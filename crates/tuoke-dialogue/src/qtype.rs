@@ -63,6 +63,17 @@ const MONEY_CUES: &[&str] = &[
     "cost",
     "fee",
 ];
+/// A fee named with a how-much word anywhere ("寄去澳门运费要多少？"): a sum is wanted.
+const FEE_WORDS: &[&str] = &[
+    "运费",
+    "運費",
+    "邮费",
+    "郵費",
+    "安装费",
+    "安裝費",
+    "shipping",
+];
+const HOW_MUCH: &[&str] = &["多少", "几多", "幾多", "几钱", "幾錢", "how much", "what"];
 const MEASURE_CUES: &[&str] = &[
     "多大",
     "多高",
@@ -163,7 +174,7 @@ pub fn wanted(lower: &str) -> Option<Want> {
         Some(Want::Count)
     } else if has(MEASURE_CUES) {
         Some(Want::Measure)
-    } else if has(MONEY_CUES) {
+    } else if has(MONEY_CUES) || (has(FEE_WORDS) && has(HOW_MUCH)) {
         Some(Want::Money)
     } else {
         None
@@ -274,6 +285,8 @@ mod tests {
         assert_eq!(wanted("能爬多高的门槛"), Some(Want::Measure));
         assert_eq!(wanted("门锁能录几个指纹"), Some(Want::Count));
         assert_eq!(wanted("滤芯多少钱"), Some(Want::Money));
+        assert_eq!(wanted("寄去澳门运费要多少?"), Some(Want::Money));
+        assert_eq!(wanted("what's the shipping fee?"), Some(Want::Money));
         assert_eq!(wanted("how long does delivery take"), Some(Want::Duration));
         assert_eq!(wanted("能接米家吗"), None);
         assert_eq!(wanted("where's your shanghai showroom"), Some(Want::Place));

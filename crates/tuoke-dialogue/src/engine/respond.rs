@@ -278,7 +278,9 @@ impl Engine {
         }
         parts.extend(rec);
         // "好，平啲嗰部帮我落单": the product chosen by name or reference, confirmed with its price.
+        // (A purchase asked about — "Can I buy the L5 Pro here?" — chooses nothing.)
         if u.intent.as_deref() == Some("purchase_intent")
+            && !u.clauses.iter().any(|c| c.question)
             && u.facts.entities.contains("product")
             && let Some(p) = t.st.product().and_then(|id| company.product(id))
         {

@@ -210,6 +210,9 @@ impl Engine {
                 }
             }
             "purchase_intent" if !has(&lower, BUY_WORDS) => None,
+            // "We're five people plus a helper", "我哋屋企四个人": a head count, not a request
+            // for a person.
+            "request_human" if quantity => None,
             "ask_discount" if !has(&lower, DISCOUNT_WORDS) => {
                 if question {
                     Some("ask_feature".into())
