@@ -277,3 +277,38 @@ fn a_product_missing_from_a_listed_answer_is_said_to_be_missing() {
     let r = c.turn(say("A7要安装吗", "ask_after_sales").product("A7", "yq-air-a7"));
     assert!(!r.contains("不包括"), "{r}");
 }
+
+#[test]
+fn turns_the_kb_answers_never_add_up_to_a_confused_hand_off() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    // Intents the playbook cannot place, each question answered from the KB.
+    for text in [
+        "App 有英文版吗？",
+        "能开发票吗？",
+        "可以分期吗？",
+        "App 要收费吗？",
+    ] {
+        let r = c.turn(say(text, "unknown").clauses(&[(text, "unknown")]));
+        assert!(!r.contains("没太明白"), "{text} → {r}");
+    }
+    assert!(
+        !c.all_actions
+            .iter()
+            .any(|a| matches!(a, Action::Handoff { .. })),
+        "answered turns are no failures: {:?}",
+        c.all_actions
+    );
+}
+
+#[test]
+fn a_statement_without_contact_details_is_no_contact_given() {
+    let mut c = Convo::new(demo(), Language::En, Dialect::Cmn);
+    // The intent model read the head count as contact details.
+    let text = "We're a 12-person startup, office is about 65 square metres.";
+    let r = c.turn(
+        say(text, "provide_contact")
+            .en()
+            .clauses(&[(text, "provide_contact")]),
+    );
+    assert!(!r.contains("noted your contact"), "{r}");
+}

@@ -157,12 +157,14 @@ impl Engine {
 
     /// Run the playbook for this turn: move to the target node (or re-prompt / fall back) and
     /// render its reply. Updates node, stage and counters.
+    /// `answered`: the turn's questions already have answers from the knowledge base.
     pub(crate) fn run_node(
         &self,
         st: &mut ConversationState,
         target: Option<String>,
         text: &str,
         intent: Option<&str>,
+        answered: bool,
     ) -> NodeOutcome {
         let pb = &self.company.playbook;
         let current = pb.node(&st.node).cloned();
@@ -202,8 +204,14 @@ impl Engine {
             }
             None => {
                 out.fallback = true;
-                st.counters.consecutive_fallbacks += 1;
-                st.counters.total_fallbacks += 1;
+                // A turn the knowledge base answered is no failure to understand, whatever the
+                // playbook could place: it neither counts toward nor triggers the hand-off.
+                if answered {
+                    st.counters.consecutive_fallbacks = 0;
+                } else {
+                    st.counters.consecutive_fallbacks += 1;
+                    st.counters.total_fallbacks += 1;
+                }
                 let retry = current.as_ref().and_then(|c| {
                     c.reprompt
                         .clone()
@@ -211,6 +219,7 @@ impl Engine {
                 });
                 if let (Some(limit), Some(hn)) =
                     (pb.handoff.after_fallbacks, pb.handoff.fallback_node.clone())
+                    && !answered
                     && st.counters.consecutive_fallbacks >= limit
                 {
                     out.reply = self.say(st, &hn, text, intent);

@@ -342,7 +342,8 @@ impl Engine {
         let target = self.target(&t.st, &input);
         let requested = t.st.handoff_requested_at.is_some();
         let text = t.analysis.text.clone();
-        let out = self.run_node(&mut t.st, target, &text, u.intent.as_deref());
+        let answered = !parts.is_empty();
+        let out = self.run_node(&mut t.st, target, &text, u.intent.as_deref(), answered);
         let node = out.reply.as_ref().and_then(|r| pb.node(&r.node)).cloned();
         let node_id = node.as_ref().map(|n| n.id.clone()).unwrap_or_default();
         let replaceable = node.as_ref().is_some_and(|n| n.kb_answer)

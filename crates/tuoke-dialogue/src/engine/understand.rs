@@ -94,6 +94,22 @@ pub struct Understood {
     pub product_before: Option<String>,
 }
 
+/// The text could hold contact details: an e-mail, a phone-length run of digits, or words that
+/// introduce them ("微信", "my number", "我姓陈").
+fn gives_contact(lower: &str) -> bool {
+    let mut run = 0;
+    let mut longest = 0;
+    for c in lower.chars() {
+        if c.is_ascii_digit() {
+            run += 1;
+            longest = longest.max(run);
+        } else if !matches!(c, ' ' | '-') {
+            run = 0;
+        }
+    }
+    longest >= 7 || lower.contains('@') || has(lower, CONTACT_WORDS)
+}
+
 fn has_quantity(entities: &[tuoke_core::Entity]) -> bool {
     entities
         .iter()
@@ -213,6 +229,8 @@ impl Engine {
             // "We're five people plus a helper", "我哋屋企四个人": a head count, not a request
             // for a person.
             "request_human" if quantity => None,
+            // "We're a 12-person startup, office is about 65 square metres.": no contact in it.
+            "provide_contact" if !gives_contact(&lower) => None,
             "ask_discount" if !has(&lower, DISCOUNT_WORDS) => {
                 if question {
                     Some("ask_feature".into())
