@@ -272,6 +272,16 @@ fn retrieval_dev_threshold_sweep() {
         };
         dev_point(&e, &rows, &tuning, &format!("unmet want x{unmet:.1}"));
     }
+    for all in [1.0, 1.2, 1.5, 2.0] {
+        let tuning = Tuning {
+            boosts: tuoke_dialogue::kb::Boosts {
+                all_concepts: all,
+                ..answer::TUNING.boosts
+            },
+            ..answer::TUNING
+        };
+        dev_point(&e, &rows, &tuning, &format!("all concepts x{all:.1}"));
+    }
     for money in [1.3, 2.0, 3.0] {
         let tuning = Tuning {
             boosts: tuoke_dialogue::kb::Boosts {
