@@ -249,7 +249,10 @@ fn search_focused<'a>(
 /// Where the customer said they are, for a delivery question that names no place: "运费多少？"
 /// after "能寄到香港吗" asks the Hong Kong fee. The place concept of their latest turn naming one.
 fn remembered_place(st: &ConversationState, q: &[String]) -> Option<String> {
-    if !q.iter().any(|t| t == "#delivery") || q.iter().any(|t| PLACES.contains(&t.as_str())) {
+    // Delivery and installation terms depend on the place ("下个礼拜装唔装得好？" from Hong Kong).
+    if !q.iter().any(|t| t == "#delivery" || t == "#install")
+        || q.iter().any(|t| PLACES.contains(&t.as_str()))
+    {
         return None;
     }
     st.history
@@ -368,14 +371,23 @@ pub fn answer_at(
             }
             along = Some((a, body));
         }
-        // The price of something else we have no passage for: not the product's price.
-        if other_topic && along.is_none() {
+        let categories = company.categories_named(&lower);
+        // The price of something else we have no passage for: not the product's price (unless
+        // the question names the categories it prices: "装修…净水器和洗碗机一共多少钱").
+        if other_topic && along.is_none() && categories.len() < 2 {
             return None;
         }
         let ids = if !named.is_empty() {
             named.clone()
         } else if !ask.turn_named.is_empty() {
             ask.turn_named.to_vec()
+        } else if categories.len() >= 2 {
+            // "净水器和洗碗机一共多少钱？": the products of each category named.
+            categories
+                .iter()
+                .flat_map(|c| company.products_in(c))
+                .map(|p| p.id.clone())
+                .collect()
         } else {
             in_play(company, st, &lower)
         };

@@ -250,6 +250,20 @@ impl Company {
         }
         best.map(|(_, id)| id.to_string())
     }
+    /// Every category a (lower-cased) text names, in file order ("净水器和洗碗机" → both).
+    pub fn categories_named(&self, lower: &str) -> Vec<String> {
+        self.categories
+            .iter()
+            .filter(|c| {
+                c.aliases
+                    .iter()
+                    .map(String::as_str)
+                    .chain(c.name.all())
+                    .any(|n| !n.is_empty() && contains_word(lower, &n.to_lowercase()))
+            })
+            .map(|c| c.id.clone())
+            .collect()
+    }
     pub fn faqs(&self) -> &[Faq] {
         &self.faqs
     }
