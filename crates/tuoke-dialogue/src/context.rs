@@ -160,6 +160,13 @@ fn price_reference(lower: &str) -> Option<bool> {
         "平的那",
         "便宜的那款",
         "便宜那款",
+        "便宜一点的",
+        "便宜点的那",
+        "便宜些的",
+        "平少少嗰",
+        "平啲嘅",
+        "less expensive one",
+        "the budget one",
     ];
     const PRICIER: &[&str] = &[
         "pricier one",
@@ -172,6 +179,16 @@ fn price_reference(lower: &str) -> Option<bool> {
         "貴嗰",
         "貴的那",
         "贵的那款",
+        "贵一点的",
+        "貴一點的",
+        "贵点的那",
+        "贵些的",
+        "贵啲嗰",
+        "貴啲嗰",
+        "贵啲嘅",
+        "貴啲嘅",
+        "the dearer",
+        "more expensive model",
     ];
     if contains_any(lower, CHEAPER) {
         Some(true)
@@ -266,7 +283,30 @@ pub fn apply(
             } else {
                 by_price.last()
             };
-            pick.filter(|_| by_price.len() >= 2).map(|p| (*p).clone())
+            match pick.filter(|_| by_price.len() >= 2) {
+                Some(p) => Some((*p).clone()),
+                // One product discussed: the cheaper (dearer) one of its category.
+                None => current
+                    .as_deref()
+                    .and_then(|c| company.product(c))
+                    .and_then(|cur| {
+                        let cat = cur.category_id.as_deref()?;
+                        let others = company.products_in(cat);
+                        let pick = others.iter().filter(|p| p.id != cur.id).filter(|p| {
+                            if cheaper {
+                                p.price.amount < cur.price.amount
+                            } else {
+                                p.price.amount > cur.price.amount
+                            }
+                        });
+                        if cheaper {
+                            pick.max_by(|a, b| a.price.amount.total_cmp(&b.price.amount))
+                        } else {
+                            pick.min_by(|a, b| a.price.amount.total_cmp(&b.price.amount))
+                        }
+                        .map(|p| p.id.clone())
+                    }),
+            }
         } else if contains_any(&lower, PREVIOUS) {
             mentioned
                 .iter()

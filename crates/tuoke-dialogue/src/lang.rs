@@ -213,6 +213,68 @@ const ASK_YUE: &[&str] = &[
     "speak cantonese",
 ];
 
+/// Words that make "speak Cantonese" / "讲广东话" a fact about someone else, not a request
+/// ("My parents only speak Cantonese", "我爸妈只会讲广东话").
+const ABOUT_OTHERS: &[&str] = &[
+    "only speak",
+    "parents",
+    "mum ",
+    "mom ",
+    "dad ",
+    "mother",
+    "father",
+    "grandma",
+    "grandpa",
+    "grandparent",
+    "they speak",
+    "he speaks",
+    "she speaks",
+    "understand",
+    "爸妈",
+    "爸媽",
+    "父母",
+    "老人",
+    "爷爷",
+    "爺爺",
+    "奶奶",
+    "外婆",
+    "婆婆",
+    "老豆",
+    "阿爸",
+    "阿妈",
+    "阿媽",
+    "只会讲",
+    "只會講",
+    "只识讲",
+    "只識講",
+    "听得懂",
+    "聽得懂",
+    "识听",
+    "識聽",
+];
+
+/// A request form, which keeps a switch a switch even when others are named ("可唔可以用普通话？
+/// 我阿妈睇唔明广东话").
+const REQUEST_CUES: &[&str] = &[
+    "可唔可以",
+    "可不可以",
+    "能不能",
+    "能唔能",
+    "可以用",
+    "请用",
+    "請用",
+    "用普通话",
+    "用普通話",
+    "用广东话",
+    "用廣東話",
+    "啦",
+    "can you",
+    "could you",
+    "can we",
+    "please",
+    "let's",
+];
+
 fn count(hay: &str, needles: &[&str]) -> usize {
     needles.iter().filter(|n| hay.contains(*n)).count()
 }
@@ -258,7 +320,9 @@ pub fn signal(a: &Analysis) -> Signal {
         (ASK_YUE, Variety::Yue),
         (ASK_CMN, Variety::Cmn),
     ] {
-        if count(&lower, list) > 0 {
+        if count(&lower, list) > 0
+            && (count(&lower, ABOUT_OTHERS) == 0 || count(&lower, REQUEST_CUES) > 0)
+        {
             return Signal::Explicit(v);
         }
     }
@@ -370,6 +434,30 @@ mod tests {
             Language::Zh
         };
         a
+    }
+
+    #[test]
+    fn a_language_someone_else_speaks_is_no_request() {
+        assert_eq!(
+            signal(&an(
+                "My parents only speak Cantonese. Do you have a voice assistant that understands them?",
+                Dialect::Cmn
+            )),
+            Signal::Clear(Variety::En)
+        );
+        assert_eq!(
+            signal(&an("我爸妈只会讲广东话，音箱听得懂吗？", Dialect::Cmn)),
+            Signal::Clear(Variety::Cmn)
+        );
+        // Asked for, it still switches.
+        assert_eq!(
+            signal(&an("Can you speak Cantonese?", Dialect::Cmn)),
+            Signal::Explicit(Variety::Yue)
+        );
+        assert_eq!(
+            signal(&an("可唔可以用普通话？我阿妈睇唔明广东话", Dialect::Yue)),
+            Signal::Explicit(Variety::Cmn)
+        );
     }
 
     fn run(turns: &[(&str, Dialect)]) -> Vec<Variety> {

@@ -139,6 +139,20 @@ impl Engine {
         if !question && has(&lower, COMMIT) && !has(&lower, UNCOMMIT) {
             return Some("purchase_intent".into());
         }
+        // "如果凑到 10 台呢？", "What if we take 12?": a count supposed, nothing else asked — the
+        // price for that many, whatever the model read (often too unsure to count).
+        let counted = quantity
+            || crate::quantity::english_count(&self.company, text).is_some_and(|n| n >= 2.0);
+        if question
+            && counted
+            && (has(&lower, SUPPOSING)
+                || lower
+                    .trim_end_matches(['?', '？', ' ', '啊', '呀'])
+                    .ends_with('呢'))
+            && topic_intents(text).is_empty()
+        {
+            return Some("ask_discount".into());
+        }
         // "转人工吧，我留个电话 135…": asking for a person is the point, whatever else is said
         // (but "人工客服几点下班？" asks about the hotline).
         if has(&lower, HUMAN) && !(question && crate::qtype::wanted(&lower).is_some()) {
@@ -220,7 +234,7 @@ impl Engine {
                     .find(|i| *i != "ask_discount");
                 match topic {
                     Some(i) => Some(i.to_string()),
-                    None if quantity => Some("ask_discount".into()),
+                    None if counted => Some("ask_discount".into()),
                     None if crate::question::asks_price(&lower) => Some("ask_price".into()),
                     None => Some("purchase_intent".into()),
                 }
