@@ -250,18 +250,32 @@ impl Company {
         }
         best.map(|(_, id)| id.to_string())
     }
-    /// Every category a (lower-cased) text names, in file order ("净水器和洗碗机" → both).
+    /// Every category a (lower-cased) text names, in file order ("净水器和洗碗机" → both). A
+    /// name found only inside another category's longer name does not count ("purifier" in
+    /// "water purifier" is no air purifier).
     pub fn categories_named(&self, lower: &str) -> Vec<String> {
-        self.categories
+        let found: Vec<(&str, String)> = self
+            .categories
             .iter()
-            .filter(|c| {
+            .filter_map(|c| {
                 c.aliases
                     .iter()
                     .map(String::as_str)
                     .chain(c.name.all())
-                    .any(|n| !n.is_empty() && contains_word(lower, &n.to_lowercase()))
+                    .map(str::to_lowercase)
+                    .filter(|n| !n.is_empty() && contains_word(lower, n))
+                    .max_by_key(|n| n.chars().count())
+                    .map(|n| (c.id.as_str(), n))
             })
-            .map(|c| c.id.clone())
+            .collect();
+        found
+            .iter()
+            .filter(|(id, n)| {
+                !found
+                    .iter()
+                    .any(|(other, m)| other != id && m.len() > n.len() && m.contains(n.as_str()))
+            })
+            .map(|(id, _)| id.to_string())
             .collect()
     }
     pub fn faqs(&self) -> &[Faq] {
