@@ -14,7 +14,7 @@
 //!
 //! Module tree (no two modules import each other): `error` ← `text` ← `schema` ← `catalog`,
 //! `playbook`, `grading` ← `kb` ← `company` ← `context`, `needs`, `lang`, `render`, `recommend`,
-//! `answer` ← `engine`.
+//! `retrieve` ← `answer` ← `engine`.
 
 pub mod answer;
 pub mod bm25;
@@ -37,6 +37,7 @@ pub mod quantity;
 pub mod question;
 pub mod recommend;
 pub mod render;
+pub mod retrieve;
 mod schema;
 pub mod state;
 pub mod text;

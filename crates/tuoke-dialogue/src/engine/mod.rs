@@ -13,6 +13,7 @@
 //!    honest "I don't know" when nothing specific is known, the handoff notices ([`handoff`]);
 //! 6. [`act`](Engine::act) — the node's actions, the hot-lead notification, stage changes.
 
+mod buying;
 mod cues;
 mod handoff;
 mod policy;

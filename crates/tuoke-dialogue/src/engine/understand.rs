@@ -5,6 +5,7 @@
 
 use tuoke_core::{Analysis, SentimentLabel};
 
+use super::buying::*;
 use super::cues::*;
 use super::policy::push_history;
 use super::{Engine, TurnCtx};
