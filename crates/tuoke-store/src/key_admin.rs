@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{Db, Result, Role, Store};
+use crate::{Result, Role, Store};
 
 /// An API key's public facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

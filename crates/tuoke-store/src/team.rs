@@ -5,7 +5,7 @@
 use serde::Serialize;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::{Db, LeadRow, Result, Status, Store, from_json, new_id, now_ms};
+use crate::{LeadRow, Result, Status, Store, from_json, new_id, now_ms};
 
 /// Who holds a taken-over conversation: the name shown and the API key that took it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

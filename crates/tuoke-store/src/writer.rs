@@ -70,8 +70,9 @@ pub(crate) mod sql {
 }
 
 /// A value bound to a commit statement, the same for both engines: the SQLite writer binds it
-/// through rusqlite, the PostgreSQL path through sqlx ([`crate::sqlx_args`]). NULLs keep their
-/// type (PostgreSQL checks parameter types). Text borrows from the job where it can.
+/// through rusqlite, the PostgreSQL path through sqlx (`sqlx_args` in
+/// [`pg_commit`](crate::pg_commit)). NULLs keep their type (PostgreSQL checks parameter types).
+/// Text borrows from the job where it can.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Param<'a> {
     Text(Option<Cow<'a, str>>),
@@ -124,6 +125,15 @@ pub(crate) fn conversation_update(job: &Job) -> Vec<Param<'_>> {
     ]
 }
 
+/// The `sentiment` column value of a message's analysis.
+fn sentiment_str(a: &tuoke_core::Analysis) -> &'static str {
+    match a.sentiment.label {
+        tuoke_core::SentimentLabel::Positive => "positive",
+        tuoke_core::SentimentLabel::Neutral => "neutral",
+        tuoke_core::SentimentLabel::Negative => "negative",
+    }
+}
+
 /// The 14 column values of one message row, in [`sql::INSERT_MESSAGE`] order.
 pub(crate) fn message_params<'a>(
     m: &'a Message,
@@ -140,7 +150,7 @@ pub(crate) fn message_params<'a>(
         Param::owned(m.citations.as_ref().map(crate::to_json)),
         Param::opt(m.agent.as_deref()),
         Param::opt(m.analysis.as_ref().map(|a| a.intent.label.as_str())),
-        Param::opt(m.analysis.as_ref().map(crate::sentiment_str)),
+        Param::opt(m.analysis.as_ref().map(sentiment_str)),
         Param::opt(cmid),
         Param::opt(result),
         Param::owned(Some(crate::day_of(m.created_at))),
