@@ -324,6 +324,20 @@ pub fn apply(
                 mentioned.push(p.clone());
             }
             chosen = Some(p);
+        } else if let [cat] = company.categories_named(&lower).as_slice()
+            && let [only] = company.products_in(cat).as_slice()
+            && current.as_deref() != Some(only.id.as_str())
+            // ("同门锁一齐买会唔会平啲？": bought along with, the product in context stays.)
+            && !crate::concepts::tokens(&format!("{lower} {}", a.normalized.to_lowercase()))
+                .iter()
+                .any(|t| t == "#bundle")
+        {
+            // "What about the water purifier?": a category of one product names it (the
+            // product comes into context; it is not "named" for the playbook's conditions).
+            if !mentioned.contains(&only.id) {
+                mentioned.push(only.id.clone());
+            }
+            chosen = Some(only.id.clone());
         }
     }
     // The products being weighed against each other: two or more named in one turn, or "这两款

@@ -283,6 +283,24 @@ impl KnowledgeBase {
                     .cloned()
                     .collect::<Vec<_>>(),
             );
+            // A product's fact is about that kind of product too ("the warranty on the water
+            // purifier" holds the R8's warranty text, which does not repeat the category).
+            if let Some(prod) = p
+                .product
+                .as_deref()
+                .and_then(|id| products.iter().find(|x| x.id == id))
+            {
+                let names: Vec<&str> = prod
+                    .name
+                    .all()
+                    .chain(prod.aliases.iter().map(String::as_str))
+                    .collect();
+                for t in concepts::tokens(&names.join(" ")) {
+                    if !all.contains(&t) {
+                        all.push(t);
+                    }
+                }
+            }
             topics.push((topic, all));
         }
         for (p, (t, all)) in passages.iter_mut().zip(topics) {

@@ -312,3 +312,19 @@ fn a_statement_without_contact_details_is_no_contact_given() {
     );
     assert!(!r.contains("noted your contact"), "{r}");
 }
+
+#[test]
+fn a_category_of_one_product_brings_it_into_context() {
+    let mut c = Convo::new(demo(), Language::En, Dialect::Cmn);
+    c.turn(
+        say("Tell me about the D13", "ask_feature")
+            .en()
+            .product("D13", "yq-dish-d13"),
+    );
+    let r = c.turn(say("And the water purifier, how much is it?", "ask_price").en());
+    assert_eq!(c.slot("product"), Some(&json!("yq-water-r8")), "{r}");
+    assert!(r.contains("2999") && !r.contains("4599"), "{r}");
+    // Bought along with: the product in context stays.
+    let r = c.turn(say("同门锁一起买能便宜吗", "ask_discount"));
+    assert_eq!(c.slot("product"), Some(&json!("yq-water-r8")), "{r}");
+}
