@@ -406,7 +406,8 @@ impl Company {
     }
 }
 
-/// `needle` occurs in `hay`; a Latin needle only as a whole word.
+/// `needle` occurs in `hay`; a Latin needle only as a whole word (or its plural in -s:
+/// "vacuums", "locks").
 pub(crate) fn contains_word(hay: &str, needle: &str) -> bool {
     if !needle.is_ascii() {
         return hay.contains(needle);
@@ -416,7 +417,11 @@ pub(crate) fn contains_word(hay: &str, needle: &str) -> bool {
         let start = from + pos;
         let end = start + needle.len();
         let before = hay.get(..start).and_then(|s| s.chars().next_back());
-        let after = hay.get(end..).and_then(|s| s.chars().next());
+        let mut rest = hay.get(end..).unwrap_or("").chars();
+        let mut after = rest.next();
+        if after == Some('s') {
+            after = rest.next();
+        }
         if !before.is_some_and(|c| c.is_ascii_alphanumeric())
             && !after.is_some_and(|c| c.is_ascii_alphanumeric())
         {

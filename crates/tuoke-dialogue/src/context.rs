@@ -268,8 +268,23 @@ pub fn apply(
         } else if contains_any(&lower, OTHER) {
             other_product(company, &mentioned, current.as_deref())
         } else if let Some(cheaper) = price_reference(&lower) {
-            // "the cheaper one", "贵的那个": by price among the products discussed.
-            let mut by_price: Vec<&String> = mentioned
+            // "the cheaper one", "贵的那个": by price among the products discussed, or among
+            // the category's products when the question names one ("Which of your vacuums is
+            // the cheaper one?").
+            let in_category: Vec<String> = match company.categories_named(&lower).as_slice() {
+                [cat] => company
+                    .products_in(cat)
+                    .iter()
+                    .map(|p| p.id.clone())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let pool = if in_category.len() >= 2 {
+                &in_category
+            } else {
+                &mentioned
+            };
+            let mut by_price: Vec<&String> = pool
                 .iter()
                 .filter(|p| company.product(p).is_some())
                 .collect();

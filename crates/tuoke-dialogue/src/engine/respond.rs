@@ -328,6 +328,24 @@ impl Engine {
             }
         }
 
+        // One product's facts quoted with none in context: it is the one in context now ("Do you
+        // have a voice assistant…?" → the S3; "How much is that one?").
+        if t.st.product().is_none() {
+            let mut quoted: Vec<&str> = parts
+                .iter()
+                .flat_map(|p| p.citations.iter())
+                .filter_map(|c| c.strip_prefix("product:"))
+                .map(|c| c.split(':').next().unwrap_or(c))
+                .filter(|id| company.product(id).is_some())
+                .collect();
+            quoted.dedup();
+            if let [only] = quoted.as_slice() {
+                let only = only.to_string();
+                t.st.slots
+                    .insert("product".into(), Value::String(only.clone()));
+                t.st.mention_products([only]);
+            }
+        }
         // The playbook.
         let filled = filled(u);
         let stage_now = t.st.stage.clone();
