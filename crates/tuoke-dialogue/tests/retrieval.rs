@@ -282,6 +282,16 @@ fn retrieval_dev_threshold_sweep() {
         };
         dev_point(&e, &rows, &tuning, &format!("all concepts x{all:.1}"));
     }
+    for other in [1.0, 0.8, 0.6, 0.4] {
+        let tuning = Tuning {
+            boosts: tuoke_dialogue::kb::Boosts {
+                other_place: other,
+                ..answer::TUNING.boosts
+            },
+            ..answer::TUNING
+        };
+        dev_point(&e, &rows, &tuning, &format!("other place x{other:.1}"));
+    }
     for money in [1.3, 2.0, 3.0] {
         let tuning = Tuning {
             boosts: tuoke_dialogue::kb::Boosts {
