@@ -272,35 +272,23 @@ fn retrieval_dev_threshold_sweep() {
         };
         dev_point(&e, &rows, &tuning, &format!("unmet want x{unmet:.1}"));
     }
-    for all in [1.0, 1.2, 1.5, 2.0] {
-        let tuning = Tuning {
-            boosts: tuoke_dialogue::kb::Boosts {
-                all_concepts: all,
-                ..answer::TUNING.boosts
-            },
-            ..answer::TUNING
-        };
-        dev_point(&e, &rows, &tuning, &format!("all concepts x{all:.1}"));
-    }
-    for other in [1.0, 0.8, 0.6, 0.4] {
-        let tuning = Tuning {
-            boosts: tuoke_dialogue::kb::Boosts {
-                other_place: other,
-                ..answer::TUNING.boosts
-            },
-            ..answer::TUNING
-        };
-        dev_point(&e, &rows, &tuning, &format!("other place x{other:.1}"));
-    }
-    for money in [1.3, 2.0, 3.0] {
-        let tuning = Tuning {
-            boosts: tuoke_dialogue::kb::Boosts {
-                wanted_money: money,
-                ..answer::TUNING.boosts
-            },
-            ..answer::TUNING
-        };
-        dev_point(&e, &rows, &tuning, &format!("money want x{money:.1}"));
+    // One boost at a time, the others as shipped.
+    type SetBoost = fn(&mut tuoke_dialogue::kb::Boosts, f32);
+    let sweeps: [(&str, &[f32], SetBoost); 3] = [
+        ("all concepts", &[1.0, 1.2, 1.5, 2.0], |b, x| {
+            b.all_concepts = x
+        }),
+        ("other place", &[1.0, 0.8, 0.6, 0.4], |b, x| {
+            b.other_place = x
+        }),
+        ("money want", &[1.3, 2.0, 3.0], |b, x| b.wanted_money = x),
+    ];
+    for (label, values, set) in sweeps {
+        for &x in values {
+            let mut tuning = answer::TUNING;
+            set(&mut tuning.boosts, x);
+            dev_point(&e, &rows, &tuning, &format!("{label} x{x:.1}"));
+        }
     }
     for (topic, place) in [(1.0, 2.0), (1.2, 2.0), (1.4, 2.0), (1.0, 3.0), (1.3, 3.0)] {
         let tuning = Tuning {
