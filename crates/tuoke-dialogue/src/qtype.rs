@@ -35,6 +35,8 @@ const DURATION_CUES: &[&str] = &[
     "how many days",
     "how soon",
     "how often",
+    "how frequently",
+    "how often",
     "how many years",
 ];
 const MONEY_CUES: &[&str] = &[

@@ -323,3 +323,16 @@ pub(super) const CONTACT_WORDS: &[&str] = &[
     "reach me",
     "contact me",
 ];
+
+/// A price the customer proposes ("2000 卖不卖？", "would you take 2000?").
+pub(super) const COUNTER_OFFER: &[&str] = &[
+    "卖不卖",
+    "賣不賣",
+    "卖唔卖",
+    "賣唔賣",
+    "行不行",
+    "得唔得",
+    "would you take",
+    "can you do",
+    "will you take",
+];

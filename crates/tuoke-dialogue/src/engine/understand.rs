@@ -169,7 +169,10 @@ impl Engine {
         }
         // "X20 要成四千蚊，有啲貴喎": the price is the objection — what the offer allows (the
         // discount node), not a product presentation.
-        if !question
+        // ("太贵了，2000 卖不卖？": a counter-offer asked is the same objection.)
+        let counter_offer =
+            lower.chars().filter(char::is_ascii_digit).count() >= 3 || has(&lower, COUNTER_OFFER);
+        if (!question || counter_offer)
             && has(&lower, PRICE_OBJECTION)
             && !has(&lower, PRICE_HEDGES)
             && !has(&lower, REFUSAL)
