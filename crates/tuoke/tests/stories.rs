@@ -7,7 +7,7 @@ use std::process::Command;
 /// Share of story turns that must pass. First run of the 84 stories (written before the engine
 /// changes ran on them): 57.9 % of 473 turns. Held-out sets written blind later, each first run
 /// before any change was made for it: `fresh.yaml` 78.5 % of 121 turns, `fresh2.yaml` 80.0 % of
-/// 125, `fresh3.yaml` 80.5 % of 113. All 156 stories (832 turns) now 93.5 %. Raise this as the
+/// 125, `fresh3.yaml` 80.5 % of 113. All 156 stories (832 turns) now 94.6 %. Raise this as the
 /// engine improves; the target is 0.97.
 const FLOOR: f64 = 0.92;
 
