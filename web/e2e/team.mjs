@@ -125,13 +125,22 @@ export async function teamScenarios({ browser, BASE, ADMIN_KEY, WIDGET_KEY, crea
     const c2 = (await api(WIDGET_KEY, 'POST', '/v1/conversations', { language: 'zh' })).data.id;
     for (const text of ['你好', '扫地机器人多少钱', '空气净化器呢', '能便宜点吗', '我要转人工']) await api(WIDGET_KEY, 'POST', `/v1/conversations/${c2}/messages`, { text });
     await a.goto(`${BASE}/dashboard#/c/${encodeURIComponent(c2)}`);
-    await a.locator('#take-over').waitFor();
-    const box = await a.locator('#take-over').boundingBox();
+    // The view re-renders when the conversation's events arrive: a box read in the middle of a
+    // re-render is null, so it is read once the element has settled.
+    const settledBox = async (sel) => {
+      for (let i = 0; i < 50; i++) {
+        await a.locator(sel).waitFor();
+        const found = await a.locator(sel).boundingBox();
+        if (found) return found;
+        await a.waitForTimeout(100);
+      }
+      return null;
+    };
+    const box = await settledBox('#take-over');
     assert(box && box.y + box.height < 844, `take-over in the first screen: ${JSON.stringify(box)}`);
     await shot(a, 'dashboard-conversation-phone-controls');
     await a.locator('#take-over').click();
-    await a.locator('#reply-text').waitFor();
-    const reply = await a.locator('#reply-text').boundingBox();
+    const reply = await settledBox('#reply-text');
     assert(reply && reply.y < 844 * 1.5, `reply box near the top: ${JSON.stringify(reply)}`);
     await a.goto(`${BASE}/dashboard#/leads?tab=waiting`);
     await a.locator('#inbox-tabs').waitFor();
