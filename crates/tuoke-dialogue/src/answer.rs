@@ -245,6 +245,7 @@ pub fn answer_at(
         let listed = named_products(company, &body);
         if listed.len() >= 2 {
             // Named by its category instead ("扫地机器人…不需要安装"): not missing.
+            let body_lower = body.to_lowercase();
             let by_category = |id: &str| {
                 company
                     .product(id)
@@ -255,10 +256,7 @@ pub fn answer_at(
                             .iter()
                             .map(String::as_str)
                             .chain(c.name.all())
-                            .any(|n| {
-                                !n.is_empty()
-                                    && contains_word(&body.to_lowercase(), &n.to_lowercase())
-                            })
+                            .any(|n| !n.is_empty() && contains_word(&body_lower, &n.to_lowercase()))
                     })
             };
             for missing in named

@@ -164,7 +164,7 @@ impl Default for Boosts {
 }
 
 /// Concepts naming where a customer is or ships to.
-const PLACE_CONCEPTS: &[&str] = &["#hkmo", "#mainland", "#overseas"];
+pub(crate) const PLACE_CONCEPTS: &[&str] = &["#hkmo", "#overseas", "#mainland"];
 
 /// The products a passage search is about.
 #[derive(Debug, Clone, Copy, Default)]

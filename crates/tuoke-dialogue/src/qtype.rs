@@ -50,22 +50,12 @@ const MONEY_CUES: &[&str] = &[
     "收費",
     "费用",
     "費用",
-    // "运费多少？" asks a fee, not a count.
-    "运费多少",
-    "運費多少",
-    "运费几多",
-    "運費幾多",
-    "运费几钱",
-    "運費幾錢",
-    "邮费多少",
-    "郵費多少",
-    "邮费几多",
-    "郵費幾多",
     "how much",
     "cost",
     "fee",
 ];
-/// A fee named with a how-much word anywhere ("寄去澳门运费要多少？"): a sum is wanted.
+/// A fee named with a how-much word anywhere ("运费多少？", "寄去澳门运费要多少？"): a sum is
+/// wanted, not a count.
 const FEE_WORDS: &[&str] = &[
     "运费",
     "運費",

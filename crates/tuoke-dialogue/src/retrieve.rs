@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use crate::company::Company;
-use crate::kb::{Boosts, Focus, Passage, PassageKind};
+use crate::kb::{Boosts, Focus, PLACE_CONCEPTS, Passage, PassageKind};
 use crate::qtype::Want;
 use crate::question::{PLURAL, has, topic_tokens};
 use crate::recommend::passage_text;
@@ -202,7 +202,7 @@ fn search_focused<'a>(
 fn remembered_place(st: &ConversationState, q: &[String]) -> Option<String> {
     // Delivery and installation terms depend on the place ("下个礼拜装唔装得好？" from Hong Kong).
     if !q.iter().any(|t| t == "#delivery" || t == "#install")
-        || q.iter().any(|t| PLACES.contains(&t.as_str()))
+        || q.iter().any(|t| PLACE_CONCEPTS.contains(&t.as_str()))
     {
         return None;
     }
@@ -213,12 +213,9 @@ fn remembered_place(st: &ConversationState, q: &[String]) -> Option<String> {
         .find_map(|r| {
             crate::concepts::tokens(&r.text)
                 .into_iter()
-                .find(|t| PLACES.contains(&t.as_str()))
+                .find(|t| PLACE_CONCEPTS.contains(&t.as_str()))
         })
 }
-
-/// The concepts of where a delivery goes (`concepts.yaml`).
-const PLACES: &[&str] = &["#hkmo", "#overseas", "#mainland"];
 
 /// The query tokens and the best passages with their boosted scores, for explaining a retrieval
 /// (the retrieval evaluation prints them for every miss).

@@ -245,16 +245,7 @@ impl Engine {
         let had_rec = rec.is_some();
         if let Some(r) = &rec {
             // The products we just put forward are in play: "那便宜的那款", "这两款" refer to them.
-            let ids: Vec<String> = r
-                .citations
-                .iter()
-                .filter_map(|c| c.strip_prefix("product:"))
-                .map(|id| id.split(':').next().unwrap_or(id))
-                .filter(|id| company.product(id).is_some())
-                .map(str::to_string)
-                .collect::<Vec<_>>();
-            let mut ids = ids;
-            ids.dedup();
+            let ids = cited_products(company, &r.citations);
             // The first product put forward is the one in context ("它声音大不大？", "买3台
             // 什么价？"); two or three put forward are weighed against each other until one is
             // chosen.
@@ -331,16 +322,9 @@ impl Engine {
         // One product's facts quoted with none in context: it is the one in context now ("Do you
         // have a voice assistant…?" → the S3; "How much is that one?").
         if t.st.product().is_none() {
-            let mut quoted: Vec<&str> = parts
-                .iter()
-                .flat_map(|p| p.citations.iter())
-                .filter_map(|c| c.strip_prefix("product:"))
-                .map(|c| c.split(':').next().unwrap_or(c))
-                .filter(|id| company.product(id).is_some())
-                .collect();
-            quoted.dedup();
-            if let [only] = quoted.as_slice() {
-                let only = only.to_string();
+            let cited: Vec<String> = parts.iter().flat_map(|p| p.citations.clone()).collect();
+            if let [only] = cited_products(company, &cited).as_slice() {
+                let only = only.clone();
                 t.st.slots
                     .insert("product".into(), Value::String(only.clone()));
                 t.st.mention_products([only]);
@@ -613,6 +597,22 @@ fn states_prices(company: &crate::company::Company, n: &Reply, cites: &[String])
             .and_then(|id| company.product(id))
             .is_none_or(|p| digits.contains(&format!("{}", p.price.amount)))
     })
+}
+
+/// The products a reply's citations are about (`product:<id>` and `product:<id>:<fact>`), each
+/// once, in order.
+fn cited_products(company: &crate::company::Company, citations: &[String]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for id in citations
+        .iter()
+        .filter_map(|c| c.strip_prefix("product:"))
+        .map(|c| c.split(':').next().unwrap_or(c))
+    {
+        if company.product(id).is_some() && !ids.iter().any(|x| x == id) {
+            ids.push(id.to_string());
+        }
+    }
+    ids
 }
 
 fn filled(u: &Understood) -> std::collections::BTreeSet<String> {

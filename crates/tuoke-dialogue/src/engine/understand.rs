@@ -95,6 +95,13 @@ pub struct Understood {
     pub product_before: Option<String>,
 }
 
+/// "…呢？": what about it ("咁买两部呢？", "如果凑到 10 台呢？").
+fn what_about(lower: &str) -> bool {
+    lower
+        .trim_end_matches(['?', '？', ' ', '啊', '呀'])
+        .ends_with('呢')
+}
+
 /// The text could hold contact details: an e-mail, a phone-length run of digits, or words that
 /// introduce them ("微信", "my number", "我姓陈").
 fn gives_contact(lower: &str) -> bool {
@@ -146,10 +153,7 @@ impl Engine {
             || crate::quantity::english_count(&self.company, text).is_some_and(|n| n >= 2.0);
         if question
             && counted
-            && (has(&lower, SUPPOSING)
-                || lower
-                    .trim_end_matches(['?', '？', ' ', '啊', '呀'])
-                    .ends_with('呢'))
+            && (has(&lower, SUPPOSING) || what_about(&lower))
             && topic_intents(text).is_empty()
         {
             return Some("ask_discount".into());
@@ -228,10 +232,7 @@ impl Engine {
                     && (has(&lower, SUPPOSING)
                         || crate::qtype::wanted(&lower).is_some()
                         // "咁买两部呢？": what about buying two.
-                        || (quantity
-                            && lower
-                                .trim_end_matches(['?', '？', ' ', '啊', '呀'])
-                                .ends_with('呢'))) =>
+                        || (quantity && what_about(&lower))) =>
             {
                 let topic = topic_intents(text)
                     .into_iter()
