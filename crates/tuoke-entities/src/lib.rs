@@ -76,7 +76,9 @@
 //! numbers are scanned by hand; cue word lists are Aho-Corasick automata. Numbers are in
 //! docs/benchmarks.md ("Entities").
 
+mod candidate;
 mod datetime;
+mod error;
 pub mod eval;
 mod normalize;
 mod numbers;
@@ -89,6 +91,8 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use tuoke_core::{Entity, EntityType};
 
+use candidate::{Candidate, Tier, resolve_overlaps};
+pub use error::EntitiesError;
 use normalize::{Normalized, fold_str};
 
 /// Names of products and competitors to find in the text (from the company catalog).
@@ -103,54 +107,6 @@ pub struct Gazetteer {
 pub struct GazetteerEntry {
     pub id: String,
     pub names: Vec<String>,
-}
-
-/// Errors of this crate.
-#[derive(Debug, thiserror::Error)]
-pub enum EntitiesError {
-    /// A built-in pattern failed to compile (a bug in this crate, reported instead of panicking).
-    #[error("built-in entity pattern failed to compile: {0}")]
-    Pattern(String),
-    /// The gazetteer could not be compiled into an automaton (e.g. far too large).
-    #[error("gazetteer could not be compiled: {0}")]
-    Gazetteer(String),
-    /// A line of an evaluation table ([`eval::evaluate`]) could not be read.
-    #[error("line {line}: {message}")]
-    EvalLine { line: usize, message: String },
-}
-
-/// How specific a candidate is; more specific candidates win overlaps regardless of length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Tier {
-    Specific,
-    General,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Candidate {
-    kind: EntityType,
-    start: usize,
-    end: usize,
-    value: serde_json::Value,
-    tier: Tier,
-}
-
-impl Candidate {
-    pub(crate) fn new(
-        kind: EntityType,
-        start: usize,
-        end: usize,
-        value: serde_json::Value,
-        tier: Tier,
-    ) -> Candidate {
-        Candidate {
-            kind,
-            start,
-            end,
-            value,
-            tier,
-        }
-    }
 }
 
 struct Builtin {
@@ -294,25 +250,6 @@ pub fn extract(text: &str, now: DateTime<FixedOffset>, gazetteer: &Gazetteer) ->
             Vec::new()
         }
     }
-}
-
-/// Keep a non-overlapping subset: specific kinds (phone, e-mail, WeChat) first, then longer spans,
-/// then earlier ones; the result is sorted by start.
-fn resolve_overlaps(c: &mut Vec<Candidate>) {
-    c.sort_by(|a, b| {
-        a.tier
-            .cmp(&b.tier)
-            .then((b.end.saturating_sub(b.start)).cmp(&a.end.saturating_sub(a.start)))
-            .then(a.start.cmp(&b.start))
-    });
-    let mut kept: Vec<Candidate> = Vec::with_capacity(c.len());
-    for x in c.drain(..) {
-        if kept.iter().all(|k| x.end <= k.start || k.end <= x.start) {
-            kept.push(x);
-        }
-    }
-    kept.sort_by_key(|k| k.start);
-    *c = kept;
 }
 
 #[cfg(test)]

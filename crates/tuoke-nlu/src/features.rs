@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 use jieba_rs::Jieba;
 use serde::{Deserialize, Serialize};
 
-use crate::NluError;
+use crate::error::NluError;
 use crate::normalize::Normalizer;
 use crate::polarity::Polarity;
 

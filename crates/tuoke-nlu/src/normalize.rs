@@ -20,7 +20,7 @@
 use aho_corasick::{AhoCorasick, MatchKind};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::NluError;
+use crate::error::NluError;
 
 /// Normalized text plus, for each char of `text`, the char index of the original char it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-use crate::NluError;
+use crate::error::NluError;
 use crate::normalize::Normalizer;
 
 /// Chinese negators: right before a match, or before at most two [`ZH_FILLERS`] ("不太满意").

@@ -1,8 +1,23 @@
 //! On the dev set: component temperatures, the ensemble mix, the final temperature and the
 //! out-of-scope threshold.
 
-use super::fit::{accuracy, component_logits};
-use super::*;
+use rayon::prelude::*;
+
+use super::config::TrainConfig;
+use super::data::{DevSet, argmax};
+use super::fit::Fitted;
+use crate::features::Features;
+use crate::model::{OosThreshold, softmax_in_place};
+
+/// What the dev set chose: the component weights, the temperature, the threshold, and the dev
+/// accuracy of the result.
+pub(super) struct Calibration {
+    pub(super) w_bag: f32,
+    pub(super) w_lin: f32,
+    pub(super) temperature: f32,
+    pub(super) oos: Option<OosThreshold>,
+    pub(super) dev_accuracy: Option<f32>,
+}
 
 /// Component weights, temperature and threshold on the dev (or hold-out) set. With two components
 /// each is first scaled by its own inverse temperature; the mix `λ·bag + (1−λ)·linear` is the λ on a
@@ -79,29 +94,6 @@ pub(super) fn calibrate(
     }
 }
 
-pub(super) fn dev_score(
-    p: &Params,
-    d: usize,
-    dd: &[(Vec<u32>, Option<usize>)],
-    pooling: Pooling,
-) -> (f32, f32) {
-    let r: Vec<(bool, f32)> = dd
-        .par_iter()
-        .map(|(rows, gold)| {
-            let mut z = logits(p, d, &forward(p, d, rows, pooling));
-            softmax_in_place(&mut z, 1.0);
-            let arg = argmax(&z);
-            match gold {
-                Some(g) => (arg == *g, -z[*g].max(1e-12).ln()),
-                None => (false, 0.0),
-            }
-        })
-        .collect();
-    let acc = r.iter().filter(|x| x.0).count() as f32 / dd.len().max(1) as f32;
-    let nll = r.iter().map(|x| x.1).sum::<f32>() / dd.len().max(1) as f32;
-    (acc, nll)
-}
-
 /// A mix must lower the dev NLL by this fraction of the better single component's NLL to be
 /// kept; otherwise that component alone is kept and the other dropped. On ChnSentiCorp the best
 /// mix (λ = 0.1) was 0.12 % better than the linear model alone, at 40× the model size and the
@@ -130,24 +122,6 @@ pub(super) fn choose_mix(grid: &[(f32, f32)]) -> f32 {
     } else {
         best_lam
     }
-}
-
-/// SplitMix64 finalizer: a cheap, seedable, platform-independent hash for feature dropout.
-pub(super) fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
-}
-
-pub(super) fn argmax(z: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, v) in z.iter().enumerate() {
-        if *v > z[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 pub(super) fn nll_at(logits: &[Vec<f32>], dd: &[(Vec<u32>, Option<usize>)], t: f32) -> f32 {
@@ -239,4 +213,33 @@ pub(super) fn choose_threshold(
         let k = ok.len() / 100;
         ok.get(k).copied().unwrap_or(0.0) * 0.999
     }
+}
+
+/// Per-example logits of one component (weight as set), for the dev set.
+pub(super) fn component_logits(
+    dev: &DevSet,
+    nl: usize,
+    f: &(dyn Fn(&Features, &mut [f32]) + Sync),
+) -> Vec<Vec<f32>> {
+    dev.docs
+        .par_iter()
+        .map(|(b, _)| {
+            let feats = Features {
+                normalized: String::new(),
+                buckets: b.clone(),
+            };
+            let mut z = vec![0f32; nl];
+            f(&feats, &mut z);
+            z
+        })
+        .collect()
+}
+
+pub(super) fn accuracy(logits: &[Vec<f32>], dd: &[(Vec<u32>, Option<usize>)]) -> f32 {
+    let ok = logits
+        .iter()
+        .zip(dd)
+        .filter(|(z, (_, g))| *g == Some(argmax(z)))
+        .count();
+    ok as f32 / dd.len().max(1) as f32
 }

@@ -1,5 +1,8 @@
+use rand::Rng;
+
 use super::calibrate::{choose_mix, choose_threshold};
 use super::*;
+use crate::model::{LinearRows, LinearWeights};
 
 fn toy() -> Vec<Example> {
     let mut v = Vec::new();

@@ -16,8 +16,9 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::config::LinearNorm;
+use super::data::splitmix;
 use crate::model::IDF_STEPS;
-use crate::train::LinearNorm;
 
 /// Compressed sparse rows: document `i` has features `idx[ptr[i]..ptr[i+1]]` with values `val[..]`.
 pub(crate) struct Csr {
@@ -116,13 +117,6 @@ pub(crate) fn fit_ovr(
         bias[k] = b;
     }
     (w, bias)
-}
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 /// Dual coordinate descent for `min ½‖w‖² + Σ C_i max(0, 1 − y_i w·x_i)²` (label `k` vs the rest).
