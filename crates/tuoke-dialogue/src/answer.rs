@@ -27,7 +27,7 @@ pub use crate::retrieve::{
     Ask, COVERED_MIN_SCORE, MIN_COVERAGE, MIN_SCORE, TUNING, Tuning, UNMET_WANT, explain,
     named_products, retrieve, retrieve_at,
 };
-use crate::retrieve::{in_play, retrieve_for, retrieve_priced};
+use crate::retrieve::{in_play, retrieve_for, retrieve_other_topic, retrieve_priced};
 use crate::state::ConversationState;
 use crate::text::{Variety, currency_name, fmt_price, states_amount};
 
@@ -192,6 +192,17 @@ pub fn answer_at(
             {
                 text = format!("{}{}", f.to_uppercase(), text.get(1..).unwrap_or(""));
             }
+            // "我们要买10台，A7多少钱？": the price, and the tier that many reach.
+            if let [p] = products.as_slice()
+                && let Some(t) = st
+                    .slots
+                    .get("quantity")
+                    .and_then(serde_json::Value::as_f64)
+                    .and_then(|q| crate::render::volume_tier(p, q, v))
+            {
+                text.push_str(if v.is_chinese() { "，" } else { "; " });
+                text.push_str(&t);
+            }
             text.push_str(if v.is_chinese() { "。" } else { "." });
             // "Is the X10 price in HKD or RMB?": say the currency in words too. Not a bare price
             // any more, so a node's own price line does not stand in for it.
@@ -237,6 +248,12 @@ pub fn answer_at(
 
     let (p, _) = retrieve_at(company, st, ask, false, tuning)?;
     let mut a = quote(company, p, v);
+    if let Some(q) = retrieve_other_topic(company, st, ask, p, tuning) {
+        let b = quote(company, q, v);
+        a.text.push_str(phrases::sep(v));
+        a.text.push_str(&b.text);
+        a.citations.extend(b.citations);
+    }
     // "X10 支持 HomeKit 吗？" answered by an entry listing the products that do: a product
     // asked about and missing from the list is said to be missing, not left for the customer
     // to infer.

@@ -62,6 +62,16 @@ pub struct Discount {
     pub note: Option<Text>,
 }
 
+impl Discount {
+    /// The volume tier that `qty` units reach (the highest `min_qty` not above it).
+    pub fn tier_for(&self, qty: f64) -> Option<&BulkTier> {
+        self.bulk
+            .iter()
+            .filter(|t| t.min_qty <= qty)
+            .max_by(|a, b| a.min_qty.total_cmp(&b.min_qty))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spec {
     pub key: Text,

@@ -354,6 +354,46 @@ impl Company {
         Some(out)
     }
 
+    /// The (lower-cased) text with every product and category name blanked out:
+    /// what a question asks besides whom it is about.
+    pub(crate) fn strip_names(&self, lower: &str) -> String {
+        let mut keep: Vec<bool> = vec![true; lower.len()];
+        let mut blank = |start: usize, end: usize| {
+            for k in keep.iter_mut().take(end).skip(start) {
+                *k = false;
+            }
+        };
+        if let Some(ac) = &self.names_ac
+            && let Ok(it) = ac.try_find_overlapping_iter(lower)
+        {
+            for m in it {
+                // Competitor names stay: "能接米家吗" asks about the ecosystem.
+                if self
+                    .names
+                    .get(m.pattern().as_usize())
+                    .is_some_and(|(_, is_product, _)| *is_product)
+                {
+                    blank(m.start(), m.end());
+                }
+            }
+        }
+        for c in &self.categories {
+            for n in c.aliases.iter().map(String::as_str).chain(c.name.all()) {
+                let n = n.to_lowercase();
+                if n.is_empty() {
+                    continue;
+                }
+                for (i, _) in lower.match_indices(n.as_str()) {
+                    blank(i, i + n.len());
+                }
+            }
+        }
+        lower
+            .char_indices()
+            .map(|(i, ch)| if keep[i] { ch } else { ' ' })
+            .collect()
+    }
+
     /// Find product / competitor names in a text (longest match first, no overlaps), in text order.
     /// Returns `(char_start, is_product, id)`.
     pub(crate) fn find_names(&self, text: &str) -> Vec<(usize, bool, String)> {

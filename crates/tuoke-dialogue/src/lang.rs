@@ -9,7 +9,8 @@
 //!   request or two clear turns in a row switch back;
 //! * Chinese ↔ English: one clear turn switches (a customer writing a whole sentence in the other
 //!   language wants it);
-//! * Mandarin → Cantonese: one clear turn (Cantonese-only words are strong evidence);
+//! * Mandarin → Cantonese: one clear turn with two Cantonese words or one the dialect model agrees
+//!   with; a single Cantonese word in a Mandarin-looking turn needs a second turn;
 //!   Cantonese → Mandarin: two clear Mandarin turns in a row (a Cantonese speaker's short turn
 //!   often has no Cantonese word);
 //! * a turn without a signal never changes anything.
@@ -280,10 +281,23 @@ fn count(hay: &str, needles: &[&str]) -> usize {
 }
 
 /// Mandarin words that contain a Cantonese marker character (關係 = 关系), removed before counting.
+/// Mandarin's 咋 ("how": 咋办, 咋样, 咋回事) comes before a word; Cantonese 咋 is a sentence-final
+/// particle ("得咁多咋？"), so a 咋 followed by a Chinese character is dropped too.
 fn without_false_markers(text: &str) -> String {
-    ["關係", "关系", "沒關係", "係統", "聯係"]
+    let t = ["關係", "关系", "沒關係", "係統", "聯係"]
         .iter()
-        .fold(text.to_string(), |t, w| t.replace(w, ""))
+        .fold(text.to_string(), |t, w| t.replace(w, ""));
+    let chars: Vec<char> = t.chars().collect();
+    chars
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| !(**c == '咋' && chars.get(i + 1).is_some_and(|n| is_cjk(*n))))
+        .map(|(_, c)| *c)
+        .collect()
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF)
 }
 
 /// Latin words of two letters or more that are not product/brand names or units.
@@ -301,9 +315,7 @@ fn english_words(text: &str) -> usize {
 }
 
 fn cjk_chars(text: &str) -> usize {
-    text.chars()
-        .filter(|c| matches!(*c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF))
-        .count()
+    text.chars().filter(|c| is_cjk(*c)).count()
 }
 
 /// How many Cantonese-only and Mandarin-only words a text has (for checking replies).
@@ -365,6 +377,14 @@ fn marker_free_chinese(a: &Analysis) -> bool {
     count(&lower, YUE_MARKERS) == 0 && count(&lower, CMN_MARKERS) == 0
 }
 
+/// Cantonese evidence strong enough to leave Mandarin on one turn: two Cantonese words, or one
+/// that the dialect model agrees with. A single marker in an otherwise Mandarin sentence waits
+/// for a second turn.
+fn strong_cantonese(a: &Analysis) -> bool {
+    let cleaned = without_false_markers(&a.text.to_lowercase());
+    count(&cleaned, YUE_MARKERS) >= 2 || a.dialect == Dialect::Yue
+}
+
 /// Decide the reply variety for this turn and update the memory.
 pub fn decide(current: Variety, mem: &mut LangState, a: &Analysis) -> Variety {
     let sig = signal(a);
@@ -399,6 +419,7 @@ pub fn decide(current: Variety, mem: &mut LangState, a: &Analysis) -> Variety {
             } else {
                 match (current, v) {
                     (Variety::Yue, Variety::Cmn) => 2,
+                    (Variety::Cmn, Variety::Yue) if !strong_cantonese(a) => 2,
                     _ => 1,
                 }
             };
@@ -481,6 +502,26 @@ mod tests {
             ("A7", Yue),
         ]);
         assert_eq!(v, vec![Variety::Cmn; 3]);
+    }
+
+    #[test]
+    fn mandarin_za_and_a_lone_marker_keep_mandarin() {
+        use Dialect::*;
+        let v = run(&[
+            ("X20 多少钱", Cmn),
+            ("那我买了下个月你们搞活动降价咋办", Cmn),
+            ("行吧，我想想", Cmn),
+        ]);
+        assert_eq!(v, vec![Variety::Cmn; 3]);
+        // A Cantonese sentence-final 咋 still counts.
+        assert_eq!(
+            signal(&an("得一年保养咋？", Yue)),
+            Signal::Clear(Variety::Yue)
+        );
+        // One Cantonese word waits for a second turn; two switch, even when the dialect model
+        // hesitates.
+        let v = run(&[("X20 多少钱", Cmn), ("快啲送", Cmn), ("快啲送得唔得", Cmn)]);
+        assert_eq!(v, vec![Variety::Cmn, Variety::Cmn, Variety::Yue]);
     }
 
     #[test]

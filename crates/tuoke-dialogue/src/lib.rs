@@ -18,6 +18,7 @@
 
 pub mod answer;
 pub mod bm25;
+mod budget;
 pub mod canned;
 pub mod catalog;
 pub mod chat;

@@ -6,7 +6,7 @@
 //! `concerns`) that [`recommend`](crate::recommend) ranks products by.
 
 use serde_json::{Value, json};
-use tuoke_core::{Analysis, EntityType};
+use tuoke_core::Analysis;
 
 use crate::company::Company;
 
@@ -273,6 +273,19 @@ const RECOMMEND: &[&str] = &[
     "有冇咩",
     "有什么适合",
     "有咩啱",
+    // What is there at all: "what have you got that's not too expensive", "你哋有咩卖".
+    "what have you got",
+    "what have u got",
+    "what do you have",
+    "what do you sell",
+    "what do u have",
+    "有什么卖",
+    "有咩卖",
+    "有咩賣",
+    "有什么产品",
+    "有哪些产品",
+    "有咩产品",
+    "有咩產品",
 ];
 
 fn has(hay: &str, needles: &[&str]) -> bool {
@@ -306,101 +319,8 @@ pub fn extract(company: &Company, a: &Analysis) -> Needs {
         }
     }
     n.room_sqm = room_size(&lower);
-    n.budget = budget(a);
+    n.budget = crate::budget::budget(a);
     n
-}
-
-/// A budget from the turn's money entities and the words around them.
-fn budget(a: &Analysis) -> Option<Value> {
-    let chars: Vec<char> = a.text.to_lowercase().chars().collect();
-    let e = a
-        .entities_of(EntityType::Money)
-        .filter(|e| {
-            e.value
-                .get("amount")
-                .and_then(Value::as_f64)
-                .is_some_and(|n| n.is_finite() && (0.0..=1e12).contains(&n))
-        })
-        .last()?;
-    let amount = e.value.get("amount").and_then(Value::as_f64)?;
-    let currency = e
-        .value
-        .get("currency")
-        .and_then(Value::as_str)
-        .unwrap_or("CNY");
-    let mut min = e.value.get("min").and_then(Value::as_f64);
-    let mut max = e.value.get("max").and_then(Value::as_f64);
-    let window = |from: usize, to: usize| -> String {
-        chars
-            .get(from.min(chars.len())..to.min(chars.len()))
-            .unwrap_or(&[])
-            .iter()
-            .collect()
-    };
-    let before = window(e.start.saturating_sub(12), e.start);
-    let after = window(e.end, e.end + 6);
-    const UPTO_AFTER: &[&str] = &["以内", "以下", "之内", "內", "内", "封顶", "为限", "為限"];
-    const UPTO_BEFORE: &[&str] = &[
-        "不超过",
-        "不超過",
-        "唔超過",
-        "唔超过",
-        "不能超过",
-        "最多",
-        "低于",
-        "低於",
-        "少于",
-        "少於",
-        "少過",
-        "under",
-        "below",
-        "less than",
-        "within",
-        "max",
-        "up to",
-        "no more than",
-        "not more than",
-        "at most",
-    ];
-    const AROUND_AFTER: &[&str] = &["左右", "上下", "前后", "前後", "度", "ish"];
-    const AROUND_BEFORE: &[&str] = &[
-        "大概",
-        "大约",
-        "大約",
-        "差不多",
-        "around",
-        "about",
-        "roughly",
-        "approximately",
-        "~",
-        "约",
-        "約",
-    ];
-    const OVER_AFTER: &[&str] = &["以上", "起"];
-    const OVER_BEFORE: &[&str] = &["over", "more than", "above", "at least", "至少"];
-    if min.is_none() && max.is_none() {
-        if has(&after, UPTO_AFTER) || has(&before, UPTO_BEFORE) {
-            max = Some(amount);
-        } else if after.starts_with('多') || after.starts_with("幾") || after.starts_with("几") {
-            // "一千多" = 1,000–1,999: the next step of the leading digit.
-            let step = 10f64.powf(amount.log10().floor().max(0.0));
-            min = Some(amount);
-            max = Some(amount + step);
-        } else if has(&after, AROUND_AFTER) || has(&before, AROUND_BEFORE) {
-            min = Some(amount * 0.8);
-            max = Some(amount * 1.2);
-        } else if has(&after, OVER_AFTER) || has(&before, OVER_BEFORE) {
-            min = Some(amount);
-        }
-    }
-    let mut v = json!({"amount": amount, "currency": currency});
-    if let Some(m) = min {
-        v["min"] = json!(m);
-    }
-    if let Some(m) = max {
-        v["max"] = json!(m);
-    }
-    Some(v)
 }
 
 /// Value of a small Chinese numeral ("十五", "二十", "一百二十", "两百") or digits.

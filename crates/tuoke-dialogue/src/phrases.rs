@@ -218,3 +218,10 @@ mod tests {
         }
     }
 }
+
+phrase!(
+    VOLUME_TIER,
+    "买{qty}件可享{min}件及以上的{pct}%优惠",
+    "買{qty}件可以享{min}件或以上嘅{pct}%折扣",
+    "{qty} units get the {pct}% discount for {min} or more"
+);

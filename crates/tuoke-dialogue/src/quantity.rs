@@ -46,6 +46,16 @@ fn number(w: &str) -> Option<f64> {
 /// The count an English turn asks for, if it states one as above.
 pub fn english_count(company: &Company, text: &str) -> Option<f64> {
     let lower = text.to_lowercase();
+    // Chinese text splits into Latin pieces that only look adjacent ("120平的话…X20" is no
+    // order of 120 X20s): its counts come from the entity rules.
+    if lower
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count()
+        >= 2
+    {
+        return None;
+    }
     let words: Vec<&str> = lower
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -78,6 +88,16 @@ pub fn english_count(company: &Company, text: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chinese_text_has_no_english_count() {
+        let c = crate::Company::demo();
+        assert_eq!(
+            english_count(&c, "120平的话扫地机选哪个？X20一次充电能扫完吗？"),
+            None
+        );
+        assert_eq!(english_count(&c, "maybe 12 A7 purifiers"), Some(12.0));
+    }
 
     #[test]
     fn counts_without_units() {

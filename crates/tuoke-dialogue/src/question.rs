@@ -294,6 +294,55 @@ pub fn is_elliptical(company: &Company, text: &str) -> bool {
         })
 }
 
+/// "那 X10 呢？", "咁濾水器 R8 呢？", "X10 得唔得？", "What about the A3?": a product or category
+/// named and nothing else asked — the previous question again, about it.
+pub fn is_what_about(company: &Company, lower: &str) -> bool {
+    const FILLERS: &[&str] = &[
+        "what about",
+        "how about",
+        "and the",
+        "and",
+        "the",
+        "what",
+        "about",
+        "那么",
+        "这么",
+        "那",
+        "这",
+        "呢",
+        "个",
+        "的",
+        "款",
+        "吗",
+        "行不行",
+        "可不可以",
+        "可以吗",
+        "又怎样",
+        "又如何",
+        "也是",
+        "也",
+        "还有",
+        "?",
+        "？",
+        "。",
+        ".",
+        ",",
+        "，",
+        "!",
+        "！",
+    ];
+    if !company.find_names(lower).iter().any(|(_, p, _)| *p)
+        && company.categories_named(lower).is_empty()
+    {
+        return false;
+    }
+    let mut rest = company.strip_names(lower);
+    for f in FILLERS {
+        rest = rest.replace(f, " ");
+    }
+    rest.trim().is_empty()
+}
+
 /// "一台", "两个", "个", "one", "each": how many, not what.
 fn is_quantity_word(t: &str) -> bool {
     const UNITS: &str = "台个個把部套件只款";

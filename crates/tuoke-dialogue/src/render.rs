@@ -147,7 +147,14 @@ impl RenderCtx<'_> {
                         if p.discount.bulk.is_empty() {
                             return None;
                         }
-                        join(
+                        // The tier the count they gave reaches, then every tier.
+                        let reached = self
+                            .state
+                            .slots
+                            .get("quantity")
+                            .and_then(Value::as_f64)
+                            .and_then(|q| volume_tier(p, q, v));
+                        let all = join(
                             v,
                             p.discount.bulk.iter().map(|t| match v {
                                 Variety::En => format!(
@@ -162,7 +169,13 @@ impl RenderCtx<'_> {
                                     format!("{}件及以上优惠{}%", fmt_num(t.min_qty), fmt_num(t.pct))
                                 }
                             }),
-                        )
+                        );
+                        match reached {
+                            Some(r) => {
+                                format!("{r}{}{all}", if v.is_chinese() { "；" } else { "; " })
+                            }
+                            None => all,
+                        }
                     }
                     "max_discount" => {
                         if p.discount.max_pct <= 0.0 {
@@ -272,6 +285,21 @@ impl RenderCtx<'_> {
         cites.retain(|c| seen.insert(c.clone()));
         Ok((out, cites))
     }
+}
+
+/// "买30件可享20件及以上的10%优惠": the volume tier `qty` units of `p` reach, in words.
+pub(crate) fn volume_tier(p: &Product, qty: f64, v: Variety) -> Option<String> {
+    if !(qty >= 2.0 && qty.is_finite()) {
+        return None;
+    }
+    let t = p.discount.tier_for(qty)?;
+    Some(
+        crate::phrases::VOLUME_TIER
+            .get(v)
+            .replace("{qty}", &fmt_num(qty))
+            .replace("{min}", &fmt_num(t.min_qty))
+            .replace("{pct}", &fmt_num(t.pct)),
+    )
 }
 
 #[cfg(test)]

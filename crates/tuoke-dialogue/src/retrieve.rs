@@ -248,8 +248,12 @@ pub(crate) fn retrieve_priced<'a>(
 ) -> Option<(&'a Passage, f32)> {
     let best = retrieve_at(company, st, ask, true, tuning)?;
     // The product's own discount note ("L5多少钱一把": price, then its offers) or a passage
-    // stating a sum already: as found.
-    if best.0.kind == PassageKind::Discount || states_amount(&passage_text(best.0, v)) {
+    // stating a sum already: as found. So is an FAQ entry that answers the price question in
+    // words ("过了保修期修要多少钱" → "only the parts, no labour", not the extended warranty's ¥199).
+    if best.0.kind == PassageKind::Discount
+        || states_amount(&passage_text(best.0, v))
+        || (best.0.product.is_none() && best.1 >= tuning.min_score * FAQ_ANSWERS_PRICE)
+    {
         return Some(best);
     }
     let (_, want, hits) = search_focused(company, st, ask, true, tuning.boosts, None, WIDE);
@@ -263,6 +267,63 @@ pub(crate) fn retrieve_priced<'a>(
         .map(|h| (h.passage, h.score))
         .next()
         .or(Some(best))
+}
+
+/// How many times the threshold an FAQ entry scores to answer a price question without a sum.
+const FAQ_ANSWERS_PRICE: f32 = 2.0;
+
+/// Concepts that do not make a question ask about a second thing (places, offers, people).
+const NOT_A_SECOND_TOPIC: &[&str] = &[
+    "#discount",
+    "#contact",
+    "#company",
+    "#mainland",
+    "#hkmo",
+    "#overseas",
+    "#payment",
+];
+
+/// Words that join two things asked about in one clause ("weight and power draw", "出水速度和
+/// 废水比").
+const AND: &[&str] = &[
+    "和", "跟", "同埋", "以及", "还有", "、", " and ", " & ", " plus ", "/",
+];
+
+/// "A7 weight and power draw?", "What's the flow rate and the waste water ratio?": a clause
+/// joining two topics whose best passage holds only one of them gets the other topic's best
+/// passage too — of the same product, or a company-wide entry.
+pub(crate) fn retrieve_other_topic<'a>(
+    company: &'a Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    best: &Passage,
+    tuning: &Tuning,
+) -> Option<&'a Passage> {
+    let lower = format!(" {} ", ask.text.to_lowercase());
+    if !has(&lower, AND) {
+        return None;
+    }
+    let (q, _, hits) = search_focused(company, st, ask, false, tuning.boosts, None, WIDE);
+    let topics: Vec<&String> = q
+        .iter()
+        .filter(|t| t.starts_with('#') && !NOT_A_SECOND_TOPIC.contains(&t.as_str()))
+        .collect();
+    if topics.len() < 2 {
+        return None;
+    }
+    let missing: Vec<&&String> = topics
+        .iter()
+        .filter(|t| !best.concepts.contains(t))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    hits.into_iter()
+        .filter(|h| h.passage.id != best.id && h.passage.kind != PassageKind::Price)
+        .filter(|h| h.passage.product.is_none() || h.passage.product == best.product)
+        .filter(|h| missing.iter().any(|m| h.passage.concepts.contains(m)))
+        .find(|h| h.score >= tuning.min_score)
+        .map(|h| h.passage)
 }
 
 /// How far below the best passage a passage stating a sum may score and still answer a price

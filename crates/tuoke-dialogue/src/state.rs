@@ -200,6 +200,10 @@ pub struct ConversationState {
     /// Reply-variety bookkeeping (hysteresis; see [`lang`](crate::lang)).
     #[serde(default)]
     pub lang: LangState,
+    /// The last question clause the customer asked, as matched (normalized, product names
+    /// left out): "咁 R8 呢？" on the next turn asks it again about the R8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_question: Option<String>,
     pub started_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -195,6 +195,7 @@ impl<'a> From<&'a ConversationState> for StateOut<'a> {
             handoff_requested_at,
             handoff_wait_told: _,
             lang: _,
+            last_question: _,
             started_at,
             updated_at,
         } = s;

@@ -149,6 +149,16 @@ pub(super) const SUPPOSING: &[&str] = &[
     "suppose",
     "should i ",
     "would it",
+    // "那我买了下个月降价咋办": what follows a purchase, asked.
+    "我买了",
+    "买了之后",
+    "买了以后",
+    "买完",
+    "買咗",
+    "买咗",
+    "after i buy",
+    "once i buy",
+    "after buying",
 ];
 
 /// Words without which no clause is a purchase ("那寄到深圳我哥那边，他帮我带过来" says where to
@@ -291,6 +301,20 @@ pub(super) const PRICE_HEDGES: &[&str] = &[
     "not too expensive",
     "not that expensive",
     "not expensive",
+    // A wish, not an objection ("预算一千多，不要太贵的", "nothing too pricey").
+    "不要太贵",
+    "不要太貴",
+    "别太贵",
+    "別太貴",
+    "不能太贵",
+    "不能太貴",
+    "唔好太贵",
+    "唔好太貴",
+    "唔想太贵",
+    "唔想太貴",
+    "nothing too expensive",
+    "nothing too pricey",
+    "not too pricey",
 ];
 
 /// Words that introduce contact details ("我微信是…", "my number is…", "我姓陈").

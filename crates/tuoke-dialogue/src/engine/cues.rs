@@ -302,6 +302,65 @@ pub(super) const FAREWELL: &[&str] = &[
     "good night",
 ];
 
+/// The text without its A-not-A questions ("使唔使", "要不要", "需唔需要"): a refusal word
+/// inside one ("唔使", "不要") asks, it refuses nothing.
+pub(super) fn without_a_not_a(lower: &str) -> String {
+    let c: Vec<char> = lower.chars().collect();
+    let mut out = String::with_capacity(lower.len());
+    let mut i = 0;
+    while i < c.len() {
+        // X不X / X唔X, and the two-character XY不XY / XY唔XY ("需不需要" keeps only its tail).
+        if i + 2 < c.len() && matches!(c[i + 1], '不' | '唔') && c[i] == c[i + 2] {
+            i += 3;
+            continue;
+        }
+        out.push(c[i]);
+        i += 1;
+    }
+    out
+}
+
+/// Brands other than ours spoken of without a name ("别家", "其他牌子", "other brands"): a
+/// comparison with competitors needs one of these or a competitor named.
+pub(super) const OTHER_BRANDS: &[&str] = &[
+    "别家",
+    "別家",
+    "别的牌子",
+    "別的牌子",
+    "其他牌子",
+    "其他品牌",
+    "别的品牌",
+    "別的品牌",
+    "其他家",
+    "别人家",
+    "人家的",
+    "竞品",
+    "競品",
+    "同类产品",
+    "市面上",
+    "外面",
+    "网上",
+    "網上",
+    "淘宝",
+    "京东",
+    "拼多多",
+    "第二间",
+    "其他牌",
+    "出面",
+    "人哋",
+    "other brand",
+    "another brand",
+    "competitor",
+    "elsewhere",
+    "other compan",
+    "other shop",
+    "other store",
+    "online",
+    "amazon",
+    "taobao",
+    "jd.com",
+];
+
 pub(super) fn has(hay: &str, words: &[&str]) -> bool {
     words.iter().any(|w| hay.contains(w))
 }
@@ -326,6 +385,17 @@ pub(super) const THINK_IT_OVER: &[&str] = &[
     "think it over",
     "let me think",
     "sleep on it",
+    "諗多",
+    "谂多",
+    "諗清楚",
+    "谂清楚",
+    "想清楚",
+    "商量一下",
+    "商量下",
+    "商量商量",
+    "get back to you",
+    "mull it over",
+    "talk it over",
 ];
 
 /// Words that complain about us: a fault, a delivery or service gone wrong, a demand for redress.

@@ -14,6 +14,7 @@
 //! 6. [`act`](Engine::act) — the node's actions, the hot-lead notification, stage changes.
 
 mod buying;
+mod clauses;
 mod cues;
 mod handoff;
 mod policy;
@@ -108,6 +109,7 @@ impl Engine {
             handoff_requested_at: None,
             handoff_wait_told: false,
             lang: LangState::default(),
+            last_question: None,
             started_at: now,
             updated_at: now,
         };

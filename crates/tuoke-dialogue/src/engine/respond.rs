@@ -11,36 +11,11 @@ use serde_json::Value;
 use super::cues::ASK_INTENTS;
 use super::understand::Understood;
 use super::{Engine, TurnCtx};
-use crate::answer::{self, Answer, Ask};
+use crate::answer::{self, Answer};
 use crate::phrases;
 use crate::playbook::CondInput;
 use crate::recommend;
 use crate::state::{Action, ConversationState, Evidence, Grade, Reply, TurnOutput};
-
-/// Clause intents the playbook answers better than a passage (escalating discounts, competitor
-/// talk, contact, people).
-const NODE_ONLY: &[&str] = &[
-    "ask_discount",
-    "request_human",
-    "provide_contact",
-    "complaint",
-    "goodbye",
-    "greeting",
-    "busy_later",
-    "not_interested",
-];
-
-/// Topics that have a price of their own ("滤芯多少钱", "运费几多", "安装收费吗"): a bare price
-/// question after a clause about one of them asks its price.
-const PRICED_TOPICS: &[&str] = &[
-    "#filter",
-    "#delivery",
-    "#install",
-    "#install_fee",
-    "#warranty",
-    "#capacity",
-    "#battery",
-];
 
 /// Nodes whose reply says "I did not understand" or "I can't help with that".
 fn is_generic(node: &str, fallback: &str) -> bool {
@@ -114,88 +89,6 @@ impl Engine {
         }
     }
 
-    /// The KB's answer to each question clause of the turn, in order (`None`: the KB has nothing
-    /// at `tuning`). Clauses the playbook answers (a discount request, a competitor named) are
-    /// not asked.
-    pub(crate) fn clause_answers(
-        &self,
-        st: &ConversationState,
-        u: &Understood,
-        tuning: &answer::Tuning,
-    ) -> Vec<answer::Asked> {
-        let mut out = Vec::new();
-        // An elliptical follow-up ("A3 滤网多少钱？多久要换？") asks about the previous
-        // question's topic: its query carries the previous clause along.
-        let mut prev: Option<&str> = None;
-        let turn_named: Vec<String> = if u.clauses.len() > 1 {
-            let all: Vec<&str> = u.clauses.iter().map(|c| c.text.as_str()).collect();
-            answer::named_products(&self.company, &all.join(" "))
-        } else {
-            Vec::new()
-        };
-        for c in &u.clauses {
-            let intent = c.intent.as_deref();
-            // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
-            // our topics asks about it, whatever intent the model read ("它续航多久" is no
-            // discount request, "energy rating of the D13" is a question without a mark).
-            // (A place alone — "We're moving to Beijing next month." — asks nothing.)
-            let topics: Vec<String> = crate::concepts::tokens(&c.query)
-                .into_iter()
-                .filter(|t| {
-                    !matches!(
-                        t.as_str(),
-                        "#discount" | "#contact" | "#company" | "#mainland" | "#hkmo" | "#overseas"
-                    )
-                })
-                .collect();
-            if intent.is_some_and(|i| NODE_ONLY.contains(&i)) && topics.is_empty() {
-                continue;
-            }
-            if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
-                continue;
-            }
-            let asks = c.question
-                || intent.is_some_and(|i| ASK_INTENTS.contains(&i))
-                || (!topics.is_empty()
-                    && intent.is_none_or(|i| {
-                        !matches!(i, "purchase_intent" | "provide_contact" | "goodbye")
-                    }));
-            if !asks {
-                continue;
-            }
-            // "S3 识唔识听广东话？几钱一部？": the price clause asks the product's price, not the
-            // price of the language (only a sub-thing the previous clause named carries over:
-            // "滤芯多久换？多少钱？").
-            let plain_price = crate::question::asks_price(&c.query.to_lowercase())
-                && prev.is_some_and(|p| {
-                    crate::question::topic_concepts(&self.company, p)
-                        .iter()
-                        .all(|t| !PRICED_TOPICS.contains(&t.as_str()))
-                });
-            let elliptical = answer::is_elliptical(&self.company, &c.query) && !plain_price;
-            let query = match prev {
-                Some(p) if elliptical => format!("{p} {}", c.query),
-                _ => c.query.clone(),
-            };
-            prev = Some(&c.query);
-            let ask = Ask {
-                text: &query,
-                intent,
-                turn_named: &turn_named,
-            };
-            out.push(answer::Asked {
-                text: c.text.clone(),
-                question: c.question,
-                specific: answer::is_specific(&self.company, &query),
-                query: query.clone(),
-                intent: c.intent.clone(),
-                turn_named: turn_named.clone(),
-                answer: answer::answer_at(&self.company, st, ask, st.variety, tuning),
-            });
-        }
-        out
-    }
-
     /// "Noted", then the next step: more about the product in context, else the most useful
     /// question about their needs.
     fn noted(&self, st: &ConversationState) -> String {
@@ -249,7 +142,14 @@ impl Engine {
             // The first product put forward is the one in context ("它声音大不大？", "买3台
             // 什么价？"); two or three put forward are weighed against each other until one is
             // chosen.
-            if t.st.product().is_none()
+            // (A product in context only because an earlier recommendation put it forward gives
+            // way: "预算一千多" after the X20 was suggested makes the X10 the one in play.)
+            let from_rec = t.st.product().is_some_and(|p| {
+                crate::state::list_slot(&t.st.slots, "recommended")
+                    .iter()
+                    .any(|r| r == p)
+            });
+            if (t.st.product().is_none() || from_rec)
                 && let Some(first) = ids.first()
             {
                 t.st.slots
@@ -289,7 +189,20 @@ impl Engine {
         let mut open_question = false;
         // Particular questions the KB has no answer for ("机身有几种颜色？").
         let mut not_covered: Vec<String> = Vec::new();
-        for a in self.clause_answers(&t.st, u, &answer::TUNING) {
+        let asked = self.clause_answers(&t.st, u, &answer::TUNING);
+        // The last question with a topic, remembered for a "那 X10 呢？" next turn.
+        if let Some(q) = asked
+            .iter()
+            .rev()
+            .filter(|a| {
+                a.question && !crate::question::is_what_about(company, &a.query.to_lowercase())
+            })
+            .map(|a| company.strip_names(&a.query.to_lowercase()))
+            .find(|q| q.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+        {
+            t.st.last_question = Some(q.split_whitespace().collect::<Vec<_>>().join(" "));
+        }
+        for a in asked {
             match a.answer {
                 Some(x) if !parts.iter().any(|p| p.text == x.text) => parts.push(x),
                 Some(_) => {}
@@ -398,7 +311,8 @@ impl Engine {
             && !node_states_answer
             && (open_question || out.fallback)
             && (is_generic(&node_id, &pb.fallback)
-                || (!not_covered.is_empty() && node.as_ref().is_some_and(|n| n.kb_answer)))
+                || (!not_covered.is_empty()
+                    && (out.fallback || node.as_ref().is_some_and(|n| n.kb_answer))))
             && (open_question || u.clauses.iter().any(|c| c.question))
             && (requested || self.about_us(t, u))
         {

@@ -57,9 +57,9 @@ fn states_budget(lower: &str) -> bool {
 fn concept_intent(concept: &str) -> Option<&'static str> {
     Some(match concept {
         "#delivery" | "#overseas" | "#hkmo" => "ask_delivery",
-        "#warranty" | "#returns" => "ask_after_sales",
+        "#warranty" | "#returns" | "#out_of_warranty" | "#repair_process" => "ask_after_sales",
         "#trial" => "ask_trial",
-        "#payment" | "#invoice" => "ask_payment",
+        "#payment" | "#invoice" | "#credit_terms" => "ask_payment",
         "#discount" => "ask_discount",
         // "含安装吗", "Does the price include installation?": what the price covers.
         "#install_fee" => "ask_price",
@@ -154,7 +154,7 @@ impl Engine {
         if question
             && counted
             && (has(&lower, SUPPOSING) || what_about(&lower))
-            && topic_intents(text).is_empty()
+            && topic_intents(text).iter().all(|i| *i == "ask_price")
         {
             return Some("ask_discount".into());
         }
@@ -201,7 +201,7 @@ impl Engine {
             }
             // A refusal and a hesitation need their words ("budget under 4000" refuses nothing,
             // "Will it fit?" hesitates about nothing).
-            "not_interested" if !has(&lower, REFUSAL) => None,
+            "not_interested" if !has(&without_a_not_a(&lower), REFUSAL) => None,
             // "预算一千多块": a budget stated asks no price.
             "ask_price" if states_budget(&lower) => None,
             "hesitate" if !has(&lower, HESITATION) => None,
@@ -348,6 +348,22 @@ impl Engine {
                     && !facts.entities.contains("competitor")))
         {
             intent = None;
+        }
+        // "商用跟家用有区别没", "随便看看，你们有什么卖？": a comparison with no competitor named,
+        // none remembered and no other brand spoken of is a question about our products.
+        let no_rival = !facts.entities.contains("competitor")
+            && !t.st.slots.contains_key("competitor")
+            && !has(&a.text.to_lowercase(), OTHER_BRANDS)
+            && !has(&a.normalized.to_lowercase(), OTHER_BRANDS);
+        if no_rival {
+            if intent.as_deref() == Some("compare_competitor") {
+                intent = turn_q.then(|| "ask_feature".to_string());
+            }
+            for c in clauses.iter_mut() {
+                if c.intent.as_deref() == Some("compare_competitor") {
+                    c.intent = c.question.then(|| "ask_feature".to_string());
+                }
+            }
         }
         // "A3和A7有什么区别": a comparison of our own products is a question about them, not the
         // competitor stage ("您在对比哪个品牌呢？" would follow every answer after it).

@@ -1,0 +1,133 @@
+//! Step 5a: the KB's answer to each question clause of a turn — the clause's query (an elliptical
+//! follow-up carries the previous clause, "那 X10 呢？" the previous turn's question), then
+//! [`answer::answer_at`].
+
+use super::Engine;
+use super::cues::ASK_INTENTS;
+use super::understand::Understood;
+use crate::answer::{self, Ask};
+use crate::state::ConversationState;
+
+/// Clause intents the playbook answers better than a passage (escalating discounts, competitor
+/// talk, contact, people).
+const NODE_ONLY: &[&str] = &[
+    "ask_discount",
+    "request_human",
+    "provide_contact",
+    "complaint",
+    "goodbye",
+    "greeting",
+    "busy_later",
+    "not_interested",
+];
+
+/// Topics that have a price of their own ("滤芯多少钱", "运费几多", "安装收费吗"): a bare price
+/// question after a clause about one of them asks its price.
+const PRICED_TOPICS: &[&str] = &[
+    "#filter",
+    "#delivery",
+    "#install",
+    "#install_fee",
+    "#warranty",
+    "#capacity",
+    "#battery",
+];
+
+impl Engine {
+    /// The KB's answer to each question clause of the turn, in order (`None`: the KB has nothing
+    /// at `tuning`). Clauses the playbook answers (a discount request, a competitor named) are
+    /// not asked.
+    pub(crate) fn clause_answers(
+        &self,
+        st: &ConversationState,
+        u: &Understood,
+        tuning: &answer::Tuning,
+    ) -> Vec<answer::Asked> {
+        let mut out = Vec::new();
+        // An elliptical follow-up ("A3 滤网多少钱？多久要换？") asks about the previous
+        // question's topic: its query carries the previous clause along.
+        let mut prev: Option<&str> = None;
+        let turn_named: Vec<String> = if u.clauses.len() > 1 {
+            let all: Vec<&str> = u.clauses.iter().map(|c| c.text.as_str()).collect();
+            answer::named_products(&self.company, &all.join(" "))
+        } else {
+            Vec::new()
+        };
+        for c in &u.clauses {
+            let intent = c.intent.as_deref();
+            // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
+            // our topics asks about it, whatever intent the model read ("它续航多久" is no
+            // discount request, "energy rating of the D13" is a question without a mark).
+            // (A place alone — "We're moving to Beijing next month." — asks nothing.)
+            let topics: Vec<String> = crate::concepts::tokens(&c.query)
+                .into_iter()
+                .filter(|t| {
+                    !matches!(
+                        t.as_str(),
+                        "#discount" | "#contact" | "#company" | "#mainland" | "#hkmo" | "#overseas"
+                    )
+                })
+                .collect();
+            // ("你好，我们要买10台，A7多少钱？": a greeting's or a complaint's clause that asks a
+            // price or a value still asks it.)
+            let asks_value = c.question
+                && (crate::question::asks_price(&c.query.to_lowercase())
+                    || crate::qtype::wanted(&c.query.to_lowercase()).is_some())
+                && intent.is_some_and(|i| {
+                    matches!(
+                        i,
+                        "greeting" | "complaint" | "goodbye" | "not_interested" | "busy_later"
+                    )
+                });
+            if intent.is_some_and(|i| NODE_ONLY.contains(&i)) && topics.is_empty() && !asks_value {
+                continue;
+            }
+            if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
+                continue;
+            }
+            let asks = c.question
+                || intent.is_some_and(|i| ASK_INTENTS.contains(&i))
+                || (!topics.is_empty()
+                    && intent.is_none_or(|i| {
+                        !matches!(i, "purchase_intent" | "provide_contact" | "goodbye")
+                    }));
+            if !asks {
+                continue;
+            }
+            // "S3 识唔识听广东话？几钱一部？": the price clause asks the product's price, not the
+            // price of the language (only a sub-thing the previous clause named carries over:
+            // "滤芯多久换？多少钱？").
+            let plain_price = crate::question::asks_price(&c.query.to_lowercase())
+                && prev.is_some_and(|p| {
+                    crate::question::topic_concepts(&self.company, p)
+                        .iter()
+                        .all(|t| !PRICED_TOPICS.contains(&t.as_str()))
+                });
+            let elliptical = answer::is_elliptical(&self.company, &c.query) && !plain_price;
+            // "咁濾水器 R8 呢？" on the turn after "澳門師傅上唔上門裝？": the last question again.
+            let what_about = prev.is_none()
+                && crate::question::is_what_about(&self.company, &c.query.to_lowercase());
+            let query = match (prev, st.last_question.as_deref()) {
+                (Some(p), _) if elliptical => format!("{p} {}", c.query),
+                (None, Some(last)) if what_about => format!("{} {last}", c.query),
+                _ => c.query.clone(),
+            };
+            prev = Some(&c.query);
+            let ask = Ask {
+                text: &query,
+                intent,
+                turn_named: &turn_named,
+            };
+            out.push(answer::Asked {
+                text: c.text.clone(),
+                question: c.question,
+                specific: answer::is_specific(&self.company, &query),
+                query: query.clone(),
+                intent: c.intent.clone(),
+                turn_named: turn_named.clone(),
+                answer: answer::answer_at(&self.company, st, ask, st.variety, tuning),
+            });
+        }
+        out
+    }
+}
