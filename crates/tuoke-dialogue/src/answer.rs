@@ -90,6 +90,35 @@ pub fn answer_at(
     let named = named_products(company, ask.text);
     let names_competitor = company.find_names(ask.text).iter().any(|(_, p, _)| !p);
 
+    // "你哋有咩卖？": everything we sell, with prices.
+    if named.is_empty() && crate::question::asks_catalogue(&lower) {
+        let items: Vec<String> = company
+            .products()
+            .iter()
+            .map(|p| {
+                let price = fmt_price(p.price.amount, &p.price.currency);
+                match v {
+                    Variety::En => format!("the {} ({price})", p.name.get(v)),
+                    _ => format!("{}（{price}）", p.name.get(v)),
+                }
+            })
+            .collect();
+        let text = match v {
+            Variety::Cmn => format!("我们有：{}。", items.join("、")),
+            Variety::Yue => format!("我哋有：{}。", items.join("、")),
+            Variety::En => format!("We sell {}.", items.join(", ")),
+        };
+        return Some(Answer {
+            kind: AnswerKind::Passage,
+            text,
+            citations: company
+                .products()
+                .iter()
+                .map(|p| format!("product:{}", p.id))
+                .collect(),
+            passage: None,
+        });
+    }
     let compares = has(&lower, COMPARE) || (has(&lower, DIFFERENCE) && !asks_price(&lower));
     if compares && !names_competitor {
         let ids: Vec<String> = if named.len() >= 2 {
@@ -135,13 +164,16 @@ pub fn answer_at(
     if price_q {
         // Topics besides the product and the price words: "滤芯多少钱", "运费多少" ask the price
         // of something else; "How much is the R8 water purifier?" asks the product's.
-        let other_topic = topic_concepts(company, ask.text)
-            .iter()
-            .any(|t| !matches!(t.as_str(), "#discount" | "#payment"));
+        // (A place is no priced thing: "我们在深圳…L5 Pro多少钱" asks the lock's price.)
+        let other_topic = topic_concepts(company, ask.text).iter().any(|t| {
+            !matches!(t.as_str(), "#discount" | "#payment")
+                && !crate::kb::PLACE_CONCEPTS.contains(&t.as_str())
+        });
         // Something else we have a passage for: its price when the passage states one; else
         // ("How much is the D13 with installation?") the product's price, then the passage.
         let mut along: Option<(Answer, String)> = None;
-        if let Some((p, _)) = retrieve_priced(company, st, ask, v, tuning)
+        if other_topic
+            && let Some((p, _)) = retrieve_priced(company, st, ask, v, tuning)
             && p.kind != PassageKind::Price
         {
             let body = passage_text(p, v);

@@ -343,6 +343,30 @@ pub fn is_what_about(company: &Company, lower: &str) -> bool {
     rest.trim().is_empty()
 }
 
+/// "你哋有咩卖？", "What do you sell?", "what have u got": the customer asks what we sell.
+pub fn asks_catalogue(lower: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "有什么卖",
+        "有咩卖",
+        "有咩賣",
+        "卖什么",
+        "卖些什么",
+        "卖啲咩",
+        "賣啲咩",
+        "有什么产品",
+        "有哪些产品",
+        "有咩产品",
+        "有咩產品",
+        "what do you sell",
+        "what do you have",
+        "what do u have",
+        "what have you got",
+        "what have u got",
+        "product range",
+    ];
+    WORDS.iter().any(|w| lower.contains(w))
+}
+
 /// "一台", "两个", "个", "one", "each": how many, not what.
 fn is_quantity_word(t: &str) -> bool {
     const UNITS: &str = "台个個把部套件只款";

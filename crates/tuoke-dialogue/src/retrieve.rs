@@ -286,7 +286,7 @@ const NOT_A_SECOND_TOPIC: &[&str] = &[
 /// Words that join two things asked about in one clause ("weight and power draw", "出水速度和
 /// 废水比").
 const AND: &[&str] = &[
-    "和", "跟", "同埋", "以及", "还有", "、", " and ", " & ", " plus ", "/",
+    "和", "跟", "同埋", "以及", "还有", "、", "and", "&", "plus", "/",
 ];
 
 /// "A7 weight and power draw?", "What's the flow rate and the waste water ratio?": a clause
@@ -299,8 +299,7 @@ pub(crate) fn retrieve_other_topic<'a>(
     best: &Passage,
     tuning: &Tuning,
 ) -> Option<&'a Passage> {
-    let lower = format!(" {} ", ask.text.to_lowercase());
-    if !has(&lower, AND) {
+    if !has(&ask.text.to_lowercase(), AND) {
         return None;
     }
     let (q, _, hits) = search_focused(company, st, ask, false, tuning.boosts, None, WIDE);
@@ -309,7 +308,9 @@ pub(crate) fn retrieve_other_topic<'a>(
         .filter(|t| t.starts_with('#') && !NOT_A_SECOND_TOPIC.contains(&t.as_str()))
         .collect();
     if topics.len() < 2 {
-        return None;
+        // One concept or none ("the flow rate and the waste water ratio" are both #water):
+        // each side of the conjunction asked on its own.
+        return other_side(company, st, ask, best, tuning);
     }
     let missing: Vec<&&String> = topics
         .iter()
@@ -324,6 +325,55 @@ pub(crate) fn retrieve_other_topic<'a>(
         .filter(|h| missing.iter().any(|m| h.passage.concepts.contains(m)))
         .find(|h| h.score >= tuning.min_score)
         .map(|h| h.passage)
+}
+
+/// The two sides of "X and Y", each retrieved about the same products: the first passage that
+/// is not `best` and is about the same product (or the company).
+fn other_side<'a>(
+    company: &'a Company,
+    st: &ConversationState,
+    ask: Ask<'_>,
+    best: &Passage,
+    tuning: &Tuning,
+) -> Option<&'a Passage> {
+    let lower = ask.text.to_lowercase();
+    let (at, len) = AND
+        .iter()
+        .filter_map(|w| {
+            lower
+                .match_indices(w)
+                .find(|(i, _)| {
+                    // Latin words whole ("and", not the end of "stand").
+                    !w.is_ascii()
+                        || (!lower[..*i].ends_with(|c: char| c.is_ascii_alphanumeric())
+                            && !lower[*i + w.len()..]
+                                .starts_with(|c: char| c.is_ascii_alphanumeric()))
+                })
+                .map(|(i, _)| (i, w.len()))
+        })
+        .min()?;
+    let named = named_products(company, ask.text);
+    let turn_named = if named.is_empty() {
+        ask.turn_named.to_vec()
+    } else {
+        named
+    };
+    [&lower[..at], &lower[at + len..]]
+        .into_iter()
+        .filter(|side| side.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+        .filter_map(|side| {
+            let side_ask = Ask {
+                text: side,
+                intent: ask.intent,
+                turn_named: &turn_named,
+            };
+            retrieve_at(company, st, side_ask, false, tuning).map(|(p, _)| p)
+        })
+        .find(|p| {
+            p.id != best.id
+                && p.kind != PassageKind::Price
+                && (p.product.is_none() || p.product == best.product)
+        })
 }
 
 /// How far below the best passage a passage stating a sum may score and still answer a price

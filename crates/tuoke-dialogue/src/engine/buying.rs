@@ -360,3 +360,22 @@ pub(super) const COUNTER_OFFER: &[&str] = &[
     "can you do",
     "will you take",
 ];
+
+/// Asking how big the discount is ("how much off for 10 units?", "打几折").
+pub(super) const HOW_MUCH_OFF: &[&str] = &[
+    "how much off",
+    "percent off",
+    "% off",
+    "how much discount",
+    "how big a discount",
+    "what discount",
+    "打几折",
+    "打幾折",
+    "几折",
+    "幾折",
+    "优惠多少",
+    "優惠多少",
+    "便宜多少",
+    "平几多",
+    "平幾多",
+];

@@ -183,6 +183,10 @@ impl Engine {
         {
             return Some("ask_discount".into());
         }
+        // "how much off for 10 units?": the discount is asked, not the price.
+        if has(&lower, HOW_MUCH_OFF) {
+            return Some("ask_discount".into());
+        }
         // "OK thanks, I'll check with my cousin. Bye!": a farewell ends the turn's point.
         if !question && has(&lower, FAREWELL) {
             return Some("goodbye".into());
