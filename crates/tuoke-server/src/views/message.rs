@@ -8,13 +8,13 @@ use serde_json::Value;
 use tuoke_core::Analysis;
 use tuoke_store::{Message, MessageRole};
 
-use crate::api::ts;
+use crate::bus;
 use crate::cards::{Card, Cards};
-use crate::events;
+use crate::views::time::ts;
 
 /// A message as the API shows it.
 #[derive(Serialize)]
-pub(crate) struct MessageOut<'a> {
+pub struct MessageOut<'a> {
     id: &'a str,
     conversation_id: &'a str,
     seq: i64,
@@ -33,7 +33,7 @@ pub(crate) struct MessageOut<'a> {
 }
 
 impl<'a> MessageOut<'a> {
-    pub(crate) fn new(m: &'a Message, cards: &'a Cards) -> Self {
+    pub fn new(m: &'a Message, cards: &'a Cards) -> Self {
         MessageOut {
             id: &m.id,
             conversation_id: &m.conversation_id,
@@ -53,8 +53,8 @@ impl<'a> MessageOut<'a> {
 }
 
 impl MessageOut<'_> {
-    /// The message as its customer sees it (no analysis; [`crate::customer`]).
-    pub(crate) fn for_customer(mut self) -> Self {
+    /// The message as its customer sees it (no analysis; [`crate::views::customer`]).
+    pub fn for_customer(mut self) -> Self {
         self.analysis = None;
         self
     }
@@ -62,7 +62,7 @@ impl MessageOut<'_> {
 
 /// A message as a live event body (JSON text).
 pub fn message_event(m: &Message, cards: &Cards) -> Arc<str> {
-    events::data(&MessageOut::new(m, cards))
+    bus::data(&MessageOut::new(m, cards))
 }
 
 pub fn message_json(m: &Message, cards: &Cards) -> Value {

@@ -12,13 +12,19 @@ use serde_json::{Value, json};
 use tuoke_store::{HandoffChange, Outcome, Role, Status};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::api::{Plan, check_len, load_for_change, loaded_json, mutate, publish, ts, unmutate};
 use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
-use crate::handoff::{check_owner, load_open};
+use crate::http::input::check_len;
+use crate::keys::{STREAM_TOKEN_SECS, issue_stream_token};
+use crate::service::{
+    Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
+};
+use crate::state::AppState;
+use crate::views::contact::customer_json;
+use crate::views::conversation::ConversationOut;
+use crate::views::time::ts;
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/conversations/{id}/workspace", get(workspace))
         .route("/conversations/{id}/notes", post(add_note))
@@ -27,45 +33,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/canned_replies", get(canned_replies))
         .route("/grading_signals", get(grading_signals))
         .route("/stream_token", post(stream_token))
-        .merge(crate::inbox::routes())
 }
 
 /// Outcomes a conversation may be closed with.
 pub const OUTCOMES: [&str; 3] = ["won", "lost", "follow_up"];
-
-/// A phone number as an agent sees it: the first three and last two digits.
-pub fn mask_phone(p: &str) -> String {
-    let digits: Vec<char> = p.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() <= 5 {
-        return "*".repeat(digits.len().max(4));
-    }
-    let head: String = digits[..3].iter().collect();
-    let tail: String = digits[digits.len() - 2..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(digits.len() - 5))
-}
-
-/// Whether the caller sees contact details unmasked (admins; agents see masked phones).
-pub fn sees_contacts(auth: &Auth) -> bool {
-    auth.role() == Role::Admin
-}
-
-/// The customer's contact fields as the caller may see them.
-pub fn customer_json(
-    auth: &Auth,
-    name: &Option<String>,
-    phone: &Option<String>,
-    email: &Option<String>,
-    wechat: &Option<String>,
-) -> Value {
-    let full = sees_contacts(auth);
-    json!({
-        "name": name,
-        "phone": phone.as_deref().map(|p| if full { p.to_string() } else { mask_phone(p) }),
-        "phone_masked": !full && phone.is_some(),
-        "email": if full { email.clone() } else { email.as_deref().map(|_| "***".to_string()) },
-        "wechat": if full { wechat.clone() } else { wechat.as_deref().map(|_| "***".to_string()) },
-    })
-}
 
 fn note_json(n: &tuoke_store::Note) -> Value {
     json!({"id": n.id, "author": n.author, "text": n.text, "created_at": ts(n.created_at)})
@@ -136,19 +107,18 @@ pub async fn add_note(
         return Err(ApiError::bad_request("text is empty"));
     }
     check_len("text", &Some(text.clone()), 2000)?;
-    load_for_change(&st, &id, &auth, false).await?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
     let n = st
         .store
         .add_note(&id, &auth.key.name, &auth.key.id, &text)
         .await?;
-    if st.bus.has_listeners() {
-        st.bus.publish(crate::events::BusEvent {
-            conversation_id: id.clone(),
-            kind: "note",
-            seq: None,
-            data: crate::events::data(&json!({"conversation_id": id, "note": note_json(&n)})),
-        });
-    }
+    publish(
+        &st,
+        &Change {
+            note: Some(note_json(&n)),
+            ..Change::of(&conv, &conv, &[])
+        },
+    );
     Ok((
         axum::http::StatusCode::CREATED,
         Json(json!({"note": note_json(&n)})),
@@ -190,9 +160,9 @@ pub async fn close(
     let agent = owner
         .and_then(|o| o.agent)
         .unwrap_or_else(|| auth.key.name.clone());
-    let (after, _plan, msgs) = mutate(
+    let done = mutate(
         &st,
-        conv.clone(),
+        conv,
         None,
         |_c, state| {
             let mut s = state.clone();
@@ -228,9 +198,9 @@ pub async fn close(
             &json!({"outcome": o.outcome, "agent": agent}),
         )
         .await?;
-    publish(&st, &conv, &after, &msgs, None);
+    publish(&st, &Change::of(&done.before, &done.after, &done.messages));
     Ok(Json(json!({
-        "conversation": loaded_json(&after),
+        "conversation": ConversationOut::loaded(&done.after),
         "outcome": {"outcome": o.outcome, "agent": o.agent, "note": o.note, "closed_at": ts(o.closed_at)},
     })))
 }
@@ -299,20 +269,8 @@ pub async fn stream_token(
     State(st): State<Arc<AppState>>,
     auth: Auth,
 ) -> Result<Json<Value>, ApiError> {
-    let token = crate::auth::issue_stream_token(&st.store, &auth.key.id).await?;
+    let token = issue_stream_token(&st.store, &auth.key.id).await?;
     Ok(Json(
-        json!({"token": token, "expires_in": crate::auth::STREAM_TOKEN_SECS}),
+        json!({"token": token, "expires_in": STREAM_TOKEN_SECS}),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_phone;
-
-    #[test]
-    fn phones_are_masked() {
-        assert_eq!(mask_phone("13812345678"), "138******78");
-        assert_eq!(mask_phone("+852 9123 4567"), "852******67");
-        assert_eq!(mask_phone("123"), "****");
-    }
 }

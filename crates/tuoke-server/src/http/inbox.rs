@@ -10,22 +10,21 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tuoke_store::{InboxFilter, InboxRow, InboxTab, Role, Status};
 
-use crate::AppState;
-use crate::api::ts;
 use crate::auth::Auth;
 use crate::error::{ApiError, Q};
-use crate::team::{customer_json, mask_phone, sees_contacts};
+use crate::http::input::{day_start_ms, nonempty, server_tz};
+use crate::state::AppState;
+use crate::views::contact::{customer_json, mask_phone, sees_contacts};
+use crate::views::time::ts;
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/inbox", get(inbox))
         .route("/inbox/export", get(export))
-        .route("/funnel", get(crate::funnel::funnel))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -43,39 +42,6 @@ pub struct InboxQuery {
     /// `YYYY-MM-DD` (inclusive): conversations created up to that day.
     pub to: Option<String>,
     pub limit: Option<i64>,
-}
-
-fn nonempty(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
-
-/// The start of day `d` (and of the day after it when `next`) in `tz`, as Unix ms.
-pub(crate) fn day_start_ms(
-    name: &str,
-    d: &str,
-    tz: FixedOffset,
-    next: bool,
-) -> Result<i64, ApiError> {
-    let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request(format!("{name} must be a date YYYY-MM-DD")))?;
-    let date = if next {
-        date.succ_opt().unwrap_or(date)
-    } else {
-        date
-    };
-    let at: DateTime<FixedOffset> = tz
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .ok_or_else(|| ApiError::bad_request(format!("{name} is out of range")))?;
-    Ok(at.timestamp_millis())
-}
-
-pub(crate) fn server_tz(st: &AppState) -> FixedOffset {
-    FixedOffset::east_opt(st.config.tz_offset_secs)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 fn filter_of(st: &AppState, auth: &Auth, q: &InboxQuery) -> Result<InboxFilter, ApiError> {
