@@ -17,6 +17,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
 use crate::http::input::{check_len, check_plain};
 use crate::state::AppState;
+use crate::views::list::Items;
 use crate::webhooks::WEBHOOK_EVENTS;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -107,7 +108,7 @@ pub async fn create_webhook(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     JsonBody(body): JsonBody<CreateWebhookIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     auth.require_admin()?;
     let url =
         reqwest::Url::parse(&body.url).map_err(|e| ApiError::bad_request(format!("url: {e}")))?;
@@ -146,10 +147,7 @@ pub async fn create_webhook(
             &json!({"events": w.events}),
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(&w).unwrap_or(Value::Null)),
-    ))
+    Ok((StatusCode::CREATED, Json(w)).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "admin",
@@ -158,9 +156,9 @@ pub async fn create_webhook(
 pub async fn list_webhooks(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require_admin()?;
-    Ok(Json(json!({"items": st.store.list_webhooks().await?})))
+    Ok(Json(Items::of(st.store.list_webhooks().await?)).into_response())
 }
 
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "admin", params(("id" = String, Path)),
@@ -187,20 +185,17 @@ pub async fn delete_webhook(
 pub async fn list_outbox(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require_admin()?;
-    Ok(Json(json!({"items": st.store.list_outbox(200).await?})))
+    Ok(Json(Items::of(st.store.list_outbox(200).await?)).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/audit", tag = "admin",
     responses((status = 200, description = "{items: [audit event]}"), (status = 401), (status = 403)),
     security(("bearer" = [])))]
-pub async fn list_audit(
-    State(st): State<Arc<AppState>>,
-    auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+pub async fn list_audit(State(st): State<Arc<AppState>>, auth: Auth) -> Result<Response, ApiError> {
     auth.require_admin()?;
-    Ok(Json(json!({"items": st.store.list_audit(200).await?})))
+    Ok(Json(Items::of(st.store.list_audit(200).await?)).into_response())
 }
 
 /// Everything stored about a customer (data-subject export).

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -38,7 +39,7 @@ pub async fn analyze(
     State(st): State<Arc<AppState>>,
     _auth: Auth,
     JsonBody(body): JsonBody<AnalyzeIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     check_len(
         "text",
         &Some(body.text.clone()),
@@ -55,7 +56,7 @@ pub async fn analyze(
     st.metrics
         .analyze_duration
         .observe(t.elapsed().as_secs_f64());
-    Ok(Json(serde_json::to_value(a).unwrap_or(Value::Null)))
+    Ok(Json(a).into_response())
 }
 
 /// Read-only views of the company knowledge base and playbook.

@@ -12,12 +12,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tuoke_core::{Analysis, Dialect, EntityType, Language};
 use tuoke_dialogue::Action;
-use tuoke_store::{
-    HandoffChange, Message, MessageRole, NewConversation, NewCustomer, NewMessage, Role,
-};
+use tuoke_store::{HandoffChange, MessageRole, NewConversation, NewCustomer, NewMessage, Role};
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
@@ -31,8 +29,8 @@ use crate::service::{
 use crate::state::AppState;
 use crate::views::chat::quick_replies;
 use crate::views::conversation::{ConversationOut, status_of};
-use crate::views::customer;
-use crate::views::message::{MessageOut, message_json};
+use crate::views::list::Items;
+use crate::views::message::MessageOut;
 use crate::views::turn::turn_body;
 use crate::{pii, script};
 
@@ -193,7 +191,7 @@ pub async fn list_conversations(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     Q(q): Q<ListConversations>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let items = st
         .store
@@ -203,9 +201,7 @@ pub async fn list_conversations(
             q.offset.unwrap_or(0),
         )
         .await?;
-    Ok(Json(
-        json!({"items": items.iter().map(ConversationOut::stored).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Items::of(items.iter().map(ConversationOut::stored))).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", params(("id" = String, Path)),
@@ -250,20 +246,18 @@ pub async fn list_messages(
     auth: Auth,
     P(id): P<String>,
     Q(q): Q<ListMessages>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     load_conversation(&st, &id, &auth).await?;
     let items = st
         .store
         .list_messages(&id, q.after.unwrap_or(0), q.limit.unwrap_or(1000))
         .await?;
     let customer = auth.role() == Role::Widget;
-    let view = |m: &Message| {
-        let v = message_json(m, &st.cards);
-        if customer { customer::message(v) } else { v }
+    let view = |m| {
+        let v = MessageOut::new(m, &st.cards);
+        if customer { v.for_customer() } else { v }
     };
-    Ok(Json(
-        json!({"items": items.iter().map(view).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Items::of(items.iter().map(view))).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

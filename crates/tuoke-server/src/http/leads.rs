@@ -4,17 +4,18 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use tuoke_store::{LeadFilter, LeadSort, Role};
 
 use crate::auth::Auth;
 use crate::error::{ApiError, Q};
 use crate::http::input::parse_status;
 use crate::state::AppState;
-use crate::views::conversation::lead_row_json;
+use crate::views::conversation::LeadRowOut;
+use crate::views::list::Items;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -44,7 +45,7 @@ pub async fn list_leads(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     Q(q): Q<ListLeads>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let grade = match q.grade.as_deref() {
         None | Some("") => None,
@@ -72,16 +73,14 @@ pub async fn list_leads(
             offset: q.offset.unwrap_or(0),
         })
         .await?;
-    Ok(Json(
-        json!({"items": items.iter().map(lead_row_json).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(Items::of(items.iter().map(LeadRowOut::from))).into_response())
 }
 
 #[utoipa::path(get, path = "/v1/stats", tag = "leads",
     responses((status = 200, description = "{leads_by_grade, intents, sentiment_by_day, funnel, conversations_per_day}"), (status = 401), (status = 403)),
     security(("bearer" = [])))]
-pub async fn stats(State(st): State<Arc<AppState>>, auth: Auth) -> Result<Json<Value>, ApiError> {
+pub async fn stats(State(st): State<Arc<AppState>>, auth: Auth) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let s = st.store.stats().await?;
-    Ok(Json(serde_json::to_value(s).unwrap_or(Value::Null)))
+    Ok(Json(s).into_response())
 }

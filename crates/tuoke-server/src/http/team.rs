@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tuoke_store::{HandoffChange, Outcome, Role, Status};
 use utoipa::ToSchema;
@@ -22,6 +23,7 @@ use crate::service::{
 use crate::state::AppState;
 use crate::views::contact::customer_json;
 use crate::views::conversation::ConversationOut;
+use crate::views::list::Items;
 use crate::views::time::ts;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -236,9 +238,17 @@ pub async fn mark_read(
 pub async fn canned_replies(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    Ok(Json(json!({"items": st.config.canned.canned_replies})))
+    Ok(Json(Items::of(&st.config.canned.canned_replies)).into_response())
+}
+
+/// A grading signal as the dashboard shows it.
+#[derive(Serialize)]
+struct SignalOut<'a> {
+    id: &'a str,
+    points: i32,
+    detail: Option<&'a tuoke_dialogue::Text>,
 }
 
 /// The grading signals with their texts in every language, so the dashboard shows a lead's
@@ -249,16 +259,14 @@ pub async fn canned_replies(
 pub async fn grading_signals(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    let items: Vec<Value> = st
-        .company
-        .grading()
-        .signals
-        .iter()
-        .map(|s| json!({"id": s.id, "points": s.points, "detail": s.detail}))
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    let items = st.company.grading().signals.iter().map(|s| SignalOut {
+        id: &s.id,
+        points: s.points,
+        detail: s.detail.as_ref(),
+    });
+    Ok(Json(Items::of(items)).into_response())
 }
 
 /// A short-lived token for opening event streams (`?token=`), so no API key is put in a URL.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use tuoke_dialogue::{ConversationState, Lead};
 use tuoke_store::{Conversation, LeadRow, Status};
 
@@ -115,12 +115,34 @@ fn handoff_by(status: Status, requested: bool) -> &'static str {
     }
 }
 
-pub fn lead_row_json(l: &LeadRow) -> Value {
-    json!({
-        "conversation_id": l.conversation_id, "customer_id": l.customer_id, "score": l.score,
-        "grade": l.grade, "stage": l.stage, "status": l.status.as_str(), "evidence": l.evidence,
-        "last_activity": ts(l.last_activity), "last_message": l.last_message,
-    })
+/// A row of the leads list (`GET /v1/leads`).
+#[derive(Serialize)]
+pub struct LeadRowOut<'a> {
+    pub conversation_id: &'a str,
+    pub customer_id: &'a str,
+    pub score: i64,
+    pub grade: &'a str,
+    pub stage: &'a str,
+    pub status: &'static str,
+    pub evidence: &'a Value,
+    pub last_activity: String,
+    pub last_message: Option<&'a str>,
+}
+
+impl<'a> From<&'a LeadRow> for LeadRowOut<'a> {
+    fn from(l: &'a LeadRow) -> Self {
+        LeadRowOut {
+            conversation_id: &l.conversation_id,
+            customer_id: &l.customer_id,
+            score: l.score,
+            grade: &l.grade,
+            stage: &l.stage,
+            status: l.status.as_str(),
+            evidence: &l.evidence,
+            last_activity: ts(l.last_activity),
+            last_message: l.last_message.as_deref(),
+        }
+    }
 }
 
 /// The stored status a state stands for.

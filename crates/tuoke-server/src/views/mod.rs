@@ -6,6 +6,7 @@ pub mod contact;
 pub mod conversation;
 pub mod customer;
 pub mod event;
+pub mod list;
 pub mod message;
 pub mod time;
 pub mod turn;
