@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::views::conversation::{handoff_label, status_of};
 use crate::views::event::{CallbackEvent, ConversationEvent, HandoffEvent, LeadEvent, NoteEvent};
 use crate::views::message::message_event;
+use crate::views::team::NoteOut;
 
 /// The lead columns a change writes.
 pub(crate) fn lead_update(l: &Lead) -> LeadUpdate {
@@ -236,7 +237,7 @@ pub(crate) struct Change<'a> {
     /// The customer left a call-back request.
     pub callback: bool,
     /// A private note was added (staff streams only).
-    pub note: Option<Value>,
+    pub note: Option<NoteOut<'a>>,
 }
 
 impl<'a> Change<'a> {

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
@@ -23,7 +24,8 @@ use crate::service::{
 };
 use crate::state::AppState;
 use crate::views::conversation::ConversationOut;
-use crate::views::message::message_json;
+use crate::views::message::MessageOut;
+use crate::views::team::{ConversationBody, MessageBody, OwnerOut, TakenOut, TakeoverOut};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -51,7 +53,7 @@ pub async fn takeover(
     auth: Auth,
     P(id): P<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     // The body is optional: empty, or {"agent": "...", "force": bool}.
     let body: TakeoverIn = if body.iter().all(u8::is_ascii_whitespace) {
@@ -138,12 +140,19 @@ pub async fn takeover(
         serde_json::to_value(st.engine.summary(&done.plan.state, "agent_takeover"))
             .unwrap_or(Value::Null)
     });
-    Ok(Json(json!({
-        "handoff": {"reason": ho.as_ref().map(|h| h.reason.clone()).unwrap_or_else(|| "agent_takeover".into()),
-                    "agent": agent, "summary": summary},
-        "conversation": ConversationOut::loaded(after),
-        "owner": {"agent": agent, "mine": true},
-    })))
+    Ok(Json(TakeoverOut {
+        handoff: TakenOut {
+            reason: ho.as_ref().map_or("agent_takeover", |h| h.reason.as_str()),
+            agent: &agent,
+            summary,
+        },
+        conversation: ConversationOut::loaded(after),
+        owner: OwnerOut {
+            agent: Some(&agent),
+            mine: true,
+        },
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -162,7 +171,7 @@ pub async fn agent_message(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<AgentMessageIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let text = body.text.trim().to_string();
     if text.is_empty() {
@@ -201,9 +210,10 @@ pub async fn agent_message(
         st.store.mark_read(&auth.key.id, &id, m.seq).await?;
     }
     publish(&st, &Change::of(&done.before, &done.after, &done.messages));
-    Ok(Json(
-        json!({"message": done.messages.first().map(|m| message_json(m, &st.cards))}),
-    ))
+    Ok(Json(MessageBody {
+        message: done.messages.first().map(|m| MessageOut::new(m, &st.cards)),
+    })
+    .into_response())
 }
 
 /// The agent hands the conversation back to the bot.
@@ -215,7 +225,7 @@ pub async fn release(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     P(id): P<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     if conv.conv.status == Status::HandedOff {
@@ -262,7 +272,8 @@ pub async fn release(
             ..Change::of(&done.before, &done.after, &done.messages)
         },
     );
-    Ok(Json(
-        json!({"conversation": ConversationOut::loaded(&done.after)}),
-    ))
+    Ok(Json(ConversationBody {
+        conversation: ConversationOut::loaded(&done.after),
+    })
+    .into_response())
 }

@@ -24,7 +24,10 @@ use crate::state::AppState;
 use crate::views::contact::customer_json;
 use crate::views::conversation::ConversationOut;
 use crate::views::list::Items;
-use crate::views::time::ts;
+use crate::views::team::{
+    CloseOut, HandoffRowOut, NoteBody, NoteOut, OutcomeOut, OwnerOut, ReadOut, StreamTokenOut,
+    WorkspaceOut,
+};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -40,10 +43,6 @@ pub fn router() -> Router<Arc<AppState>> {
 /// Outcomes a conversation may be closed with.
 pub const OUTCOMES: [&str; 3] = ["won", "lost", "follow_up"];
 
-fn note_json(n: &tuoke_store::Note) -> Value {
-    json!({"id": n.id, "author": n.author, "text": n.text, "created_at": ts(n.created_at)})
-}
-
 /// Everything the dashboard shows around a transcript, rendered for people: the customer (masked
 /// for agents), who holds the conversation, notes, the outcome and the handoff reason and summary
 /// (the open handoff's, else the summary of the conversation as it stands).
@@ -55,7 +54,7 @@ pub async fn workspace(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     P(id): P<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     let customer = st.store.get_customer(&conv.conv.customer_id).await?;
@@ -74,17 +73,18 @@ pub async fn workspace(
     let customer = customer
         .map(|c| customer_json(&auth, &c.name, &c.phone, &c.email, &c.wechat))
         .unwrap_or(Value::Null);
-    Ok(Json(json!({
-        "conversation_id": id,
-        "customer": customer,
-        "channel": conv.conv.channel,
-        "variety": conv.state.variety,
-        "owner": owner.map(|o| json!({"agent": o.agent, "mine": o.key_id.as_deref() == Some(auth.key.id.as_str()) || o.key_id.is_none()})),
-        "notes": notes.iter().map(note_json).collect::<Vec<_>>(),
-        "outcome": outcome.map(|o| json!({"outcome": o.outcome, "agent": o.agent, "note": o.note, "closed_at": ts(o.closed_at)})),
-        "handoff": ho.map(|h| json!({"reason": h.reason, "agent": h.agent, "requested_at": ts(h.requested_at), "taken_at": h.taken_at.map(ts)})),
-        "summary": summary,
-    })))
+    Ok(Json(WorkspaceOut {
+        conversation_id: &id,
+        customer,
+        channel: &conv.conv.channel,
+        variety: conv.state.variety,
+        owner: owner.as_ref().map(|o| OwnerOut::of(o, &auth.key.id)),
+        notes: notes.iter().map(NoteOut::from).collect(),
+        outcome: outcome.as_ref().map(OutcomeOut::from),
+        handoff: ho.as_ref().map(HandoffRowOut::from),
+        summary,
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -102,7 +102,7 @@ pub async fn add_note(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<NoteIn>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let text = body.text.trim().to_string();
     if text.is_empty() {
@@ -117,14 +117,17 @@ pub async fn add_note(
     publish(
         &st,
         &Change {
-            note: Some(note_json(&n)),
+            note: Some(NoteOut::from(&n)),
             ..Change::of(&conv, &conv, &[])
         },
     );
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({"note": note_json(&n)})),
-    ))
+        Json(NoteBody {
+            note: NoteOut::from(&n),
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -145,7 +148,7 @@ pub async fn close(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<CloseIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     if !OUTCOMES.contains(&body.outcome.as_str()) {
         return Err(ApiError::bad_request(
@@ -201,10 +204,11 @@ pub async fn close(
         )
         .await?;
     publish(&st, &Change::of(&done.before, &done.after, &done.messages));
-    Ok(Json(json!({
-        "conversation": ConversationOut::loaded(&done.after),
-        "outcome": {"outcome": o.outcome, "agent": o.agent, "note": o.note, "closed_at": ts(o.closed_at)},
-    })))
+    Ok(Json(CloseOut {
+        conversation: ConversationOut::loaded(&done.after),
+        outcome: OutcomeOut::from(&o),
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -223,12 +227,12 @@ pub async fn mark_read(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<ReadIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReadOut>, ApiError> {
     auth.require(&[Role::Agent])?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     let seq = body.seq.clamp(0, conv.conv.last_seq);
     st.store.mark_read(&auth.key.id, &id, seq).await?;
-    Ok(Json(json!({"seq": seq})))
+    Ok(Json(ReadOut { seq }))
 }
 
 /// The company's canned replies (`canned.yaml`).
@@ -276,9 +280,10 @@ pub async fn grading_signals(
 pub async fn stream_token(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StreamTokenOut>, ApiError> {
     let token = issue_stream_token(&st.store, &auth.key.id).await?;
-    Ok(Json(
-        json!({"token": token, "expires_in": STREAM_TOKEN_SECS}),
-    ))
+    Ok(Json(StreamTokenOut {
+        token,
+        expires_in: STREAM_TOKEN_SECS,
+    }))
 }

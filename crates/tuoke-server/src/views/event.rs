@@ -2,8 +2,9 @@
 //! events carry the message view ([`crate::views::message`]).
 
 use serde::Serialize;
-use serde_json::Value;
 use tuoke_dialogue::{Evidence, Grade, HandoffSummary};
+
+use crate::views::team::NoteOut;
 
 /// `lead`: the conversation's lead changed.
 #[derive(Serialize)]
@@ -52,5 +53,5 @@ pub struct CallbackEvent<'a> {
 #[derive(Serialize)]
 pub struct NoteEvent<'a> {
     pub conversation_id: &'a str,
-    pub note: &'a Value,
+    pub note: &'a NoteOut<'a>,
 }

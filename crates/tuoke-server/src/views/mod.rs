@@ -8,5 +8,6 @@ pub mod customer;
 pub mod event;
 pub mod list;
 pub mod message;
+pub mod team;
 pub mod time;
 pub mod turn;
