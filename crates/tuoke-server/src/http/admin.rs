@@ -8,8 +8,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tuoke_store::Role;
 use utoipa::ToSchema;
 
@@ -39,6 +39,15 @@ pub struct CreateKeyIn {
     pub name: String,
 }
 
+/// A new API key with its secret (shown this once).
+#[derive(Serialize)]
+pub struct KeyOut {
+    pub id: String,
+    pub key: String,
+    pub role: &'static str,
+    pub name: String,
+}
+
 /// Create an API key (the secret is shown once).
 #[utoipa::path(post, path = "/v1/api_keys", tag = "admin", request_body = CreateKeyIn,
     responses((status = 201, description = "{id, key, role, name}"), (status = 400), (status = 401), (status = 403)),
@@ -47,7 +56,7 @@ pub async fn create_api_key(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     JsonBody(body): JsonBody<CreateKeyIn>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<KeyOut>), ApiError> {
     auth.require_admin()?;
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::bad_request("role must be admin, agent or widget"))?;
@@ -68,7 +77,12 @@ pub async fn create_api_key(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": k.id, "key": secret, "role": role.as_str(), "name": k.name})),
+        Json(KeyOut {
+            id: k.id,
+            key: secret,
+            role: role.as_str(),
+            name: k.name,
+        }),
     ))
 }
 

@@ -6,12 +6,14 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tuoke_dialogue::Variety;
+use tuoke_dialogue::chat::Availability;
 use tuoke_store::{NewCustomer, Role, Status};
 use utoipa::ToSchema;
 
@@ -38,6 +40,23 @@ fn localized(t: &tuoke_dialogue::Text) -> Localized {
     }
 }
 
+/// `GET /v1/widget/config`.
+#[derive(Serialize)]
+pub struct WidgetConfig {
+    pub company: WidgetCompany,
+    /// Who answers first: `ai`.
+    pub assistant: &'static str,
+    /// Whether advisers answer now (`open`) and when that changes (`next_change`).
+    pub availability: Availability,
+    pub handoff_wait_seconds: u64,
+}
+
+#[derive(Serialize)]
+pub struct WidgetCompany {
+    pub name: Localized,
+    pub hours: Localized,
+}
+
 /// The chat widget's settings.
 #[utoipa::path(get, path = "/v1/widget/config", tag = "conversations",
     responses((status = 200, description = "{company: {name, hours}, assistant: \"ai\", availability: {open, next_change}, handoff_wait_seconds}"),
@@ -46,17 +65,20 @@ fn localized(t: &tuoke_dialogue::Text) -> Localized {
 pub async fn widget_config(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WidgetConfig>, ApiError> {
     auth.require(&[Role::Widget, Role::Agent])?;
     let info = st.company.info();
     let a = info.chat.availability(Utc::now());
-    Ok(Json(json!({
-        "company": {"name": localized(&info.name), "hours": localized(&info.hours)},
+    Ok(Json(WidgetConfig {
+        company: WidgetCompany {
+            name: localized(&info.name),
+            hours: localized(&info.hours),
+        },
         // The chat is answered by an AI assistant first; people join on request.
-        "assistant": "ai",
-        "availability": {"open": a.open, "next_change": a.next_change},
-        "handoff_wait_seconds": st.company.playbook().handoff.wait_secs(),
-    })))
+        assistant: "ai",
+        availability: a,
+        handoff_wait_seconds: st.company.playbook().handoff.wait_secs(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -66,6 +88,13 @@ pub struct CallbackIn {
     pub phone: String,
     /// When the customer would like the call, in their words ("明天上午", "after 6 pm").
     pub preferred_time: Option<String>,
+}
+
+/// `POST /v1/conversations/{id}/callback`: the request as stored and the conversation.
+#[derive(Serialize)]
+pub struct CallbackOut<'a> {
+    pub callback: &'a Value,
+    pub conversation: ConversationOut<'a>,
 }
 
 /// A phone number as typed: digits with optional `+`, spaces, dashes, dots and brackets; 6 to 20
@@ -103,7 +132,7 @@ pub async fn callback(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<CallbackIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Widget])?;
     let phone = body.phone.trim().to_string();
     if !valid_phone(&phone) {
@@ -166,9 +195,11 @@ pub async fn callback(
     } else {
         ConversationOut::loaded(after)
     };
-    Ok(Json(
-        json!({"callback": request, "conversation": conversation}),
-    ))
+    Ok(Json(CallbackOut {
+        callback: &request,
+        conversation,
+    })
+    .into_response())
 }
 
 #[cfg(test)]

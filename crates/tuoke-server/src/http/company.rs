@@ -9,8 +9,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+
+use tuoke_dialogue::catalog::CompanyInfo;
+use tuoke_dialogue::{Competitor, Faq, Playbook, Product};
 use tuoke_store::Role;
 use utoipa::ToSchema;
 
@@ -63,13 +65,27 @@ pub async fn analyze(
 #[utoipa::path(get, path = "/v1/company", tag = "company",
     responses((status = 200, description = "{company, products, faqs, competitors, playbook}; a widget key gets {company, products (no discount.max_pct), faqs}"), (status = 401)),
     security(("bearer" = [])))]
-pub async fn company(State(st): State<Arc<AppState>>, auth: Auth) -> Result<Json<Value>, ApiError> {
+pub async fn company(State(st): State<Arc<AppState>>, auth: Auth) -> Result<Response, ApiError> {
     let c = &st.company;
     if auth.role() == Role::Widget {
-        return Ok(Json(customer::company(c)));
+        return Ok(Json(customer::company(c)).into_response());
     }
-    Ok(Json(json!({
-        "company": c.info(), "products": c.products(), "faqs": c.faqs(),
-        "competitors": c.competitors(), "playbook": c.playbook(),
-    })))
+    Ok(Json(CompanyOut {
+        company: c.info(),
+        products: c.products(),
+        faqs: c.faqs(),
+        competitors: c.competitors(),
+        playbook: c.playbook(),
+    })
+    .into_response())
+}
+
+/// The company as staff read it.
+#[derive(Serialize)]
+pub struct CompanyOut<'a> {
+    pub company: &'a CompanyInfo,
+    pub products: &'a [Product],
+    pub faqs: &'a [Faq],
+    pub competitors: &'a [Competitor],
+    pub playbook: &'a Playbook,
 }

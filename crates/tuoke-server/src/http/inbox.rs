@@ -18,7 +18,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, Q};
 use crate::http::input::{day_start_ms, nonempty, server_tz};
 use crate::state::AppState;
-use crate::views::contact::{customer_json, mask_phone, sees_contacts};
+use crate::views::contact::{ContactOut, mask_phone, sees_contacts};
 use crate::views::time::ts;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -122,7 +122,7 @@ fn row_json(st: &AppState, auth: &Auth, r: &InboxRow) -> Value {
     let l = &r.lead;
     json!({
         "conversation_id": l.conversation_id, "customer_id": l.customer_id,
-        "customer": customer_json(auth, &r.customer_name, &r.customer_phone, &r.customer_email, &r.customer_wechat),
+        "customer": ContactOut::new(auth, &r.customer_name, &r.customer_phone, &r.customer_email, &r.customer_wechat),
         "score": l.score, "grade": l.grade, "stage": l.stage, "status": l.status.as_str(),
         "handoff": handoff_of(r), "evidence": l.evidence,
         "last_activity": ts(l.last_activity), "last_message": l.last_message,

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -19,12 +19,21 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/metrics", get(metrics))
 }
 
+/// `/healthz`: the process answers and its database too.
+#[derive(Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub db: &'static str,
+}
+
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "{status: ok, db}"), (status = 503)))]
-pub async fn healthz(State(st): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+pub async fn healthz(State(st): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
     st.store.ping().await?;
-    Ok(Json(
-        json!({"status": "ok", "db": st.store.engine().as_str()}),
-    ))
+    Ok(Json(Health {
+        status: "ok",
+        db: st.store.engine().as_str(),
+    }))
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format")))]

@@ -21,7 +21,7 @@ use crate::service::{
     Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
 };
 use crate::state::AppState;
-use crate::views::contact::customer_json;
+use crate::views::contact::ContactOut;
 use crate::views::conversation::ConversationOut;
 use crate::views::list::Items;
 use crate::views::team::{
@@ -70,12 +70,11 @@ pub async fn workspace(
         Some(h) => h.summary.clone(),
         None => serde_json::to_value(st.engine.summary(&conv.state, "none")).unwrap_or(Value::Null),
     };
-    let customer = customer
-        .map(|c| customer_json(&auth, &c.name, &c.phone, &c.email, &c.wechat))
-        .unwrap_or(Value::Null);
     Ok(Json(WorkspaceOut {
         conversation_id: &id,
-        customer,
+        customer: customer
+            .as_ref()
+            .map(|c| ContactOut::new(&auth, &c.name, &c.phone, &c.email, &c.wechat)),
         channel: &conv.conv.channel,
         variety: conv.state.variety,
         owner: owner.as_ref().map(|o| OwnerOut::of(o, &auth.key.id)),

@@ -1,7 +1,7 @@
 //! A customer's contact details as the caller may see them: whole for admins, masked for
 //! agents (phones as `138******78`, e-mail and WeChat as `***`).
 
-use serde_json::{Value, json};
+use serde::Serialize;
 use tuoke_store::Role;
 
 use crate::auth::Auth;
@@ -23,21 +23,42 @@ pub fn sees_contacts(auth: &Auth) -> bool {
 }
 
 /// The customer's contact fields as the caller may see them.
-pub fn customer_json(
-    auth: &Auth,
-    name: &Option<String>,
-    phone: &Option<String>,
-    email: &Option<String>,
-    wechat: &Option<String>,
-) -> Value {
-    let full = sees_contacts(auth);
-    json!({
-        "name": name,
-        "phone": phone.as_deref().map(|p| if full { p.to_string() } else { mask_phone(p) }),
-        "phone_masked": !full && phone.is_some(),
-        "email": if full { email.clone() } else { email.as_deref().map(|_| "***".to_string()) },
-        "wechat": if full { wechat.clone() } else { wechat.as_deref().map(|_| "***".to_string()) },
-    })
+#[derive(Serialize)]
+pub struct ContactOut<'a> {
+    pub name: Option<&'a str>,
+    pub phone: Option<String>,
+    /// Whether `phone` is masked (agents).
+    pub phone_masked: bool,
+    pub email: Option<String>,
+    pub wechat: Option<String>,
+}
+
+impl<'a> ContactOut<'a> {
+    pub fn new(
+        auth: &Auth,
+        name: &'a Option<String>,
+        phone: &Option<String>,
+        email: &Option<String>,
+        wechat: &Option<String>,
+    ) -> Self {
+        let full = sees_contacts(auth);
+        let hidden = |v: &Option<String>| {
+            if full {
+                v.clone()
+            } else {
+                v.as_deref().map(|_| "***".to_string())
+            }
+        };
+        ContactOut {
+            name: name.as_deref(),
+            phone: phone
+                .as_deref()
+                .map(|p| if full { p.to_string() } else { mask_phone(p) }),
+            phone_masked: !full && phone.is_some(),
+            email: hidden(email),
+            wechat: hidden(wechat),
+        }
+    }
 }
 
 #[cfg(test)]

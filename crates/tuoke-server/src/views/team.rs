@@ -7,6 +7,7 @@ use serde_json::Value;
 use tuoke_dialogue::Variety;
 use tuoke_store::{Handoff, Note, Outcome, Owner};
 
+use crate::views::contact::ContactOut;
 use crate::views::conversation::ConversationOut;
 use crate::views::message::MessageOut;
 use crate::views::time::ts;
@@ -91,8 +92,8 @@ impl<'a> From<&'a Handoff> for HandoffRowOut<'a> {
 #[derive(Serialize)]
 pub struct WorkspaceOut<'a> {
     pub conversation_id: &'a str,
-    /// Contact details as the caller may see them ([`crate::views::contact`]).
-    pub customer: Value,
+    /// Contact details as the caller may see them.
+    pub customer: Option<ContactOut<'a>>,
     pub channel: &'a str,
     pub variety: Variety,
     pub owner: Option<OwnerOut<'a>>,
