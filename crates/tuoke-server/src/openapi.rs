@@ -39,7 +39,7 @@ impl Modify for Security {
         team::canned_replies, team::grading_signals, team::stream_token, inbox::inbox, inbox::export, funnel::funnel,
     ),
     components(schemas(conversations::CreateConversation, conversations::CustomerIn, conversations::PostMessage,
-        handoff::TakeoverIn, handoff::AgentMessageIn, company::AnalyzeIn, admin::CreateKeyIn,
+        handoff::TakeoverIn, handoff::AgentMessageIn, crate::error::ErrorBody, company::AnalyzeIn, admin::CreateKeyIn,
         admin::CreateWebhookIn, chat::CallbackIn,
         team::NoteIn, team::CloseIn, team::ReadIn)),
     modifiers(&Security),
@@ -48,4 +48,25 @@ pub struct ApiDoc;
 
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_bodies_come_from_the_view_types() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for name in ["ConversationOut", "LeadRowOut", "MessageOut", "ErrorBody", "Health"] {
+            assert!(schemas[name].is_object(), "{name} missing: {schemas}");
+        }
+        let leads = &doc["paths"]["/v1/leads"]["get"]["responses"]["200"];
+        let schema = leads["content"]["application/json"]["schema"].to_string();
+        assert!(schema.contains("LeadRowOut"), "{leads}");
+        let conv = &schemas["ConversationOut"]["properties"];
+        for field in ["id", "status", "handoff", "stage", "state", "version", "last_seq"] {
+            assert!(conv[field].is_object(), "{field}: {conv}");
+        }
+    }
 }

@@ -14,7 +14,7 @@ use tuoke_store::Role;
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
-use crate::error::{ApiError, JsonBody, P};
+use crate::error::{ApiError, ErrorBody, JsonBody, P};
 use crate::http::input::{check_len, check_plain};
 use crate::state::AppState;
 use crate::views::list::Items;
@@ -40,7 +40,7 @@ pub struct CreateKeyIn {
 }
 
 /// A new API key with its secret (shown this once).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct KeyOut {
     pub id: String,
     pub key: String,
@@ -50,7 +50,7 @@ pub struct KeyOut {
 
 /// Create an API key (the secret is shown once).
 #[utoipa::path(post, path = "/v1/api_keys", tag = "admin", request_body = CreateKeyIn,
-    responses((status = 201, description = "{id, key, role, name}"), (status = 400), (status = 401), (status = 403)),
+    responses((status = 201, body = KeyOut), (status = 400, body = ErrorBody), (status = 401), (status = 403)),
     security(("bearer" = [])))]
 pub async fn create_api_key(
     State(st): State<Arc<AppState>>,

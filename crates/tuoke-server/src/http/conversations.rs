@@ -185,7 +185,7 @@ pub struct ListConversations {
 /// List conversations, most recently active first.
 #[utoipa::path(get, path = "/v1/conversations", tag = "conversations",
     params(("status" = Option<String>, Query), ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, description = "{items: [conversation]}"), (status = 401), (status = 403)),
+    responses((status = 200, body = Items<ConversationOut>), (status = 401), (status = 403)),
     security(("bearer" = [])))]
 pub async fn list_conversations(
     State(st): State<Arc<AppState>>,
@@ -205,7 +205,7 @@ pub async fn list_conversations(
 }
 
 #[utoipa::path(get, path = "/v1/conversations/{id}", tag = "conversations", params(("id" = String, Path)),
-    responses((status = 200, description = "conversation"), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, body = ConversationOut), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn get_conversation(
     State(st): State<Arc<AppState>>,
@@ -239,7 +239,7 @@ pub struct ListMessages {
 
 #[utoipa::path(get, path = "/v1/conversations/{id}/messages", tag = "conversations",
     params(("id" = String, Path), ("after" = Option<i64>, Query), ("limit" = Option<i64>, Query)),
-    responses((status = 200, description = "{items: [message]}"), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, body = Items<MessageOut>), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn list_messages(
     State(st): State<Arc<AppState>>,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use tuoke_store::{LeadFilter, LeadSort, Role};
 
 use crate::auth::Auth;
-use crate::error::{ApiError, Q};
+use crate::error::{ApiError, ErrorBody, Q};
 use crate::http::input::parse_status;
 use crate::state::AppState;
 use crate::views::conversation::LeadRowOut;
@@ -38,8 +38,8 @@ pub struct ListLeads {
     params(("grade" = Option<String>, Query), ("stage" = Option<String>, Query), ("status" = Option<String>, Query),
            ("sort" = Option<String>, Query, description = "-score (default) | score | -last_activity"),
            ("limit" = Option<i64>, Query), ("offset" = Option<i64>, Query)),
-    responses((status = 200, description = "{items: [{conversation_id, customer_id, score, grade, stage, status, evidence, last_activity, last_message}]}"),
-              (status = 400), (status = 401), (status = 403)),
+    responses((status = 200, body = Items<LeadRowOut>),
+              (status = 400, body = ErrorBody), (status = 401), (status = 403)),
     security(("bearer" = [])))]
 pub async fn list_leads(
     State(st): State<Arc<AppState>>,

@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -20,14 +21,14 @@ pub fn router() -> Router<Arc<AppState>> {
 }
 
 /// `/healthz`: the process answers and its database too.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Health {
     pub status: &'static str,
     /// `sqlite` or `postgres`.
     pub db: &'static str,
 }
 
-#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "{status: ok, db}"), (status = 503)))]
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
 pub async fn healthz(State(st): State<Arc<AppState>>) -> Result<Json<Health>, ApiError> {
     st.store.ping().await?;
     Ok(Json(Health {

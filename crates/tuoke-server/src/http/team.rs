@@ -94,7 +94,7 @@ pub struct NoteIn {
 
 /// A private note on the conversation (staff only; the customer never sees it).
 #[utoipa::path(post, path = "/v1/conversations/{id}/notes", tag = "team", params(("id" = String, Path)), request_body = NoteIn,
-    responses((status = 201, description = "{note}"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 413)),
+    responses((status = 201, body = NoteBody), (status = 400), (status = 401), (status = 403), (status = 404), (status = 413)),
     security(("bearer" = [])))]
 pub async fn add_note(
     State(st): State<Arc<AppState>>,
@@ -219,7 +219,7 @@ pub struct ReadIn {
 
 /// The caller has read the conversation up to `seq` (the inbox's unread counts are per key).
 #[utoipa::path(post, path = "/v1/conversations/{id}/read", tag = "team", params(("id" = String, Path)), request_body = ReadIn,
-    responses((status = 200, description = "{seq}"), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, body = ReadOut), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn mark_read(
     State(st): State<Arc<AppState>>,
@@ -274,7 +274,7 @@ pub async fn grading_signals(
 
 /// A short-lived token for opening event streams (`?token=`), so no API key is put in a URL.
 #[utoipa::path(post, path = "/v1/stream_token", tag = "events",
-    responses((status = 200, description = "{token, expires_in}"), (status = 401)),
+    responses((status = 200, body = StreamTokenOut), (status = 401)),
     security(("bearer" = [])))]
 pub async fn stream_token(
     State(st): State<Arc<AppState>>,

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tuoke_dialogue::{ConversationState, Lead};
 use tuoke_store::{Conversation, LeadRow, Status};
+use utoipa::ToSchema;
 
 use crate::cache::Loaded;
 use crate::views::customer::CustomerState;
@@ -116,7 +117,7 @@ fn handoff_by(status: Status, requested: bool) -> &'static str {
 }
 
 /// A row of the leads list (`GET /v1/leads`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LeadRowOut<'a> {
     pub conversation_id: &'a str,
     pub customer_id: &'a str,
@@ -124,6 +125,7 @@ pub struct LeadRowOut<'a> {
     pub grade: &'a str,
     pub stage: &'a str,
     pub status: &'static str,
+    #[schema(value_type = Object)]
     pub evidence: &'a Value,
     pub last_activity: String,
     pub last_message: Option<&'a str>,
@@ -159,7 +161,7 @@ pub fn status_of(s: &ConversationState) -> Status {
 /// A conversation as the API shows it (`GET /v1/conversations/{id}`, lists, the conversation of
 /// a change's response). Staff see the whole state and the lead; a widget key the customer's
 /// view ([`ConversationOut::for_customer`]: no lead, [`CustomerState`]).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ConversationOut<'a> {
     pub id: &'a str,
     pub customer_id: &'a str,
@@ -169,8 +171,12 @@ pub struct ConversationOut<'a> {
     /// `bot`, `requested` or `taken_over`.
     pub handoff: &'static str,
     pub stage: &'a str,
+    /// The conversation state (a widget key: the customer's part of it).
+    #[schema(value_type = Object)]
     pub state: StateView<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// `{score, grade, evidence}` (staff only).
+    #[schema(value_type = Option<Object>)]
     pub lead: Option<LeadView<'a>>,
     pub version: i64,
     pub last_seq: i64,

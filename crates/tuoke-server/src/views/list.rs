@@ -1,9 +1,10 @@
 //! The body of every list endpoint: `{items: [...]}`.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// `{items: [...]}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Items<T> {
     pub items: Vec<T>,
 }

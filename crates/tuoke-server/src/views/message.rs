@@ -7,13 +7,14 @@ use serde::Serialize;
 use serde_json::Value;
 use tuoke_core::Analysis;
 use tuoke_store::{Message, MessageRole};
+use utoipa::ToSchema;
 
 use crate::bus;
 use crate::cards::{Card, Cards};
 use crate::views::time::ts;
 
 /// A message as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MessageOut<'a> {
     id: &'a str,
     conversation_id: &'a str,
@@ -22,13 +23,17 @@ pub struct MessageOut<'a> {
     text: &'a str,
     created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     analysis: Option<&'a Analysis>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
     citations: Option<&'a Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     agent: Option<&'a String>,
     /// Product cards of the products a bot message cites ([`crate::cards`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
     cards: Vec<&'a Card>,
 }
 

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tuoke_dialogue::Variety;
 use tuoke_store::{Handoff, Note, Outcome, Owner};
+use utoipa::ToSchema;
 
 use crate::views::contact::ContactOut;
 use crate::views::conversation::ConversationOut;
@@ -13,7 +14,7 @@ use crate::views::message::MessageOut;
 use crate::views::time::ts;
 
 /// A private note.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct NoteOut<'a> {
     pub id: &'a str,
     pub author: &'a str,
@@ -33,7 +34,7 @@ impl<'a> From<&'a Note> for NoteOut<'a> {
 }
 
 /// The outcome a conversation was closed with.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OutcomeOut<'a> {
     pub outcome: &'a str,
     pub agent: Option<&'a str>,
@@ -53,7 +54,7 @@ impl<'a> From<&'a Outcome> for OutcomeOut<'a> {
 }
 
 /// Who holds a conversation; `mine` when it is the caller's key (or no key is recorded).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OwnerOut<'a> {
     pub agent: Option<&'a str>,
     pub mine: bool,
@@ -139,19 +140,19 @@ pub struct MessageBody<'a> {
 }
 
 /// `{note}`: the answer of a new note.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct NoteBody<'a> {
     pub note: NoteOut<'a>,
 }
 
 /// `{seq}`: the caller's read mark.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ReadOut {
     pub seq: i64,
 }
 
 /// `{token, expires_in}`: a stream token.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StreamTokenOut {
     pub token: String,
     pub expires_in: i64,
