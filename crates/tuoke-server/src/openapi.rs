@@ -58,14 +58,22 @@ mod tests {
     fn response_bodies_come_from_the_view_types() {
         let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
         let schemas = &doc["components"]["schemas"];
-        for name in ["ConversationOut", "LeadRowOut", "MessageOut", "ErrorBody", "Health"] {
+        for name in [
+            "ConversationOut",
+            "LeadRowOut",
+            "MessageOut",
+            "ErrorBody",
+            "Health",
+        ] {
             assert!(schemas[name].is_object(), "{name} missing: {schemas}");
         }
         let leads = &doc["paths"]["/v1/leads"]["get"]["responses"]["200"];
         let schema = leads["content"]["application/json"]["schema"].to_string();
         assert!(schema.contains("LeadRowOut"), "{leads}");
         let conv = &schemas["ConversationOut"]["properties"];
-        for field in ["id", "status", "handoff", "stage", "state", "version", "last_seq"] {
+        for field in [
+            "id", "status", "handoff", "stage", "state", "version", "last_seq",
+        ] {
             assert!(conv[field].is_object(), "{field}: {conv}");
         }
     }

@@ -27,7 +27,7 @@ use crate::bus::BusEvent;
 use crate::error::{ApiError, P, Q};
 use crate::state::{AppState, stopped};
 use crate::views::customer;
-use crate::views::message::message_json;
+use crate::views::message::MessageOut;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -95,9 +95,9 @@ pub async fn conversation_events(
             match st.store.list_messages(&id, last, 1000).await {
                 Ok(msgs) => for m in msgs {
                     last = m.seq;
-                    let mut data = message_json(&m, &st.cards);
+                    let mut data = MessageOut::new(&m, &st.cards);
                     if customer {
-                        data = customer::message(data);
+                        data = data.for_customer();
                     }
                     yield Ok(Event::default().event("message").id(m.seq.to_string())
                         .data(serde_json::to_string(&data).unwrap_or_default()));

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::Value;
 use tuoke_core::Analysis;
 use tuoke_store::{Message, MessageRole};
 use utoipa::ToSchema;
@@ -68,8 +67,4 @@ impl MessageOut<'_> {
 /// A message as a live event body (JSON text).
 pub fn message_event(m: &Message, cards: &Cards) -> Arc<str> {
     bus::data(&MessageOut::new(m, cards))
-}
-
-pub fn message_json(m: &Message, cards: &Cards) -> Value {
-    serde_json::to_value(MessageOut::new(m, cards)).unwrap_or(Value::Null)
 }
