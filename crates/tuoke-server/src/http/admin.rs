@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, ErrorBody, JsonBody, P};
-use crate::http::input::{check_len, check_plain};
+use crate::http::input::{check_plain, required_text};
 use crate::state::AppState;
 use crate::views::list::Items;
 use crate::webhooks::WEBHOOK_EVENTS;
@@ -60,13 +60,9 @@ pub async fn create_api_key(
     auth.require_admin()?;
     let role = Role::parse(&body.role)
         .ok_or_else(|| ApiError::bad_request("role must be admin, agent or widget"))?;
-    let name = body.name.trim();
-    if name.is_empty() {
-        return Err(ApiError::bad_request("name is empty"));
-    }
-    check_len("name", &Some(name.to_string()), 200)?;
-    check_plain("name", Some(name))?;
-    let (k, secret) = st.store.create_api_key(role, name).await?;
+    let name = required_text("name", &body.name, 200)?;
+    check_plain("name", Some(&name))?;
+    let (k, secret) = st.store.create_api_key(role, &name).await?;
     st.store
         .audit(
             Some(&auth.key.id),

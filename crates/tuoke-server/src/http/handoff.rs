@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
-use crate::http::input::check_len;
+use crate::http::input::{check_len, required_text};
 use crate::service::{
     Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
 };
@@ -173,11 +173,7 @@ pub async fn agent_message(
     JsonBody(body): JsonBody<AgentMessageIn>,
 ) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return Err(ApiError::bad_request("text is empty"));
-    }
-    check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
+    let text = required_text("text", &body.text, st.config.max_message_chars)?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     if conv.conv.status != Status::HandedOff {
         return Err(ApiError::NotHandedOff);

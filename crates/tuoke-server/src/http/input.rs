@@ -35,6 +35,16 @@ pub(crate) fn valid_email(s: &str) -> bool {
         && domain.split('.').all(|l| !l.is_empty())
 }
 
+/// A required text field, trimmed: 400 when empty, 413 over `max` characters.
+pub(crate) fn required_text(field: &str, v: &str, max: usize) -> Result<String, ApiError> {
+    let t = v.trim().to_string();
+    if t.is_empty() {
+        return Err(ApiError::bad_request(format!("{field} is empty")));
+    }
+    check_len(field, &Some(t.clone()), max)?;
+    Ok(t)
+}
+
 pub(crate) fn check_len(field: &str, v: &Option<String>, max: usize) -> Result<(), ApiError> {
     if let Some(s) = v
         && s.chars().count() > max

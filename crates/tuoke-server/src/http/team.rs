@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
-use crate::http::input::check_len;
+use crate::http::input::{check_len, required_text};
 use crate::keys::{STREAM_TOKEN_SECS, issue_stream_token};
 use crate::service::{
     Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
@@ -103,11 +103,7 @@ pub async fn add_note(
     JsonBody(body): JsonBody<NoteIn>,
 ) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return Err(ApiError::bad_request("text is empty"));
-    }
-    check_len("text", &Some(text.clone()), 2000)?;
+    let text = required_text("text", &body.text, 2000)?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     let n = st
         .store
