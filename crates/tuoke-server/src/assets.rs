@@ -10,8 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "../../web/static/"]
@@ -37,7 +37,7 @@ fn file(path: &str) -> Response {
             )
                 .into_response()
         }
-        None => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file").into_response(),
+        None => ApiError::not_found("file").into_response(),
     }
 }
 
@@ -86,8 +86,7 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/assets/{*path}",
             get(|Path(p): Path<String>| async move {
                 if p.split('/').any(|s| s == ".." || s.is_empty()) {
-                    return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file")
-                        .into_response();
+                    return ApiError::not_found("file").into_response();
                 }
                 file(&format!("assets/{p}"))
             }),
@@ -110,6 +109,6 @@ async fn demo_page(State(st): State<Arc<AppState>>) -> Response {
              <script src=\"/widget.js\" data-key=\"{k}\"></script></html>"
         ))
         .into_response(),
-        _ => ApiError::new(StatusCode::NOT_FOUND, "not_found", "no demo page (start with `tuoke demo`)").into_response(),
+        _ => ApiError::NotFound("no demo page (start with `tuoke demo`)".into()).into_response(),
     }
 }

@@ -5,7 +5,7 @@
 //! the turn's allocations, so the turn path remembers what it committed. This is safe with
 //! several server processes on one database: every change commits with the version it was
 //! planned from, so a stale entry only makes that commit fail with a conflict, after which the
-//! handler re-reads the row from the database and plans again (see `api::mutate`).
+//! handler re-reads the row from the database and plans again (see `service::mutate`).
 //!
 //! Only the customer-turn path reads from the cache; everything else (GETs, agent actions)
 //! reads the database. The cache is bounded: when full, half of it is dropped.

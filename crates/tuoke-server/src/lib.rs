@@ -9,189 +9,42 @@
 //! version conflict (another turn won the race, maybe in another process) re-read and re-run the
 //! engine, so racing turns are all stored, in order, with no lost update.
 
-pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod bus;
 pub mod cache;
 pub mod cards;
-pub mod chat;
-pub mod customer;
+pub mod config;
 pub mod egress;
 pub mod error;
-pub mod events;
-pub mod funnel;
-pub mod handoff;
-pub mod inbox;
-pub mod messages;
+pub mod http;
+pub mod keys;
 pub mod metrics;
 pub mod openapi;
+pub mod peers;
 pub mod pii;
 pub mod public;
+pub mod request;
 pub mod retention;
 pub mod script;
 pub mod serve;
-pub mod team;
+pub mod service;
+pub mod state;
+pub mod views;
 pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tuoke_analyze::Analyzer;
-use tuoke_dialogue::{Company, Engine};
+use tuoke_dialogue::Company;
 use tuoke_store::{Role, Store};
 
-pub use error::ApiError;
-
-/// Errors starting or running the server.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerError {
-    #[error("store: {0}")]
-    Store(#[from] tuoke_store::StoreError),
-    #[error("analyzer: {0}")]
-    Analyze(#[from] tuoke_analyze::AnalyzeError),
-    #[error("io: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("http client: {0}")]
-    Http(String),
-}
-
-/// Tunables of a server process.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// Sustained requests per second allowed per API key (0 = no limit).
-    pub rate_limit_per_sec: u32,
-    /// Burst size of the per-key limit.
-    pub rate_limit_burst: u32,
-    /// Largest accepted request body in bytes (413 above).
-    pub max_body_bytes: usize,
-    /// Longest customer or agent message in characters (413 above).
-    pub max_message_chars: usize,
-    /// How often the webhook worker looks for due deliveries.
-    pub webhook_poll: Duration,
-    /// Back-off after the first failed delivery; doubles per attempt up to `webhook_backoff_max`.
-    pub webhook_backoff_base: Duration,
-    pub webhook_backoff_max: Duration,
-    /// Attempts before a delivery is given up.
-    pub webhook_max_attempts: i64,
-    /// Timeout of one webhook POST.
-    pub webhook_timeout: Duration,
-    /// Run the webhook worker in this process.
-    pub webhook_worker: bool,
-    /// Internal networks webhooks may reach anyway (loopback, private, link-local… are refused
-    /// otherwise, at registration and at connect time). See [`egress`].
-    pub webhook_allow: Vec<egress::IpNet>,
-    /// How often an SSE stream re-reads the store for messages committed by other processes.
-    pub sse_poll: Duration,
-    /// Time zone offset (seconds east of UTC) for resolving dates in customer text.
-    pub tz_offset_secs: i32,
-    /// A widget key that may appear in public pages (`/demo` host page); only the demo sets it.
-    pub public_widget_key: Option<String>,
-    /// How long a turn's response is kept for resends of its `client_message_id`
-    /// (`None`: forever). See [`retention`].
-    pub resend_window: Option<Duration>,
-    /// How long delivered or given-up webhook outbox rows are kept (`None`: forever).
-    pub outbox_retention: Option<Duration>,
-    /// How often the retention sweep runs.
-    pub retention_interval: Duration,
-    /// The company's canned replies for agents (`canned.yaml`; the demo's by default).
-    pub canned: Arc<tuoke_dialogue::canned::CannedReplies>,
-    /// Timeouts and the connection cap of the HTTP server ([`serve`]).
-    pub http: serve::HttpLimits,
-    /// Per-client limits of public keys and conversation tokens ([`public`]).
-    pub public: public::PublicLimits,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            rate_limit_per_sec: 50,
-            rate_limit_burst: 100,
-            max_body_bytes: 64 * 1024,
-            max_message_chars: 4000,
-            webhook_poll: Duration::from_millis(500),
-            webhook_backoff_base: Duration::from_secs(2),
-            webhook_backoff_max: Duration::from_secs(3600),
-            webhook_max_attempts: 12,
-            webhook_timeout: Duration::from_secs(10),
-            webhook_worker: true,
-            webhook_allow: Vec::new(),
-            sse_poll: Duration::from_secs(2),
-            tz_offset_secs: 8 * 3600,
-            public_widget_key: None,
-            resend_window: Some(Duration::from_secs(24 * 3600)),
-            outbox_retention: Some(Duration::from_secs(7 * 24 * 3600)),
-            retention_interval: Duration::from_secs(600),
-            canned: Arc::new(tuoke_dialogue::canned::CannedReplies::demo()),
-            http: serve::HttpLimits::default(),
-            public: public::PublicLimits::default(),
-        }
-    }
-}
-
-/// Everything a request handler needs; shared behind an `Arc`.
-pub struct AppState {
-    pub store: Store,
-    pub engine: Engine,
-    pub company: Arc<Company>,
-    pub analyzer: Arc<Analyzer>,
-    pub config: ServerConfig,
-    pub keys: auth::KeyCache,
-    /// Rate limits, failed-key blocks and conversation tokens ([`public`]).
-    pub guard: public::Guard,
-    pub metrics: metrics::Metrics,
-    /// Product cards of the company's products, built once.
-    pub cards: cards::Cards,
-    pub bus: events::Bus,
-    /// Conversations this process changed last, with parsed state (customer-turn fast path).
-    pub conversations: cache::ConvCache,
-    /// Wakes the webhook worker after a commit queued deliveries.
-    pub webhook_wake: tokio::sync::Notify,
-    /// Which addresses webhooks may reach (from `config.webhook_allow`).
-    pub egress: Arc<egress::EgressPolicy>,
-    /// Flips to true when the server shuts down (ends SSE streams and workers).
-    pub shutdown: watch::Receiver<bool>,
-}
-
-impl AppState {
-    /// `token_secret` signs widget conversation tokens (the same on every process of a
-    /// database: [`Store::server_secret`]).
-    pub fn new(
-        store: Store,
-        company: Arc<Company>,
-        analyzer: Arc<Analyzer>,
-        config: ServerConfig,
-        token_secret: Vec<u8>,
-        shutdown: watch::Receiver<bool>,
-    ) -> AppState {
-        let guard = public::Guard::new(
-            config.rate_limit_per_sec,
-            config.rate_limit_burst,
-            &config.public,
-            token_secret,
-        );
-        AppState {
-            egress: Arc::new(egress::EgressPolicy::new(config.webhook_allow.clone())),
-            store,
-            engine: Engine::new(company.clone()),
-            cards: cards::Cards::new(&company),
-            company,
-            analyzer,
-            config,
-            // A key revoked by another process (or `tuoke keys revoke`) stops working within 5 s;
-            // one revoked through this process's API at once.
-            keys: auth::KeyCache::new(Duration::from_secs(5)),
-            guard,
-            metrics: metrics::Metrics::default(),
-            bus: events::Bus::new(),
-            conversations: cache::ConvCache::new(4096),
-            webhook_wake: tokio::sync::Notify::new(),
-            shutdown,
-        }
-    }
-}
+pub use config::ServerConfig;
+pub use error::{ApiError, ServerError};
+pub use state::AppState;
 
 /// Builds the analyzer with the company's product and competitor names as its gazetteer.
 pub fn analyzer_for(company: &Company) -> Result<Analyzer, ServerError> {
@@ -319,8 +172,8 @@ pub async fn start(
             Ok(Some(listener)) => {
                 let (tx, rx) = tokio::sync::mpsc::channel(8192);
                 state.bus.set_remote(tx);
-                tokio::spawn(events::forward_to_peers(state.clone(), node.clone(), rx));
-                tokio::spawn(events::relay_from_peers(state.clone(), node, listener));
+                tokio::spawn(peers::forward_to_peers(state.clone(), node.clone(), rx));
+                tokio::spawn(peers::relay_from_peers(state.clone(), node, listener));
             }
             Ok(None) => {}
             Err(e) => {
@@ -334,7 +187,7 @@ pub async fn start(
         None
     };
     let sweeper = tokio::spawn(retention::run(state.clone()));
-    let app = api::router(state.clone());
+    let app = http::router(state.clone());
     let rx = shutdown_rx;
     let st = state.clone();
     let task = tokio::spawn(async move {

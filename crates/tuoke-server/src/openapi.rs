@@ -5,7 +5,9 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::{api, chat, events, funnel, handoff, inbox, team};
+use crate::http::{
+    admin, chat, company, conversations, events, funnel, handoff, inbox, leads, ops, team,
+};
 
 struct Security;
 
@@ -27,16 +29,18 @@ impl Modify for Security {
 #[openapi(
     info(title = "tuoke API", description = "tuoke (拓客) AI sales robot: conversations, leads, handoff, events, webhooks. Errors are {\"error\": {\"code\", \"message\"}}. Roles: admin, agent, widget."),
     paths(
-        api::create_conversation, api::list_conversations, api::get_conversation, api::list_messages,
-        api::post_message, handoff::takeover, handoff::agent_message, handoff::release, api::list_leads, api::stats,
-        api::analyze, api::company, api::create_api_key, api::revoke_api_key, api::create_webhook,
-        api::list_webhooks, api::delete_webhook, api::list_outbox, api::list_audit, api::export_customer,
-        api::delete_customer, api::healthz, api::metrics, events::conversation_events, events::all_events,
+        conversations::create_conversation, conversations::list_conversations, conversations::get_conversation,
+        conversations::list_messages, conversations::post_message, handoff::takeover, handoff::agent_message,
+        handoff::release, leads::list_leads, leads::stats, company::analyze, company::company,
+        admin::create_api_key, admin::revoke_api_key, admin::create_webhook, admin::list_webhooks,
+        admin::delete_webhook, admin::list_outbox, admin::list_audit, admin::export_customer,
+        admin::delete_customer, ops::healthz, ops::metrics, events::conversation_events, events::all_events,
         chat::widget_config, chat::callback, team::workspace, team::add_note, team::close, team::mark_read,
         team::canned_replies, team::grading_signals, team::stream_token, inbox::inbox, inbox::export, funnel::funnel,
     ),
-    components(schemas(api::CreateConversation, api::CustomerIn, api::PostMessage, handoff::TakeoverIn,
-        handoff::AgentMessageIn, api::AnalyzeIn, api::CreateKeyIn, api::CreateWebhookIn, chat::CallbackIn,
+    components(schemas(conversations::CreateConversation, conversations::CustomerIn, conversations::PostMessage,
+        handoff::TakeoverIn, handoff::AgentMessageIn, crate::error::ErrorBody, company::AnalyzeIn, admin::CreateKeyIn,
+        admin::CreateWebhookIn, chat::CallbackIn,
         team::NoteIn, team::CloseIn, team::ReadIn)),
     modifiers(&Security),
 )]
@@ -44,4 +48,33 @@ pub struct ApiDoc;
 
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_bodies_come_from_the_view_types() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "ConversationOut",
+            "LeadRowOut",
+            "MessageOut",
+            "ErrorBody",
+            "Health",
+        ] {
+            assert!(schemas[name].is_object(), "{name} missing: {schemas}");
+        }
+        let leads = &doc["paths"]["/v1/leads"]["get"]["responses"]["200"];
+        let schema = leads["content"]["application/json"]["schema"].to_string();
+        assert!(schema.contains("LeadRowOut"), "{leads}");
+        let conv = &schemas["ConversationOut"]["properties"];
+        for field in [
+            "id", "status", "handoff", "stage", "state", "version", "last_seq",
+        ] {
+            assert!(conv[field].is_object(), "{field}: {conv}");
+        }
+    }
 }

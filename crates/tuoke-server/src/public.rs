@@ -7,13 +7,12 @@
 //! must come with it.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::request::Parts;
-use axum::http::{HeaderName, StatusCode};
+use axum::http::HeaderName;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::error::ApiError;
@@ -181,7 +180,7 @@ impl Guard {
             return false;
         };
         exp >= chrono::Utc::now().timestamp()
-            && crate::auth::same_secret(&self.mac(conversation_id, key_id, exp), mac)
+            && same_secret(&self.mac(conversation_id, key_id, exp), mac)
     }
 
     fn mac(&self, conversation_id: &str, key_id: &str, exp: i64) -> String {
@@ -194,9 +193,10 @@ impl Guard {
 }
 
 fn too_many(message: &str, wait: Duration) -> ApiError {
-    let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
-    e.retry_after = Some(wait.as_secs().max(1));
-    e
+    ApiError::RateLimited {
+        message: message.into(),
+        retry_after: wait.as_secs().max(1),
+    }
 }
 
 fn check<K: std::hash::Hash + Eq + Clone>(
@@ -215,30 +215,12 @@ fn check<K: std::hash::Hash + Eq + Clone>(
     })
 }
 
-/// The client's address: the trusted proxy header's last entry when configured and present,
-/// else the socket's peer.
-pub fn client_addr(parts: &Parts, limits: &PublicLimits) -> IpAddr {
-    if let Some(h) = &limits.trusted_proxy_header
-        && let Some(ip) = parts
-            .headers
-            .get(h)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse::<IpAddr>().ok())
-    {
-        return ip;
-    }
-    crate::serve::peer_addr(parts)
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
-}
-
-/// The conversation token a request carries (header, or query on event streams).
-pub fn token_of(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get(TOKEN_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| crate::auth::stream_query_param(parts, TOKEN_QUERY))
+/// Constant-time comparison of two MACs (hex text).
+pub fn same_secret(want: &str, got: &str) -> bool {
+    want.len() == got.len()
+        && want
+            .bytes()
+            .zip(got.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use tuoke_store::now_ms;
 
-use crate::AppState;
+use crate::state::{AppState, stopped};
 
 /// What one sweep cleared.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub(crate) async fn run(st: Arc<AppState>) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = crate::events::stopped(&mut shutdown) => return,
+            _ = stopped(&mut shutdown) => return,
             _ = tick.tick() => {}
         }
         // Idle rate-limit buckets of past clients.
@@ -72,7 +72,7 @@ pub(crate) async fn run(st: Arc<AppState>) {
         // A sweep with a large backlog is cut short by shutdown; each batch is its own
         // statement, so what was cleared stays cleared and the rest waits for the next start.
         let r = tokio::select! {
-            _ = crate::events::stopped(&mut shutdown) => return,
+            _ = stopped(&mut shutdown) => return,
             r = sweep(&st) => r,
         };
         match r {

@@ -5,7 +5,6 @@
 //! 503 and is closed). Each request carries its peer address as axum's `ConnectInfo`.
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,8 +18,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tower::ServiceExt;
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Connection and request limits of the HTTP server.
 #[derive(Debug, Clone)]
@@ -124,34 +123,6 @@ pub async fn deadline(State(st): State<Arc<AppState>>, req: Request, next: Next)
     });
     match tokio::time::timeout(limits.request_timeout, next.run(req)).await {
         Ok(r) => r,
-        Err(_) => timed_out().into_response(),
+        Err(_) => ApiError::Timeout.into_response(),
     }
-}
-
-pub(crate) fn timed_out() -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::REQUEST_TIMEOUT,
-        "timeout",
-        "the request took too long",
-    )
-}
-
-/// Whether a body-read failure was [`deadline`]'s body timeout.
-pub(crate) fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
-    let mut cur = Some(e);
-    while let Some(e) = cur {
-        if e.is::<tower_http::timeout::TimeoutError>() {
-            return true;
-        }
-        cur = e.source();
-    }
-    false
-}
-
-/// The peer address of a request (set by [`serve`]).
-pub fn peer_addr(parts: &axum::http::request::Parts) -> Option<SocketAddr> {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
 }

@@ -18,8 +18,17 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tuoke_store::{Delivery, now_ms};
 
+use crate::error::ServerError;
 use crate::metrics::ResultLabel;
-use crate::{AppState, ServerError};
+use crate::state::{AppState, stopped};
+use crate::views::time::ts;
+
+/// Webhook event names a subscription may ask for (`*` = all).
+pub const WEBHOOK_EVENTS: [&str; 3] = [
+    "lead.grade_changed",
+    "handoff.requested",
+    "callback.requested",
+];
 
 /// HMAC-SHA256 over `"<t>.<body>"` with `secret`: the one place the signed layout is written.
 fn mac(secret: &str, t: i64, body: &str) -> Option<Hmac<Sha256>> {
@@ -60,7 +69,8 @@ pub fn verify(secret: &str, header: &str, body: &str) -> bool {
 pub fn envelope(d: &Delivery, created_at: i64) -> String {
     let data: serde_json::Value =
         serde_json::from_str(&d.payload).unwrap_or(serde_json::Value::Null);
-    serde_json::json!({"id": d.id, "event": d.event, "created_at": crate::api::ts(created_at), "data": data}).to_string()
+    serde_json::json!({"id": d.id, "event": d.event, "created_at": ts(created_at), "data": data})
+        .to_string()
 }
 
 /// Delay before attempt number `attempts + 1` (after `attempts` failures).
@@ -97,7 +107,7 @@ pub(crate) fn run_worker(st: Arc<AppState>) -> Result<impl Future<Output = ()>, 
                 continue;
             }
             tokio::select! {
-                _ = crate::events::stopped(&mut shutdown) => return,
+                _ = stopped(&mut shutdown) => return,
                 _ = st.webhook_wake.notified() => {}
                 _ = tokio::time::sleep(st.config.webhook_poll) => {}
             }

@@ -6,64 +6,32 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tuoke_dialogue::Action;
-use tuoke_store::{HandoffChange, MessageRole, NewMessage, Owner, Role, Status};
+use tuoke_store::{HandoffChange, MessageRole, NewMessage, Role, Status};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::api::{
-    Plan, check_len, load_for_change, loaded_json, message_json, mutate, publish, unmutate,
-};
 use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
-use crate::events;
+use crate::http::input::{check_len, required_text};
+use crate::service::{
+    Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
+};
+use crate::state::AppState;
+use crate::views::conversation::ConversationOut;
+use crate::views::message::MessageOut;
+use crate::views::team::{ConversationBody, MessageBody, OwnerOut, TakenOut, TakeoverOut};
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/conversations/{id}/takeover", post(takeover))
         .route("/conversations/{id}/agent_messages", post(agent_message))
         .route("/conversations/{id}/release", post(release))
-}
-
-/// 409 `assigned` when the conversation is held with another key than the caller's.
-pub(crate) fn check_owner(owner: &Option<Owner>, auth: &Auth) -> Result<(), ApiError> {
-    match owner {
-        Some(Owner {
-            key_id: Some(k),
-            agent,
-        }) if k != &auth.key.id => Err(ApiError::conflict(
-            "assigned",
-            format!(
-                "{} is handling this conversation; take it over explicitly to reply",
-                agent.as_deref().unwrap_or("another agent")
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// A conversation that is not closed (409 `closed`), with who holds it if it is taken over.
-pub(crate) async fn load_open(
-    st: &AppState,
-    id: &str,
-    auth: &Auth,
-) -> Result<(crate::cache::Loaded, Option<Owner>), ApiError> {
-    let conv = load_for_change(st, id, auth, false).await?;
-    if conv.conv.status == Status::Closed {
-        return Err(ApiError::conflict("closed", "the conversation is closed"));
-    }
-    let owner = if conv.conv.status == Status::HandedOff {
-        st.store.handoff_owner(id).await?
-    } else {
-        None
-    };
-    Ok((conv, owner))
 }
 
 #[derive(Debug, Deserialize, Default, ToSchema)]
@@ -85,14 +53,13 @@ pub async fn takeover(
     auth: Auth,
     P(id): P<String>,
     body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     // The body is optional: empty, or {"agent": "...", "force": bool}.
     let body: TakeoverIn = if body.iter().all(u8::is_ascii_whitespace) {
         TakeoverIn::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_json", e.to_string()))?
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadJson(e.to_string()))?
     };
     let agent = body
         .agent
@@ -107,9 +74,9 @@ pub async fn takeover(
         Err(e) => return Err(e),
     };
     let engine = &st.engine;
-    let (after, plan, msgs) = mutate(
+    let done = mutate(
         &st,
-        conv.clone(),
+        conv,
         None,
         |_c, state| {
             let already = state.handoff_state() != tuoke_dialogue::HandoffState::Bot;
@@ -165,28 +132,27 @@ pub async fn takeover(
     }
     let ho = st.store.open_handoff(&id).await?;
     // No `handoff` event: a take-over is no customer asking for a person (dashboards would
-    // announce one); the `conversation` event tells who holds it now.
-    publish(&st, &conv, &after, &msgs, None);
-    if conv.conv.status == Status::HandedOff && st.bus.has_listeners() {
-        st.bus.publish(events::BusEvent {
-            conversation_id: id.clone(),
-            kind: "conversation",
-            seq: None,
-            data: events::data(&json!({"conversation_id": id, "status": "handed_off", "stage": after.conv.stage,
-                                  "handoff": "taken_over", "agent": agent, "previous_status": "handed_off",
-                                  "previous_stage": conv.conv.stage})),
-        });
-    }
+    // announce one); the `conversation` event tells who holds it now (also when one agent takes
+    // it from another: the agent changes).
+    let after = &done.after;
+    publish(&st, &Change::of(&done.before, after, &done.messages));
     let summary = ho.as_ref().map(|h| h.summary.clone()).unwrap_or_else(|| {
-        serde_json::to_value(st.engine.summary(&plan.state, "agent_takeover"))
+        serde_json::to_value(st.engine.summary(&done.plan.state, "agent_takeover"))
             .unwrap_or(Value::Null)
     });
-    Ok(Json(json!({
-        "handoff": {"reason": ho.as_ref().map(|h| h.reason.clone()).unwrap_or_else(|| "agent_takeover".into()),
-                    "agent": agent, "summary": summary},
-        "conversation": loaded_json(&after),
-        "owner": {"agent": agent, "mine": true},
-    })))
+    Ok(Json(TakeoverOut {
+        handoff: TakenOut {
+            reason: ho.as_ref().map_or("agent_takeover", |h| h.reason.as_str()),
+            agent: &agent,
+            summary,
+        },
+        conversation: ConversationOut::loaded(after),
+        owner: OwnerOut {
+            agent: Some(&agent),
+            mine: true,
+        },
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -205,26 +171,19 @@ pub async fn agent_message(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<AgentMessageIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return Err(ApiError::bad_request("text is empty"));
-    }
-    check_len("text", &Some(text.clone()), st.config.max_message_chars)?;
+    let text = required_text("text", &body.text, st.config.max_message_chars)?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     if conv.conv.status != Status::HandedOff {
-        return Err(ApiError::conflict(
-            "not_handed_off",
-            "take the conversation over before replying as an agent",
-        ));
+        return Err(ApiError::NotHandedOff);
     }
     check_owner(&st.store.handoff_owner(&id).await?, &auth)?;
     let engine = &st.engine;
     let agent = auth.key.name.clone();
-    let (after, _plan, msgs) = mutate(
+    let done = mutate(
         &st,
-        conv.clone(),
+        conv,
         None,
         |_c, state| {
             let s = engine.agent_message(state, &text, Utc::now());
@@ -243,13 +202,14 @@ pub async fn agent_message(
     )
     .await
     .map_err(unmutate)?;
-    if let Some(m) = msgs.first() {
+    if let Some(m) = done.messages.first() {
         st.store.mark_read(&auth.key.id, &id, m.seq).await?;
     }
-    publish(&st, &conv, &after, &msgs, None);
-    Ok(Json(
-        json!({"message": msgs.first().map(|m| message_json(m, &st.cards))}),
-    ))
+    publish(&st, &Change::of(&done.before, &done.after, &done.messages));
+    Ok(Json(MessageBody {
+        message: done.messages.first().map(|m| MessageOut::new(m, &st.cards)),
+    })
+    .into_response())
 }
 
 /// The agent hands the conversation back to the bot.
@@ -261,16 +221,16 @@ pub async fn release(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     P(id): P<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     if conv.conv.status == Status::HandedOff {
         check_owner(&st.store.handoff_owner(&id).await?, &auth)?;
     }
     let engine = &st.engine;
-    let (after, plan, msgs) = mutate(
+    let done = mutate(
         &st,
-        conv.clone(),
+        conv,
         None,
         |_c, state| {
             let out = engine.release(state, Utc::now());
@@ -301,6 +261,15 @@ pub async fn release(
             &json!({}),
         )
         .await?;
-    publish(&st, &conv, &after, &msgs, plan.out.as_ref());
-    Ok(Json(json!({"conversation": loaded_json(&after)})))
+    publish(
+        &st,
+        &Change {
+            actions: done.plan.out.as_ref().map_or(&[], |o| o.actions.as_slice()),
+            ..Change::of(&done.before, &done.after, &done.messages)
+        },
+    );
+    Ok(Json(ConversationBody {
+        conversation: ConversationOut::loaded(&done.after),
+    })
+    .into_response())
 }

@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use serde::Serialize;
-use serde_json::Value;
 use tuoke_core::Analysis;
 use tuoke_store::{Message, MessageRole};
+use utoipa::ToSchema;
 
-use crate::api::ts;
+use crate::bus;
 use crate::cards::{Card, Cards};
-use crate::events;
+use crate::views::time::ts;
 
 /// A message as the API shows it.
-#[derive(Serialize)]
-pub(crate) struct MessageOut<'a> {
+#[derive(Serialize, ToSchema)]
+pub struct MessageOut<'a> {
     id: &'a str,
     conversation_id: &'a str,
     seq: i64,
@@ -22,18 +22,22 @@ pub(crate) struct MessageOut<'a> {
     text: &'a str,
     created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     analysis: Option<&'a Analysis>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<String>>)]
     citations: Option<&'a Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     agent: Option<&'a String>,
     /// Product cards of the products a bot message cites ([`crate::cards`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<Object>)]
     cards: Vec<&'a Card>,
 }
 
 impl<'a> MessageOut<'a> {
-    pub(crate) fn new(m: &'a Message, cards: &'a Cards) -> Self {
+    pub fn new(m: &'a Message, cards: &'a Cards) -> Self {
         MessageOut {
             id: &m.id,
             conversation_id: &m.conversation_id,
@@ -53,8 +57,8 @@ impl<'a> MessageOut<'a> {
 }
 
 impl MessageOut<'_> {
-    /// The message as its customer sees it (no analysis; [`crate::customer`]).
-    pub(crate) fn for_customer(mut self) -> Self {
+    /// The message as its customer sees it (no analysis; [`crate::views::customer`]).
+    pub fn for_customer(mut self) -> Self {
         self.analysis = None;
         self
     }
@@ -62,9 +66,5 @@ impl MessageOut<'_> {
 
 /// A message as a live event body (JSON text).
 pub fn message_event(m: &Message, cards: &Cards) -> Arc<str> {
-    events::data(&MessageOut::new(m, cards))
-}
-
-pub fn message_json(m: &Message, cards: &Cards) -> Value {
-    serde_json::to_value(MessageOut::new(m, cards)).unwrap_or(Value::Null)
+    bus::data(&MessageOut::new(m, cards))
 }

@@ -5,20 +5,31 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tuoke_store::{HandoffChange, Outcome, Role, Status};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::api::{Plan, check_len, load_for_change, loaded_json, mutate, publish, ts, unmutate};
 use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
-use crate::handoff::{check_owner, load_open};
+use crate::http::input::{check_len, required_text};
+use crate::keys::{STREAM_TOKEN_SECS, issue_stream_token};
+use crate::service::{
+    Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
+};
+use crate::state::AppState;
+use crate::views::contact::ContactOut;
+use crate::views::conversation::ConversationOut;
+use crate::views::list::Items;
+use crate::views::team::{
+    CloseOut, HandoffRowOut, NoteBody, NoteOut, OutcomeOut, OwnerOut, ReadOut, StreamTokenOut,
+    WorkspaceOut,
+};
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/conversations/{id}/workspace", get(workspace))
         .route("/conversations/{id}/notes", post(add_note))
@@ -27,49 +38,10 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/canned_replies", get(canned_replies))
         .route("/grading_signals", get(grading_signals))
         .route("/stream_token", post(stream_token))
-        .merge(crate::inbox::routes())
 }
 
 /// Outcomes a conversation may be closed with.
 pub const OUTCOMES: [&str; 3] = ["won", "lost", "follow_up"];
-
-/// A phone number as an agent sees it: the first three and last two digits.
-pub fn mask_phone(p: &str) -> String {
-    let digits: Vec<char> = p.chars().filter(char::is_ascii_digit).collect();
-    if digits.len() <= 5 {
-        return "*".repeat(digits.len().max(4));
-    }
-    let head: String = digits[..3].iter().collect();
-    let tail: String = digits[digits.len() - 2..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(digits.len() - 5))
-}
-
-/// Whether the caller sees contact details unmasked (admins; agents see masked phones).
-pub fn sees_contacts(auth: &Auth) -> bool {
-    auth.role() == Role::Admin
-}
-
-/// The customer's contact fields as the caller may see them.
-pub fn customer_json(
-    auth: &Auth,
-    name: &Option<String>,
-    phone: &Option<String>,
-    email: &Option<String>,
-    wechat: &Option<String>,
-) -> Value {
-    let full = sees_contacts(auth);
-    json!({
-        "name": name,
-        "phone": phone.as_deref().map(|p| if full { p.to_string() } else { mask_phone(p) }),
-        "phone_masked": !full && phone.is_some(),
-        "email": if full { email.clone() } else { email.as_deref().map(|_| "***".to_string()) },
-        "wechat": if full { wechat.clone() } else { wechat.as_deref().map(|_| "***".to_string()) },
-    })
-}
-
-fn note_json(n: &tuoke_store::Note) -> Value {
-    json!({"id": n.id, "author": n.author, "text": n.text, "created_at": ts(n.created_at)})
-}
 
 /// Everything the dashboard shows around a transcript, rendered for people: the customer (masked
 /// for agents), who holds the conversation, notes, the outcome and the handoff reason and summary
@@ -82,7 +54,7 @@ pub async fn workspace(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     P(id): P<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     let customer = st.store.get_customer(&conv.conv.customer_id).await?;
@@ -98,20 +70,20 @@ pub async fn workspace(
         Some(h) => h.summary.clone(),
         None => serde_json::to_value(st.engine.summary(&conv.state, "none")).unwrap_or(Value::Null),
     };
-    let customer = customer
-        .map(|c| customer_json(&auth, &c.name, &c.phone, &c.email, &c.wechat))
-        .unwrap_or(Value::Null);
-    Ok(Json(json!({
-        "conversation_id": id,
-        "customer": customer,
-        "channel": conv.conv.channel,
-        "variety": conv.state.variety,
-        "owner": owner.map(|o| json!({"agent": o.agent, "mine": o.key_id.as_deref() == Some(auth.key.id.as_str()) || o.key_id.is_none()})),
-        "notes": notes.iter().map(note_json).collect::<Vec<_>>(),
-        "outcome": outcome.map(|o| json!({"outcome": o.outcome, "agent": o.agent, "note": o.note, "closed_at": ts(o.closed_at)})),
-        "handoff": ho.map(|h| json!({"reason": h.reason, "agent": h.agent, "requested_at": ts(h.requested_at), "taken_at": h.taken_at.map(ts)})),
-        "summary": summary,
-    })))
+    Ok(Json(WorkspaceOut {
+        conversation_id: &id,
+        customer: customer
+            .as_ref()
+            .map(|c| ContactOut::new(&auth, &c.name, &c.phone, &c.email, &c.wechat)),
+        channel: &conv.conv.channel,
+        variety: conv.state.variety,
+        owner: owner.as_ref().map(|o| OwnerOut::of(o, &auth.key.id)),
+        notes: notes.iter().map(NoteOut::from).collect(),
+        outcome: outcome.as_ref().map(OutcomeOut::from),
+        handoff: ho.as_ref().map(HandoffRowOut::from),
+        summary,
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -122,37 +94,35 @@ pub struct NoteIn {
 
 /// A private note on the conversation (staff only; the customer never sees it).
 #[utoipa::path(post, path = "/v1/conversations/{id}/notes", tag = "team", params(("id" = String, Path)), request_body = NoteIn,
-    responses((status = 201, description = "{note}"), (status = 400), (status = 401), (status = 403), (status = 404), (status = 413)),
+    responses((status = 201, body = NoteBody), (status = 400), (status = 401), (status = 403), (status = 404), (status = 413)),
     security(("bearer" = [])))]
 pub async fn add_note(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<NoteIn>,
-) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    let text = body.text.trim().to_string();
-    if text.is_empty() {
-        return Err(ApiError::bad_request("text is empty"));
-    }
-    check_len("text", &Some(text.clone()), 2000)?;
-    load_for_change(&st, &id, &auth, false).await?;
+    let text = required_text("text", &body.text, 2000)?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
     let n = st
         .store
         .add_note(&id, &auth.key.name, &auth.key.id, &text)
         .await?;
-    if st.bus.has_listeners() {
-        st.bus.publish(crate::events::BusEvent {
-            conversation_id: id.clone(),
-            kind: "note",
-            seq: None,
-            data: crate::events::data(&json!({"conversation_id": id, "note": note_json(&n)})),
-        });
-    }
+    publish(
+        &st,
+        &Change {
+            note: Some(NoteOut::from(&n)),
+            ..Change::of(&conv, &conv, &[])
+        },
+    );
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(json!({"note": note_json(&n)})),
-    ))
+        Json(NoteBody {
+            note: NoteOut::from(&n),
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -173,7 +143,7 @@ pub async fn close(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<CloseIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     if !OUTCOMES.contains(&body.outcome.as_str()) {
         return Err(ApiError::bad_request(
@@ -190,9 +160,9 @@ pub async fn close(
     let agent = owner
         .and_then(|o| o.agent)
         .unwrap_or_else(|| auth.key.name.clone());
-    let (after, _plan, msgs) = mutate(
+    let done = mutate(
         &st,
-        conv.clone(),
+        conv,
         None,
         |_c, state| {
             let mut s = state.clone();
@@ -228,11 +198,12 @@ pub async fn close(
             &json!({"outcome": o.outcome, "agent": agent}),
         )
         .await?;
-    publish(&st, &conv, &after, &msgs, None);
-    Ok(Json(json!({
-        "conversation": loaded_json(&after),
-        "outcome": {"outcome": o.outcome, "agent": o.agent, "note": o.note, "closed_at": ts(o.closed_at)},
-    })))
+    publish(&st, &Change::of(&done.before, &done.after, &done.messages));
+    Ok(Json(CloseOut {
+        conversation: ConversationOut::loaded(&done.after),
+        outcome: OutcomeOut::from(&o),
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -244,19 +215,19 @@ pub struct ReadIn {
 
 /// The caller has read the conversation up to `seq` (the inbox's unread counts are per key).
 #[utoipa::path(post, path = "/v1/conversations/{id}/read", tag = "team", params(("id" = String, Path)), request_body = ReadIn,
-    responses((status = 200, description = "{seq}"), (status = 401), (status = 403), (status = 404)),
+    responses((status = 200, body = ReadOut), (status = 401), (status = 403), (status = 404)),
     security(("bearer" = [])))]
 pub async fn mark_read(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<ReadIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ReadOut>, ApiError> {
     auth.require(&[Role::Agent])?;
     let conv = load_for_change(&st, &id, &auth, false).await?;
     let seq = body.seq.clamp(0, conv.conv.last_seq);
     st.store.mark_read(&auth.key.id, &id, seq).await?;
-    Ok(Json(json!({"seq": seq})))
+    Ok(Json(ReadOut { seq }))
 }
 
 /// The company's canned replies (`canned.yaml`).
@@ -266,9 +237,17 @@ pub async fn mark_read(
 pub async fn canned_replies(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    Ok(Json(json!({"items": st.config.canned.canned_replies})))
+    Ok(Json(Items::of(&st.config.canned.canned_replies)).into_response())
+}
+
+/// A grading signal as the dashboard shows it.
+#[derive(Serialize)]
+struct SignalOut<'a> {
+    id: &'a str,
+    points: i32,
+    detail: Option<&'a tuoke_dialogue::Text>,
 }
 
 /// The grading signals with their texts in every language, so the dashboard shows a lead's
@@ -279,40 +258,27 @@ pub async fn canned_replies(
 pub async fn grading_signals(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
-    let items: Vec<Value> = st
-        .company
-        .grading()
-        .signals
-        .iter()
-        .map(|s| json!({"id": s.id, "points": s.points, "detail": s.detail}))
-        .collect();
-    Ok(Json(json!({ "items": items })))
+    let items = st.company.grading().signals.iter().map(|s| SignalOut {
+        id: &s.id,
+        points: s.points,
+        detail: s.detail.as_ref(),
+    });
+    Ok(Json(Items::of(items)).into_response())
 }
 
 /// A short-lived token for opening event streams (`?token=`), so no API key is put in a URL.
 #[utoipa::path(post, path = "/v1/stream_token", tag = "events",
-    responses((status = 200, description = "{token, expires_in}"), (status = 401)),
+    responses((status = 200, body = StreamTokenOut), (status = 401)),
     security(("bearer" = [])))]
 pub async fn stream_token(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
-    let token = crate::auth::issue_stream_token(&st.store, &auth.key.id).await?;
-    Ok(Json(
-        json!({"token": token, "expires_in": crate::auth::STREAM_TOKEN_SECS}),
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_phone;
-
-    #[test]
-    fn phones_are_masked() {
-        assert_eq!(mask_phone("13812345678"), "138******78");
-        assert_eq!(mask_phone("+852 9123 4567"), "852******67");
-        assert_eq!(mask_phone("123"), "****");
-    }
+) -> Result<Json<StreamTokenOut>, ApiError> {
+    let token = issue_stream_token(&st.store, &auth.key.id).await?;
+    Ok(Json(StreamTokenOut {
+        token,
+        expires_in: STREAM_TOKEN_SECS,
+    }))
 }

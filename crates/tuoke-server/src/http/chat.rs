@@ -1,43 +1,35 @@
 //! What the customer's chat needs beyond the conversation itself: the widget's settings (the
 //! company's name, whether advisers answer now by the opening hours, how long a requested person
 //! may take before a call-back is offered) and the call-back request the customer leaves when
-//! nobody could come (`POST /v1/conversations/{id}/callback`). Quick replies for a conversation's
-//! node or stage are computed here for the turn and conversation responses.
+//! nobody could come (`POST /v1/conversations/{id}/callback`).
 
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tuoke_dialogue::{ConversationState, Variety};
+use tuoke_dialogue::Variety;
+use tuoke_dialogue::chat::Availability;
 use tuoke_store::{NewCustomer, Role, Status};
 use utoipa::ToSchema;
 
-use crate::AppState;
-use crate::api::{self, Plan};
 use crate::auth::Auth;
 use crate::cards::Localized;
 use crate::error::{ApiError, JsonBody, P};
+use crate::http::input::check_plain;
 use crate::script;
+use crate::service::{Change, Plan, load_for_change, mutate, publish, unmutate};
+use crate::state::AppState;
+use crate::views::conversation::ConversationOut;
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/widget/config", get(widget_config))
         .route("/conversations/{id}/callback", post(callback))
-}
-
-/// The quick replies for a conversation's node/stage, in its variety's script.
-pub fn quick_replies(st: &AppState, s: &ConversationState) -> Vec<String> {
-    st.company
-        .info()
-        .chat
-        .quick_replies(&s.node, &s.stage, s.variety)
-        .into_iter()
-        .map(|q| script::for_variety(&q, s.variety).into_owned())
-        .collect()
 }
 
 fn localized(t: &tuoke_dialogue::Text) -> Localized {
@@ -48,6 +40,23 @@ fn localized(t: &tuoke_dialogue::Text) -> Localized {
     }
 }
 
+/// `GET /v1/widget/config`.
+#[derive(Serialize)]
+pub struct WidgetConfig {
+    pub company: WidgetCompany,
+    /// Who answers first: `ai`.
+    pub assistant: &'static str,
+    /// Whether advisers answer now (`open`) and when that changes (`next_change`).
+    pub availability: Availability,
+    pub handoff_wait_seconds: u64,
+}
+
+#[derive(Serialize)]
+pub struct WidgetCompany {
+    pub name: Localized,
+    pub hours: Localized,
+}
+
 /// The chat widget's settings.
 #[utoipa::path(get, path = "/v1/widget/config", tag = "conversations",
     responses((status = 200, description = "{company: {name, hours}, assistant: \"ai\", availability: {open, next_change}, handoff_wait_seconds}"),
@@ -56,17 +65,20 @@ fn localized(t: &tuoke_dialogue::Text) -> Localized {
 pub async fn widget_config(
     State(st): State<Arc<AppState>>,
     auth: Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WidgetConfig>, ApiError> {
     auth.require(&[Role::Widget, Role::Agent])?;
     let info = st.company.info();
     let a = info.chat.availability(Utc::now());
-    Ok(Json(json!({
-        "company": {"name": localized(&info.name), "hours": localized(&info.hours)},
+    Ok(Json(WidgetConfig {
+        company: WidgetCompany {
+            name: localized(&info.name),
+            hours: localized(&info.hours),
+        },
         // The chat is answered by an AI assistant first; people join on request.
-        "assistant": "ai",
-        "availability": {"open": a.open, "next_change": a.next_change},
-        "handoff_wait_seconds": st.company.playbook().handoff.wait_secs(),
-    })))
+        assistant: "ai",
+        availability: a,
+        handoff_wait_seconds: st.company.playbook().handoff.wait_secs(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,6 +88,13 @@ pub struct CallbackIn {
     pub phone: String,
     /// When the customer would like the call, in their words ("明天上午", "after 6 pm").
     pub preferred_time: Option<String>,
+}
+
+/// `POST /v1/conversations/{id}/callback`: the request as stored and the conversation.
+#[derive(Serialize)]
+pub struct CallbackOut<'a> {
+    pub callback: &'a Value,
+    pub conversation: ConversationOut<'a>,
 }
 
 /// A phone number as typed: digits with optional `+`, spaces, dashes, dots and brackets; 6 to 20
@@ -89,7 +108,7 @@ fn valid_phone(p: &str) -> bool {
 
 fn field(v: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
     let v = v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    api::check_plain(name, v.as_deref())?;
+    check_plain(name, v.as_deref())?;
     if let Some(s) = &v
         && s.chars().count() > 100
     {
@@ -113,7 +132,7 @@ pub async fn callback(
     auth: Auth,
     P(id): P<String>,
     JsonBody(body): JsonBody<CallbackIn>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Widget])?;
     let phone = body.phone.trim().to_string();
     if !valid_phone(&phone) {
@@ -123,17 +142,17 @@ pub async fn callback(
     }
     let name = field(body.name, "name")?;
     let preferred_time = field(body.preferred_time, "preferred_time")?;
-    let conv = api::load_for_change(&st, &id, &auth, false).await?;
+    let conv = load_for_change(&st, &id, &auth, false).await?;
     if conv.conv.status == Status::Closed {
-        return Err(ApiError::conflict("closed", "the conversation is closed"));
+        return Err(ApiError::Closed);
     }
     let now = Utc::now();
     let request = json!({
         "name": name, "phone": phone, "preferred_time": preferred_time, "requested_at": now,
     });
-    let (after, _plan, msgs) = api::mutate(
+    let done = mutate(
         &st,
-        conv.clone(),
+        conv,
         None,
         |c, state| {
             let mut s = state.clone();
@@ -154,7 +173,8 @@ pub async fn callback(
         |_, _, _| None,
     )
     .await
-    .map_err(api::unmutate)?;
+    .map_err(unmutate)?;
+    let after = &done.after;
     let contact = NewCustomer {
         name,
         phone: Some(phone),
@@ -163,21 +183,23 @@ pub async fn callback(
     st.store
         .update_customer_contact(&after.conv.customer_id, &contact)
         .await?;
-    api::publish(&st, &conv, &after, &msgs, None);
-    st.bus.publish(crate::events::BusEvent {
-        conversation_id: after.conv.id.clone(),
-        kind: "callback",
-        seq: None,
-        data: crate::events::data(&json!({"conversation_id": after.conv.id})),
-    });
+    publish(
+        &st,
+        &Change {
+            callback: true,
+            ..Change::of(&done.before, after, &done.messages)
+        },
+    );
     let conversation = if auth.role() == Role::Widget {
-        crate::customer::conversation(&after.conv, &after.state)
+        ConversationOut::for_customer(&after.conv, &after.state)
     } else {
-        api::loaded_json(&after)
+        ConversationOut::loaded(after)
     };
-    Ok(Json(
-        json!({"callback": request, "conversation": conversation}),
-    ))
+    Ok(Json(CallbackOut {
+        callback: &request,
+        conversation,
+    })
+    .into_response())
 }
 
 #[cfg(test)]

@@ -9,13 +9,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tuoke_dialogue::{Company, ConversationState, HandoffState, Variety};
-use tuoke_store::Conversation;
 
-use crate::events::BusEvent;
+use crate::bus::BusEvent;
 
 /// The conversation state as its customer may see it.
 #[derive(Serialize)]
-pub(crate) struct CustomerState<'a> {
+pub struct CustomerState<'a> {
     stage: &'a str,
     variety: &'a Variety,
     handoff: HandoffState,
@@ -46,22 +45,8 @@ impl<'a> From<&'a ConversationState> for CustomerState<'a> {
     }
 }
 
-/// A conversation as its customer sees it: [`crate::api::conversation_json`] without the
-/// lead, and with [`CustomerState`] for the state.
-pub(crate) fn conversation(c: &Conversation, s: &ConversationState) -> Value {
-    let mut v = crate::api::conversation_json(c);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("lead");
-        o.insert(
-            "state".into(),
-            serde_json::to_value(CustomerState::from(s)).unwrap_or(Value::Null),
-        );
-    }
-    v
-}
-
 /// A message JSON without what the models made of the customer's text.
-pub(crate) fn message(mut v: Value) -> Value {
+pub fn message(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.remove("analysis");
     }
@@ -70,7 +55,7 @@ pub(crate) fn message(mut v: Value) -> Value {
 
 /// A live event of the customer's own conversation stream, or `None` for one that is staff-only
 /// (lead changes, notes).
-pub(crate) fn event(e: &BusEvent) -> Option<Event> {
+pub fn event(e: &BusEvent) -> Option<Event> {
     let mut ev = Event::default().event(e.kind);
     match e.kind {
         "message" => {
@@ -90,7 +75,7 @@ pub(crate) fn event(e: &BusEvent) -> Option<Event> {
 
 /// The company as a customer may read it: its info, products without the largest discount the
 /// sales team may give, and the FAQ.
-pub(crate) fn company(c: &Company) -> Value {
+pub fn company(c: &Company) -> Value {
     let mut products = serde_json::to_value(c.products()).unwrap_or(Value::Null);
     if let Some(ps) = products.as_array_mut() {
         for p in ps {

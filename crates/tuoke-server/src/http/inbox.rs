@@ -10,22 +10,24 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tuoke_store::{InboxFilter, InboxRow, InboxTab, Role, Status};
+use tuoke_dialogue::Text;
+use tuoke_store::{InboxCounts, InboxFilter, InboxRow, InboxTab, Role, Status};
 
-use crate::AppState;
-use crate::api::ts;
 use crate::auth::Auth;
 use crate::error::{ApiError, Q};
-use crate::team::{customer_json, mask_phone, sees_contacts};
+use crate::http::input::{day_start_ms, nonempty, server_tz};
+use crate::state::AppState;
+use crate::views::contact::{ContactOut, mask_phone, sees_contacts};
+use crate::views::conversation::LeadRowOut;
+use crate::views::team::OwnerOut;
+use crate::views::time::ts;
 
-pub fn routes() -> Router<Arc<AppState>> {
+pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/inbox", get(inbox))
         .route("/inbox/export", get(export))
-        .route("/funnel", get(crate::funnel::funnel))
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -43,39 +45,6 @@ pub struct InboxQuery {
     /// `YYYY-MM-DD` (inclusive): conversations created up to that day.
     pub to: Option<String>,
     pub limit: Option<i64>,
-}
-
-fn nonempty(v: &Option<String>) -> Option<String> {
-    v.as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-}
-
-/// The start of day `d` (and of the day after it when `next`) in `tz`, as Unix ms.
-pub(crate) fn day_start_ms(
-    name: &str,
-    d: &str,
-    tz: FixedOffset,
-    next: bool,
-) -> Result<i64, ApiError> {
-    let date = NaiveDate::parse_from_str(d, "%Y-%m-%d")
-        .map_err(|_| ApiError::bad_request(format!("{name} must be a date YYYY-MM-DD")))?;
-    let date = if next {
-        date.succ_opt().unwrap_or(date)
-    } else {
-        date
-    };
-    let at: DateTime<FixedOffset> = tz
-        .from_local_datetime(&date.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .single()
-        .ok_or_else(|| ApiError::bad_request(format!("{name} is out of range")))?;
-    Ok(at.timestamp_millis())
-}
-
-pub(crate) fn server_tz(st: &AppState) -> FixedOffset {
-    FixedOffset::east_opt(st.config.tz_offset_secs)
-        .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
 fn filter_of(st: &AppState, auth: &Auth, q: &InboxQuery) -> Result<InboxFilter, ApiError> {
@@ -139,32 +108,80 @@ fn handoff_of(r: &InboxRow) -> &'static str {
     }
 }
 
-fn products_of(st: &AppState, state: &Value) -> Vec<Value> {
+fn products_of<'a>(st: &'a AppState, state: &'a Value) -> Vec<ProductRef<'a>> {
     state["slots"]["products_mentioned"]
         .as_array()
         .map(|a| {
             a.iter()
                 .filter_map(Value::as_str)
                 .filter_map(|id| st.company.product(id))
-                .map(|p| json!({"id": p.id, "name": p.name}))
+                .map(|p| ProductRef {
+                    id: &p.id,
+                    name: &p.name,
+                })
                 .collect()
         })
         .unwrap_or_default()
 }
 
-fn row_json(st: &AppState, auth: &Auth, r: &InboxRow) -> Value {
-    let l = &r.lead;
-    json!({
-        "conversation_id": l.conversation_id, "customer_id": l.customer_id,
-        "customer": customer_json(auth, &r.customer_name, &r.customer_phone, &r.customer_email, &r.customer_wechat),
-        "score": l.score, "grade": l.grade, "stage": l.stage, "status": l.status.as_str(),
-        "handoff": handoff_of(r), "evidence": l.evidence,
-        "last_activity": ts(l.last_activity), "last_message": l.last_message,
-        "channel": r.channel, "variety": r.state["variety"], "products": products_of(st, &r.state),
-        "owner": r.owner.as_ref().map(|o| json!({"agent": o.agent, "mine": o.key_id.as_deref() == Some(auth.key.id.as_str())})),
-        "waiting_since": r.waiting_since.map(ts), "unread": r.unread, "outcome": r.outcome,
-        "handoff_reason": r.state["handoff_reason"], "created_at": ts(r.created_at),
-    })
+/// A product of interest in an inbox row.
+#[derive(Serialize)]
+struct ProductRef<'a> {
+    id: &'a str,
+    name: &'a Text,
+}
+
+/// One conversation of the inbox.
+#[derive(Serialize)]
+struct InboxRowOut<'a> {
+    #[serde(flatten)]
+    lead: LeadRowOut<'a>,
+    customer: ContactOut<'a>,
+    handoff: &'static str,
+    channel: &'a str,
+    variety: &'a Value,
+    products: Vec<ProductRef<'a>>,
+    owner: Option<OwnerOut<'a>>,
+    waiting_since: Option<String>,
+    unread: i64,
+    outcome: Option<&'a str>,
+    handoff_reason: &'a Value,
+    created_at: String,
+}
+
+fn row_out<'a>(st: &'a AppState, auth: &Auth, r: &'a InboxRow) -> InboxRowOut<'a> {
+    InboxRowOut {
+        lead: LeadRowOut::from(&r.lead),
+        customer: ContactOut::new(
+            auth,
+            &r.customer_name,
+            &r.customer_phone,
+            &r.customer_email,
+            &r.customer_wechat,
+        ),
+        handoff: handoff_of(r),
+        channel: &r.channel,
+        variety: &r.state["variety"],
+        products: products_of(st, &r.state),
+        // Here `mine` only when held with the caller's key (the workspace also counts a holder
+        // without a recorded key as the caller's).
+        owner: r.owner.as_ref().map(|o| OwnerOut {
+            agent: o.agent.as_deref(),
+            mine: o.key_id.as_deref() == Some(auth.key.id.as_str()),
+        }),
+        waiting_since: r.waiting_since.map(ts),
+        unread: r.unread,
+        outcome: r.outcome.as_deref(),
+        handoff_reason: &r.state["handoff_reason"],
+        created_at: ts(r.created_at),
+    }
+}
+
+/// `GET /v1/inbox`.
+#[derive(Serialize)]
+struct InboxOut<'a> {
+    items: Vec<InboxRowOut<'a>>,
+    counts: InboxCounts,
 }
 
 /// The inbox: one tab's conversations (waiting: oldest first) and every tab's counts.
@@ -180,15 +197,16 @@ pub async fn inbox(
     State(st): State<Arc<AppState>>,
     auth: Auth,
     Q(q): Q<InboxQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     auth.require(&[Role::Agent])?;
     let f = filter_of(&st, &auth, &q)?;
     let rows = st.store.inbox(&f).await?;
     let counts = st.store.inbox_counts(&auth.key.id).await?;
-    Ok(Json(json!({
-        "items": rows.iter().map(|r| row_json(&st, &auth, r)).collect::<Vec<_>>(),
-        "counts": counts,
-    })))
+    Ok(Json(InboxOut {
+        items: rows.iter().map(|r| row_out(&st, &auth, r)).collect(),
+        counts,
+    })
+    .into_response())
 }
 
 /// One CSV field: quoted when needed, and a leading `= + - @` defused (spreadsheet formulas).
@@ -247,7 +265,7 @@ pub async fn export(
         let l = &r.lead;
         let products = products_of(&st, &r.state)
             .iter()
-            .filter_map(|p| p["name"]["zh"].as_str().map(String::from))
+            .map(|p| p.name.zh.clone())
             .collect::<Vec<_>>()
             .join("; ");
         let phone = r

@@ -7,17 +7,22 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tuoke_store::{FunnelData, Role};
 
-use crate::AppState;
 use crate::auth::Auth;
 use crate::error::{ApiError, Q};
-use crate::inbox::{day_start_ms, server_tz};
+use crate::http::input::{day_start_ms, server_tz};
+use crate::state::AppState;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/funnel", get(funnel))
+}
 
 #[derive(Debug, Deserialize, Default)]
 pub struct FunnelQuery {
