@@ -377,15 +377,9 @@ impl Company {
                 }
             }
         }
-        for c in &self.categories {
-            for n in c.aliases.iter().map(String::as_str).chain(c.name.all()) {
-                let n = n.to_lowercase();
-                if n.is_empty() {
-                    continue;
-                }
-                for (i, _) in lower.match_indices(n.as_str()) {
-                    blank(i, i + n.len());
-                }
+        for n in self.category_words.iter().filter(|n| !n.is_empty()) {
+            for (i, _) in lower.match_indices(n.as_str()) {
+                blank(i, i + n.len());
             }
         }
         lower

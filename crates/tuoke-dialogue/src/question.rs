@@ -331,8 +331,11 @@ pub fn is_what_about(company: &Company, lower: &str) -> bool {
         "!",
         "！",
     ];
-    if !company.find_names(lower).iter().any(|(_, p, _)| *p)
-        && company.categories_named(lower).is_empty()
+    // Such a follow-up is short; a long clause asks something of its own (and the checks below
+    // cost more than the rest of a turn when run on every clause).
+    if lower.chars().count() > 24
+        || (!company.find_names(lower).iter().any(|(_, p, _)| *p)
+            && company.categories_named(lower).is_empty())
     {
         return false;
     }
