@@ -273,15 +273,8 @@ pub(crate) fn retrieve_priced<'a>(
 const FAQ_ANSWERS_PRICE: f32 = 2.0;
 
 /// Concepts that do not make a question ask about a second thing (places, offers, people).
-const NOT_A_SECOND_TOPIC: &[&str] = &[
-    "#discount",
-    "#contact",
-    "#company",
-    "#mainland",
-    "#hkmo",
-    "#overseas",
-    "#payment",
-];
+/// (Places are left out through [`PLACE_CONCEPTS`].)
+const NOT_A_SECOND_TOPIC: &[&str] = &["#discount", "#contact", "#company", "#payment"];
 
 /// Words that join two things asked about in one clause ("weight and power draw", "出水速度和
 /// 废水比").
@@ -302,10 +295,16 @@ pub(crate) fn retrieve_other_topic<'a>(
     if !has(&ask.text.to_lowercase(), AND) {
         return None;
     }
-    let (q, _, hits) = search_focused(company, st, ask, false, tuning.boosts, None, WIDE);
+    // The question's topics (what `search_focused` would add — a remembered place — is no topic
+    // here), counted before any search: most clauses join one topic or none.
+    let q = topic_tokens(company, ask.text, false);
     let topics: Vec<&String> = q
         .iter()
-        .filter(|t| t.starts_with('#') && !NOT_A_SECOND_TOPIC.contains(&t.as_str()))
+        .filter(|t| {
+            t.starts_with('#')
+                && !NOT_A_SECOND_TOPIC.contains(&t.as_str())
+                && !PLACE_CONCEPTS.contains(&t.as_str())
+        })
         .collect();
     if topics.len() < 2 {
         // One concept or none ("the flow rate and the waste water ratio" are both #water):
@@ -319,6 +318,7 @@ pub(crate) fn retrieve_other_topic<'a>(
     if missing.is_empty() {
         return None;
     }
+    let (_, _, hits) = search_focused(company, st, ask, false, tuning.boosts, None, WIDE);
     hits.into_iter()
         .filter(|h| h.passage.id != best.id && h.passage.kind != PassageKind::Price)
         .filter(|h| h.passage.product.is_none() || h.passage.product == best.product)
