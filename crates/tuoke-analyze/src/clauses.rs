@@ -366,6 +366,17 @@ fn split_commas(chars: &[char], s: usize, e: usize) -> Vec<(usize, usize)> {
 }
 
 /// A clause of one or two letters ("嗯，", "ok.") joins the next one (or the previous one at the end).
+/// Two-character questions that ask something whole ("幾錢？寄香港要幾耐？": the price, then the
+/// delivery), so they are not merged into the next clause like "嗯，" or "好的！".
+const WHOLE_QUESTIONS: &[&str] = &[
+    "几钱", "幾錢", "几多", "幾多", "多少", "价钱", "價錢", "咩价", "咩價",
+];
+
+fn is_whole_question(span: &[char]) -> bool {
+    let t: String = span.iter().filter(|c| c.is_alphanumeric()).collect();
+    WHOLE_QUESTIONS.contains(&t.as_str())
+}
+
 fn merge_fragments(chars: &[char], spans: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     let weight =
         |(a, b): (usize, usize)| chars[a..b].iter().filter(|c| c.is_alphanumeric()).count();
@@ -376,7 +387,7 @@ fn merge_fragments(chars: &[char], spans: Vec<(usize, usize)>) -> Vec<(usize, us
             Some(s) => (s, sp.1),
             None => sp,
         };
-        if weight(sp) <= 2 {
+        if weight(sp) <= 2 && !is_whole_question(&chars[sp.0..sp.1]) {
             pending = Some(sp.0);
             continue;
         }
@@ -401,6 +412,15 @@ mod tests {
             .into_iter()
             .map(|(s, e)| chars[s..e].iter().collect::<String>().trim().to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_two_character_price_question_stays_a_clause() {
+        assert_eq!(
+            parts("幾錢？寄香港要幾耐、使唔使運費？"),
+            ["幾錢？", "寄香港要幾耐、", "使唔使運費？"]
+        );
+        assert_eq!(parts("嗯，X20多少钱？"), ["嗯，X20多少钱？"]);
     }
 
     #[test]

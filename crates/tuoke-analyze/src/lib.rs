@@ -26,6 +26,7 @@ pub mod dialect;
 pub mod gazetteer;
 pub mod language;
 pub mod lexicon;
+pub mod shorthand;
 
 use chrono::{DateTime, FixedOffset};
 use tuoke_core::{Analysis, Clause, Dialect, Intent, Language, Sentiment, SentimentLabel};
@@ -289,6 +290,11 @@ impl Analyzer {
             });
         }
         let lang = language::detect(text);
+        // English chat shorthand ("hw much", "diff btw x10 n x20") read as the words it stands for.
+        let expanded = (lang == Language::En)
+            .then(|| shorthand::expand(text))
+            .flatten();
+        let text = expanded.as_deref().unwrap_or(text);
         let base = self.featurizer.featurize(text);
         let evidence = dialect::evidence(&base.normalized);
         let dialect = if lang == Language::En || evidence.score == 0 {

@@ -356,12 +356,17 @@ impl KnowledgeBase {
                 let b = &focus.boosts;
                 let mut score = h.score;
                 let focused = !focus.named.is_empty() || !focus.in_play.is_empty();
-                if p.product.is_none() && focused {
+                // How a customer pays is the company's answer, never a product's: no product
+                // focus moves a payment question ("HK 可以点俾钱" with the S3 in play).
+                let company_wide =
+                    focus.intent == Some("ask_payment") && query.iter().any(|t| t == "#payment");
+                if p.product.is_none() && focused && !company_wide {
                     // With a product in focus, its own facts come before company-wide FAQ.
                     score *= b.faq_focused;
                 }
                 if let Some(prod) = &p.product {
-                    if !focus.named.is_empty() {
+                    if company_wide {
+                    } else if !focus.named.is_empty() {
                         score *= if focus.named.contains(prod) {
                             b.named
                         } else {

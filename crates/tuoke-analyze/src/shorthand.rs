@@ -1,0 +1,144 @@
+//! English chat shorthand spelled out before analysis: "hw much", "diff btw x10 n x20", "which 1
+//! is better" are how people type on phones, and every later step (clause split, intent,
+//! retrieval) reads whole words. Written by hand: a closed list of whole-word replacements, with
+//! the few that need a neighbour ("btw" is "between" after "diff", "1" is "one" after "which").
+//! Only ASCII words are touched; Chinese text passes through unchanged.
+
+/// Whole-word replacements (lower-case key).
+const WORDS: &[(&str, &str)] = &[
+    ("u", "you"),
+    ("ur", "your"),
+    ("r", "are"),
+    ("hw", "how"),
+    ("wat", "what"),
+    ("wut", "what"),
+    ("wht", "what"),
+    ("pls", "please"),
+    ("plz", "please"),
+    ("thx", "thanks"),
+    ("diff", "difference"),
+    ("n", "and"),
+    ("w/", "with"),
+    ("w/o", "without"),
+    ("tmr", "tomorrow"),
+    ("tmrw", "tomorrow"),
+    ("tmw", "tomorrow"),
+    ("abt", "about"),
+    ("cuz", "because"),
+    ("coz", "because"),
+    ("gd", "good"),
+    ("dont", "don't"),
+    ("cant", "can't"),
+    ("wont", "won't"),
+    ("doesnt", "doesn't"),
+    ("isnt", "isn't"),
+    ("im", "I'm"),
+    ("ya", "you"),
+    ("hrs", "hours"),
+    ("mins", "minutes"),
+    ("yrs", "years"),
+    ("mths", "months"),
+    ("qty", "quantity"),
+];
+
+/// Replacements that depend on the word before ("diff btw" = difference between; "which 1").
+const AFTER: &[(&str, &str, &str)] = &[
+    ("difference", "btw", "between"),
+    ("diff", "btw", "between"),
+    ("which", "1", "one"),
+    ("the", "1", "one"),
+    ("this", "1", "one"),
+    ("that", "1", "one"),
+];
+
+/// `text` with English chat shorthand spelled out; `None` when nothing changed (the common case).
+pub fn expand(text: &str) -> Option<String> {
+    if !text.bytes().any(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut changed = false;
+    let mut prev: Option<String> = None;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_len = rest
+            .char_indices()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '/' || c == '\''))
+            .map_or(rest.len(), |(i, _)| i);
+        if word_len == 0 {
+            let c = rest.chars().next().unwrap_or(' ');
+            out.push(c);
+            if !c.is_whitespace() {
+                prev = None;
+            }
+            rest = &rest[c.len_utf8()..];
+            continue;
+        }
+        let word = &rest[..word_len];
+        let lower = word.to_ascii_lowercase();
+        let replacement = replace(prev.as_deref(), &lower, next_char(&rest[word_len..]));
+        match replacement {
+            Some(r) => {
+                out.push_str(r);
+                changed = true;
+            }
+            None => out.push_str(word),
+        }
+        prev = Some(lower);
+        rest = &rest[word_len..];
+    }
+    changed.then_some(out)
+}
+
+fn next_char(s: &str) -> Option<char> {
+    s.chars().find(|c| !c.is_whitespace())
+}
+
+fn replace(prev: Option<&str>, word: &str, next: Option<char>) -> Option<&'static str> {
+    if let Some(p) = prev
+        && let Some((_, _, r)) = AFTER.iter().find(|(a, w, _)| *a == p && *w == word)
+    {
+        return Some(r);
+    }
+    // "n" is "and" only between two words or models ("x10 n x20").
+    if word == "n" && (prev.is_none() || next.is_none_or(|c| !c.is_ascii_alphanumeric())) {
+        return None;
+    }
+    // "r" is "are" only inside a sentence ("r they quiet", "how r u"), never a lone letter.
+    if word == "r" && next.is_none_or(|c| !c.is_ascii_alphabetic()) {
+        return None;
+    }
+    WORDS.iter().find(|(w, _)| *w == word).map(|(_, r)| *r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::expand;
+
+    #[test]
+    fn spells_out_chat_shorthand() {
+        assert_eq!(
+            expand("diff btw x10 n x20?? under 2k ideally").as_deref(),
+            Some("difference between x10 and x20?? under 2k ideally")
+        );
+        assert_eq!(expand("hw much is it").as_deref(), Some("how much is it"));
+        assert_eq!(
+            expand("which 1 is good with pets? pls").as_deref(),
+            Some("which one is good with pets? please")
+        );
+        assert_eq!(
+            expand("r u open tmr").as_deref(),
+            Some("are you open tomorrow")
+        );
+    }
+
+    #[test]
+    fn leaves_numbers_models_and_chinese_alone() {
+        assert_eq!(expand("I need 4 units of the R8"), None);
+        assert_eq!(expand("A7 多少钱？"), None);
+        assert_eq!(expand("滤芯多久换"), None);
+        assert_eq!(expand("btw is it quiet?"), None);
+        assert_eq!(expand("model n"), None);
+        assert_eq!(expand("plan R"), None);
+    }
+}
