@@ -146,50 +146,56 @@ fn set_slot(st: &mut ConversationState, facts: &mut TurnFacts, name: &str, v: Va
 }
 
 /// Apply one customer turn to the slots.
+/// Words that pick a product by price among those discussed ("the cheaper one", "平嗰部").
+pub(crate) const CHEAPER: &[&str] = &[
+    "平那部",
+    "平那个",
+    "平那款",
+    "cheaper one",
+    "cheapest one",
+    "the cheaper",
+    "便宜的那",
+    "便宜那",
+    "便宜嗰",
+    "平嗰",
+    "平啲嗰",
+    "平的那",
+    "便宜的那款",
+    "便宜那款",
+    "便宜一点的",
+    "便宜点的那",
+    "便宜些的",
+    "平少少嗰",
+    "平啲嘅",
+    "less expensive one",
+    "the budget one",
+];
+pub(crate) const PRICIER: &[&str] = &[
+    "贵那部",
+    "pricier one",
+    "more expensive one",
+    "the expensive one",
+    "the pricier",
+    "贵的那",
+    "贵那",
+    "贵嗰",
+    "貴嗰",
+    "貴的那",
+    "贵的那款",
+    "贵一点的",
+    "貴一點的",
+    "贵点的那",
+    "贵些的",
+    "贵啲嗰",
+    "貴啲嗰",
+    "贵啲嘅",
+    "貴啲嘅",
+    "the dearer",
+    "more expensive model",
+];
+
 /// "the cheaper one" → `Some(true)`, "the pricier one" / "贵的那个" → `Some(false)`.
 fn price_reference(lower: &str) -> Option<bool> {
-    const CHEAPER: &[&str] = &[
-        "cheaper one",
-        "cheapest one",
-        "the cheaper",
-        "便宜的那",
-        "便宜那",
-        "便宜嗰",
-        "平嗰",
-        "平啲嗰",
-        "平的那",
-        "便宜的那款",
-        "便宜那款",
-        "便宜一点的",
-        "便宜点的那",
-        "便宜些的",
-        "平少少嗰",
-        "平啲嘅",
-        "less expensive one",
-        "the budget one",
-    ];
-    const PRICIER: &[&str] = &[
-        "pricier one",
-        "more expensive one",
-        "the expensive one",
-        "the pricier",
-        "贵的那",
-        "贵那",
-        "贵嗰",
-        "貴嗰",
-        "貴的那",
-        "贵的那款",
-        "贵一点的",
-        "貴一點的",
-        "贵点的那",
-        "贵些的",
-        "贵啲嗰",
-        "貴啲嗰",
-        "贵啲嘅",
-        "貴啲嘅",
-        "the dearer",
-        "more expensive model",
-    ];
     if contains_any(lower, CHEAPER) {
         Some(true)
     } else if contains_any(lower, PRICIER) {

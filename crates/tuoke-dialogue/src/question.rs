@@ -444,6 +444,22 @@ fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec
             lower.replace_range(start..start + len, " ");
         }
     }
+    // "便宜的那个能拖地不": the words that pick the product are not what is asked about.
+    for phrase in crate::context::CHEAPER
+        .iter()
+        .chain(crate::context::PRICIER)
+    {
+        if let Some(at) = lower.find(phrase) {
+            // With the measure word after it ("便宜的那个", "平嗰部").
+            let end = at + phrase.len();
+            let end = lower[end..]
+                .chars()
+                .next()
+                .filter(|c| "个款部台把只".contains(*c))
+                .map_or(end, |c| end + c.len_utf8());
+            lower.replace_range(at..end, " ");
+        }
+    }
     if drop_price {
         // "洗碗机多少钱一台" asks the product's price: without the price words, the category and
         // the quantity nothing is left, so no other passage is looked for.

@@ -309,16 +309,25 @@ fn g10_complaint_escalates_and_the_bot_is_silent_only_while_an_agent_holds_it() 
     };
     assert!(summary.sentiment < 0.0);
     assert!(summary.needs.contains(&"complaint".to_string()));
-    // Requested, not taken over: the customer is told the truth and nobody is notified twice.
+    // Requested, not taken over: the customer is told the truth; asking again reminds staff
+    // (a second Handoff action) without restarting the wait.
+    let requested_at = c.state().handoff_requested_at;
     let r = c.turn(say("人呢？", "request_human").negative());
     assert!(r.contains("顾问接入前"), "{r}");
     assert!(!c.state().handed_off);
-    assert!(
+    assert_eq!(
         c.out
             .actions
             .iter()
-            .all(|a| !matches!(a, Action::Handoff { .. })),
-        "no second handoff"
+            .filter(|a| matches!(a, Action::Handoff { .. }))
+            .count(),
+        1,
+        "the second request notifies staff again"
+    );
+    assert_eq!(
+        c.state().handoff_requested_at,
+        requested_at,
+        "the wait goes on"
     );
     let st = c
         .engine

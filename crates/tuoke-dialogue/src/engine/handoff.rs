@@ -15,15 +15,27 @@ use crate::phrases;
 use crate::state::{Action, ConversationState, HandoffSummary, Role, TurnOutput, TurnRecord};
 
 impl Engine {
-    /// Ask for a person (once per request): notify staff with the summary. The bot keeps talking.
+    /// Ask for a person: notify staff with the summary. The bot keeps talking. A request already
+    /// waiting is not started again (its wait keeps running); when the customer asks once more
+    /// (`again`), staff are notified again, so the second "我要找人工" reaches someone.
     pub(crate) fn request_handoff(
         &self,
         st: &mut ConversationState,
         reason: &str,
         now: DateTime<Utc>,
+        again: bool,
         actions: &mut Vec<Action>,
     ) {
-        if st.handed_off || st.handoff_requested_at.is_some() {
+        if st.handed_off {
+            return;
+        }
+        if st.handoff_requested_at.is_some() {
+            if again {
+                actions.push(Action::Handoff {
+                    reason: reason.to_string(),
+                    summary: Box::new(self.summary(st, reason)),
+                });
+            }
             return;
         }
         st.handoff_requested_at = Some(now);
@@ -108,7 +120,7 @@ impl Engine {
         let mut st = self.sanitize(state);
         st.updated_at = now;
         let mut actions = Vec::new();
-        self.request_handoff(&mut st, "agent_takeover", now, &mut actions);
+        self.request_handoff(&mut st, "agent_takeover", now, false, &mut actions);
         st.handed_off = true;
         st.agent = Some(agent.to_string());
         self.output(st, None, actions)

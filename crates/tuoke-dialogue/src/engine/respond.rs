@@ -433,7 +433,7 @@ impl Engine {
                         .handoff_reason
                         .clone()
                         .unwrap_or_else(|| t.st.node.clone());
-                    self.request_handoff(&mut t.st, &reason, t.now, &mut t.actions);
+                    self.request_handoff(&mut t.st, &reason, t.now, true, &mut t.actions);
                 }
                 "close" => {
                     t.st.closed = true;
@@ -477,7 +477,7 @@ impl Engine {
                 }
             }
             let reason = format!("grade_{}", g.as_str());
-            self.request_handoff(&mut t.st, &reason, t.now, &mut t.actions);
+            self.request_handoff(&mut t.st, &reason, t.now, false, &mut t.actions);
         }
         if t.st.stage != t.from_stage {
             t.actions.insert(
