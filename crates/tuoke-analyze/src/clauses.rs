@@ -341,11 +341,18 @@ fn connective_at(lower: &[char], i: usize) -> bool {
 }
 
 /// Split `s..e` at commas when the parts on both sides ask something.
+/// A space between two Chinese characters, which phone typists put where a comma goes ("几钱
+/// 保养几耐", "佢哋住广州 道门好厚 装唔装到").
+fn cjk_space(chars: &[char], i: usize) -> bool {
+    let cjk = |c: Option<&char>| c.is_some_and(|c| ('\u{4e00}'..='\u{9fff}').contains(c));
+    chars[i] == ' ' && i > 0 && cjk(chars.get(i - 1)) && cjk(chars.get(i + 1))
+}
+
 fn split_commas(chars: &[char], s: usize, e: usize) -> Vec<(usize, usize)> {
     let mut parts = Vec::new();
     let mut start = s;
     for (i, c) in chars.iter().enumerate().take(e).skip(s) {
-        if COMMAS.contains(c) {
+        if COMMAS.contains(c) || cjk_space(chars, i) {
             parts.push((start, i + 1));
             start = i + 1;
         }
@@ -412,6 +419,13 @@ mod tests {
             .into_iter()
             .map(|(s, e)| chars[s..e].iter().collect::<String>().trim().to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_space_between_chinese_questions_splits_like_a_comma() {
+        assert_eq!(parts("几钱 保养几耐"), ["几钱", "保养几耐"]);
+        assert_eq!(parts("我屋企得400呎 够唔够佢扫"), ["我屋企得400呎 够唔够佢扫"]);
+        assert_eq!(parts("X10 多少钱"), ["X10 多少钱"]);
     }
 
     #[test]
