@@ -424,7 +424,10 @@ mod tests {
     #[test]
     fn a_space_between_chinese_questions_splits_like_a_comma() {
         assert_eq!(parts("几钱 保养几耐"), ["几钱", "保养几耐"]);
-        assert_eq!(parts("我屋企得400呎 够唔够佢扫"), ["我屋企得400呎 够唔够佢扫"]);
+        assert_eq!(
+            parts("我屋企得400呎 够唔够佢扫"),
+            ["我屋企得400呎 够唔够佢扫"]
+        );
         assert_eq!(parts("X10 多少钱"), ["X10 多少钱"]);
     }
 

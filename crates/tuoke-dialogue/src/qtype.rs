@@ -40,6 +40,11 @@ const DURATION_CUES: &[&str] = &[
     "how many years",
 ];
 const MONEY_CUES: &[&str] = &[
+    // "滤网几耐换一次？贵唔贵？": whether it is dear asks what it costs.
+    "贵不贵",
+    "貴不貴",
+    "贵唔贵",
+    "貴唔貴",
     "多少钱",
     "多少錢",
     "几钱",

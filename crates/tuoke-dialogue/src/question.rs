@@ -89,6 +89,10 @@ const PRICE: &[&str] = &[
     "怎麼賣",
     "点卖",
     "點賣",
+    "贵不贵",
+    "貴不貴",
+    "贵唔贵",
+    "貴唔貴",
     "how much",
     "price",
     "cost",
@@ -288,7 +292,20 @@ pub fn is_elliptical(company: &Company, text: &str) -> bool {
                 || GENERIC.contains(&t.as_str())
                 || t.chars().count() <= 1
                 || [
-                    "多久", "几天", "要换", "多少", "long", "much", "many", "often",
+                    "多久",
+                    "几天",
+                    "要换",
+                    "多少",
+                    "long",
+                    "much",
+                    "many",
+                    "often",
+                    "贵不贵",
+                    "不贵",
+                    "他们",
+                    "它们",
+                    "they",
+                    "them",
                 ]
                 .contains(&t.as_str())
         })
