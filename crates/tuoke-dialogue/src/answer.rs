@@ -279,6 +279,18 @@ pub fn answer_at(
     }
 
     let (p, _) = retrieve_at(company, st, ask, false, tuning)?;
+    // "客厅那台要能除甲醛" about the A3, which has no formaldehyde layer: say so, and which has.
+    if let Some(prod) = &p.product
+        && let Some((text, citations)) =
+            crate::recommend::unmet_need(company, prod, &crate::concepts::tokens(&lower), v)
+    {
+        return Some(Answer {
+            kind: AnswerKind::Passage,
+            text,
+            citations,
+            passage: Some(p.id.clone()),
+        });
+    }
     let mut a = quote(company, p, v);
     if let Some(q) = retrieve_other_topic(company, st, ask, p, tuning) {
         let b = quote(company, q, v);

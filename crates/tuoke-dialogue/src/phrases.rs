@@ -42,6 +42,19 @@ phrase!(
     "按你嘅需要，推介",
     "For what you need, I'd recommend the "
 );
+// A need the product asked about does not meet, and the one that does ("要除甲醛的话，建议选 A7").
+phrase!(
+    FOR_FORMALDEHYDE,
+    "要除甲醛的话，建议选",
+    "要除甲醛嘅話，建議揀",
+    "For formaldehyde, choose the "
+);
+phrase!(
+    FOR_PETS,
+    "家里有宠物的话，建议选",
+    "屋企有寵物嘅話，建議揀",
+    "With pets, choose the "
+);
 phrase!(
     ALSO_CONSIDER,
     "也可以考虑",

@@ -348,3 +348,79 @@ pub fn render_comparison(products: &[&Product], v: Variety) -> Option<(String, V
     }
     Some((out, cites))
 }
+
+/// A need the customer names that the product asked about is stated not to meet ("A3 能除甲醛吗",
+/// "the living room one has to deal with formaldehyde" with the A3 in play): the product's own
+/// fact about it, then the product of the same category that meets it, with its fact and price.
+/// `None` when the product meets it, says nothing about it, or no other product meets it.
+pub(crate) fn unmet_need(
+    company: &Company,
+    product_id: &str,
+    question_concepts: &[String],
+    v: Variety,
+) -> Option<(String, Vec<String>)> {
+    let product = company.product(product_id)?;
+    let (concept, phrase) = NEEDS
+        .iter()
+        .find(|(c, _, _)| question_concepts.iter().any(|q| q == c))
+        .and_then(|(c, get, phrase)| (get(product) == Some(false)).then_some((*c, *phrase)))?;
+    let meets = |p: &Product| {
+        NEEDS
+            .iter()
+            .find(|(c, _, _)| *c == concept)
+            .is_some_and(|(_, get, _)| get(p) == Some(true))
+    };
+    let other = company
+        .products()
+        .iter()
+        .filter(|p| {
+            p.id != product.id
+                && p.category_id.is_some()
+                && p.category_id == product.category_id
+                && meets(p)
+        })
+        .min_by_key(|p| p.price.amount as i64)?;
+    let fact_of = |id: &str| {
+        company.kb().passages().iter().find(|p| {
+            p.product.as_deref() == Some(id)
+                && p.kind != PassageKind::Price
+                && p.concepts.iter().any(|c| c == concept)
+        })
+    };
+    let own = fact_of(&product.id)?;
+    let theirs = fact_of(&other.id)?;
+    let price = fmt_price(other.price.amount, &other.price.currency);
+    let sep = phrases::sep(v);
+    let body = |p: &Passage| passage_text(p, v).trim_end_matches(['。', '.']).to_string();
+    let text = match v {
+        Variety::En => format!(
+            "The {}: {}.{sep}{}{} ({price}): {}.",
+            product.name.get(v),
+            body(own),
+            phrase.get(v),
+            other.name.get(v),
+            body(theirs)
+        ),
+        _ => format!(
+            "{}：{}。{}{}（{price}）：{}。",
+            product.name.get(v),
+            body(own),
+            phrase.get(v),
+            other.name.get(v),
+            body(theirs)
+        ),
+    };
+    Some((text, vec![own.cite.clone(), theirs.cite.clone()]))
+}
+
+type NeedAttr = fn(&Product) -> Option<bool>;
+
+/// The yes/no needs a product's attributes state, by the question concept that names them.
+const NEEDS: &[(&str, NeedAttr, &Phrase)] = &[
+    (
+        "#formaldehyde",
+        |p| p.attributes.formaldehyde,
+        &phrases::FOR_FORMALDEHYDE,
+    ),
+    ("#pets", |p| p.attributes.pets, &phrases::FOR_PETS),
+];

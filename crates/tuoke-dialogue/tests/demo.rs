@@ -328,3 +328,22 @@ fn a_category_of_one_product_brings_it_into_context() {
     let r = c.turn(say("同门锁一起买能便宜吗", "ask_discount"));
     assert_eq!(c.slot("product"), Some(&json!("yq-water-r8")), "{r}");
 }
+
+#[test]
+fn a_need_the_product_does_not_meet_names_the_one_that_does() {
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    let r = c.turn(say("A3 能除甲醛吗？刚装修完", "ask_feature").product("A3", "yq-air-a3"));
+    assert!(
+        r.contains("A3") && r.contains("无除甲醛"),
+        "the A3's own fact: {r}"
+    );
+    assert!(
+        r.contains("A7") && r.contains("2499"),
+        "and the A7 with its price: {r}"
+    );
+    assert!(c.cites().contains(&"product:yq-air-a7".to_string()), "{r}");
+    // A product that meets the need is not talked out of it.
+    let mut c = Convo::new(demo(), Language::Zh, Dialect::Cmn);
+    let r = c.turn(say("A7 能除甲醛吗？", "ask_feature").product("A7", "yq-air-a7"));
+    assert!(!r.contains("A3"), "{r}");
+}
