@@ -356,10 +356,12 @@ impl KnowledgeBase {
                 let b = &focus.boosts;
                 let mut score = h.score;
                 let focused = !focus.named.is_empty() || !focus.in_play.is_empty();
-                // How a customer pays is the company's answer, never a product's: no product
-                // focus moves a payment question ("HK 可以点俾钱" with the S3 in play).
-                let company_wide =
-                    focus.intent == Some("ask_payment") && query.iter().any(|t| t == "#payment");
+                // How a customer pays, and where and when the stores open, are the company's
+                // answers, never a product's: no product focus moves them ("HK 可以点俾钱",
+                // "幾點開門？" with the S3 in play).
+                let asks = |c: &str| query.iter().any(|t| t == c);
+                let company_wide = (focus.intent == Some("ask_payment") && asks("#payment"))
+                    || (asks("#stores") && matches!(focus.want, Some(Want::Place | Want::Time)));
                 if p.product.is_none() && focused && !company_wide {
                     // With a product in focus, its own facts come before company-wide FAQ.
                     score *= b.faq_focused;
@@ -522,6 +524,7 @@ fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
             Want::Measure,
             Want::Count,
             Want::Place,
+            Want::Time,
         ];
         x.values = all.into_iter().filter(|w| qtype::states(&t, *w)).collect();
     }

@@ -13,7 +13,25 @@ pub enum Want {
     Count,
     /// Where: an address ("上海的体验店在哪", "address of your store").
     Place,
+    /// When in the day: a clock time ("几点开门", "what time do you open" → "10:00–21:00").
+    Time,
 }
+
+const TIME_CUES: &[&str] = &[
+    "几点",
+    "幾點",
+    "营业时间",
+    "營業時間",
+    "开门时间",
+    "開門時間",
+    "what time",
+    "opening hours",
+    "open until",
+    "open till",
+    "when do you open",
+    "when do you close",
+    "when are you open",
+];
 
 const DURATION_CUES: &[&str] = &[
     "多少日",
@@ -163,7 +181,9 @@ const COUNT_CUES: &[&str] = &[
 /// count, measure, money: "多少个月" is a duration).
 pub fn wanted(lower: &str) -> Option<Want> {
     let has = |cues: &[&str]| cues.iter().any(|c| lower.contains(c));
-    if has(PLACE_CUES) {
+    if has(TIME_CUES) {
+        Some(Want::Time)
+    } else if has(PLACE_CUES) {
         Some(Want::Place)
     } else if has(DURATION_CUES) {
         Some(Want::Duration)
@@ -262,6 +282,20 @@ pub fn states(text: &str, want: Want) -> bool {
             Want::Duration => DURATION_UNITS.iter().any(|u| unit_at(after, u)),
             Want::Measure => MEASURE_UNITS.iter().any(|u| unit_at(after, u)),
             Want::Count => COUNT_UNITS.iter().any(|u| unit_at(after, u)),
+            // "10:00–21:00", "10点", "10am".
+            Want::Time => {
+                (after.starts_with(':')
+                    && after[1..]
+                        .chars()
+                        .take(2)
+                        .filter(char::is_ascii_digit)
+                        .count()
+                        == 2)
+                    || after.starts_with('点')
+                    || after.starts_with('點')
+                    || unit_at(after, "am")
+                    || unit_at(after, "pm")
+            }
             Want::Place => false,
         };
         if ok {
@@ -282,6 +316,9 @@ mod tests {
         assert_eq!(wanted("能爬多高的门槛"), Some(Want::Measure));
         assert_eq!(wanted("门锁能录几个指纹"), Some(Want::Count));
         assert_eq!(wanted("滤芯多少钱"), Some(Want::Money));
+        assert_eq!(wanted("几点开门?"), Some(Want::Time));
+        assert!(states("每天 10:00–21:00", Want::Time));
+        assert!(!states("废水比 2.5:1", Want::Time));
         assert_eq!(wanted("寄去澳门运费要多少?"), Some(Want::Money));
         assert_eq!(wanted("what's the shipping fee?"), Some(Want::Money));
         assert_eq!(wanted("how long does delivery take"), Some(Want::Duration));

@@ -378,4 +378,18 @@ pub(super) const HOW_MUCH_OFF: &[&str] = &[
     "便宜多少",
     "平几多",
     "平幾多",
+    // The lowest price asked ("最平可以幾錢攞到？"), not which product is cheapest ("哪款最便宜").
+    "最平可以",
+    "最便宜可以",
+    "最低价",
+    "最低價",
+    "最低多少",
+    "最平几多",
+    "最平幾多",
+    "最平几钱",
+    "最平幾錢",
+    "lowest price",
+    "best price",
+    "bottom price",
+    "best you can do",
 ];
