@@ -90,6 +90,34 @@ pub struct Company {
     pub(crate) matches: std::collections::HashMap<String, Vec<(String, BTreeSet<String>)>>,
 }
 
+/// Feature words that hold a category's word ("child lock" is no door lock, "锁屏" no lock).
+const NOT_A_CATEGORY: &[&str] = &[
+    "child lock",
+    "child-lock",
+    "childproof lock",
+    "kid lock",
+    "童锁",
+    "童鎖",
+    "儿童锁",
+    "兒童鎖",
+    "锁屏",
+    "鎖屏",
+    "screen lock",
+];
+
+/// The text with [`NOT_A_CATEGORY`] words blanked ("Does it have a child lock?" asks a feature
+/// of the dishwasher, not about door locks).
+fn without_feature_words(lower: &str) -> std::borrow::Cow<'_, str> {
+    if NOT_A_CATEGORY.iter().any(|w| lower.contains(w)) {
+        NOT_A_CATEGORY
+            .iter()
+            .fold(lower.to_string(), |t, w| t.replace(w, " "))
+            .into()
+    } else {
+        lower.into()
+    }
+}
+
 impl Company {
     /// Parse and validate all six files. Every problem found in any file is returned at once.
     pub fn from_sources(src: &CompanySources) -> Result<Company, DialogueError> {
@@ -236,6 +264,7 @@ impl Company {
     /// The category a (lower-cased) text names: its longest alias or name found (Latin names as
     /// whole words).
     pub fn find_category(&self, lower: &str) -> Option<String> {
+        let lower = &*without_feature_words(lower);
         let mut best: Option<(usize, &str)> = None;
         for c in &self.categories {
             for n in c.aliases.iter().map(String::as_str).chain(c.name.all()) {
@@ -254,6 +283,7 @@ impl Company {
     /// name found only inside another category's longer name does not count ("purifier" in
     /// "water purifier" is no air purifier).
     pub fn categories_named(&self, lower: &str) -> Vec<String> {
+        let lower = &*without_feature_words(lower);
         let found: Vec<(&str, String)> = self
             .categories
             .iter()

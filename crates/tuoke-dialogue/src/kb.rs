@@ -49,6 +49,10 @@ pub struct Passage {
     pub topics: Vec<String>,
     /// Every concept the passage holds, topic or mention.
     pub concepts: Vec<String>,
+    /// The one product a company-wide FAQ answer is about, when it names exactly one ("the L5
+    /// Pro fits doors 40–120 mm thick"): with another product in focus it weighs like that
+    /// product's own facts.
+    pub about: Option<String>,
 }
 
 /// Words customers use when they ask about a kind of product fact; indexed with those facts.
@@ -365,6 +369,12 @@ impl KnowledgeBase {
                 if p.product.is_none() && focused && !company_wide {
                     // With a product in focus, its own facts come before company-wide FAQ.
                     score *= b.faq_focused;
+                    if let Some(about) = &p.about
+                        && !focus.named.contains(about)
+                        && !focus.in_play.contains(about)
+                    {
+                        score *= b.out_of_play;
+                    }
                 }
                 if let Some(prod) = &p.product {
                     if company_wide {
@@ -450,6 +460,21 @@ impl KnowledgeBase {
 fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
     let mut out = Vec::new();
     for f in faqs {
+        let text = f
+            .question
+            .all()
+            .chain(f.answer.all())
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
+        let named: Vec<&Product> = products
+            .iter()
+            .filter(|p| {
+                p.aliases
+                    .iter()
+                    .any(|a| a.chars().count() >= 2 && text.contains(&a.to_lowercase()))
+            })
+            .collect();
         out.push(Passage {
             id: format!("faq:{}", f.id),
             kind: PassageKind::Faq,
@@ -460,6 +485,10 @@ fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
             values: Vec::new(),
             topics: Vec::new(),
             concepts: Vec::new(),
+            about: match named.as_slice() {
+                [p] => Some(p.id.clone()),
+                _ => None,
+            },
         });
     }
     for p in products {
@@ -473,6 +502,7 @@ fn build_passages(products: &[Product], faqs: &[Faq]) -> Vec<Passage> {
             values: Vec::new(),
             topics: Vec::new(),
             concepts: Vec::new(),
+            about: None,
         };
         out.push(mk(
             format!("product:{}:price", p.id),

@@ -246,7 +246,14 @@ pub(crate) fn retrieve_priced<'a>(
     v: Variety,
     tuning: &Tuning,
 ) -> Option<(&'a Passage, f32)> {
-    let best = retrieve_at(company, st, ask, true, tuning)?;
+    // Without the price words too little may be left to pass ("What's the price with
+    // installation?": the D13's note that its price includes installation passes only with
+    // them). A product's own fact only: a company FAQ found through price words alone is not
+    // what a product's price question asks.
+    let best = retrieve_at(company, st, ask, true, tuning).or_else(|| {
+        retrieve_at(company, st, ask, false, tuning)
+            .filter(|(p, _)| p.kind != PassageKind::Price && p.product.is_some())
+    })?;
     // The product's own discount note ("L5多少钱一把": price, then its offers) or a passage
     // stating a sum already: as found. So is an FAQ entry that answers the price question in
     // words ("过了保修期修要多少钱" → "only the parts, no labour", not the extended warranty's ¥199).
