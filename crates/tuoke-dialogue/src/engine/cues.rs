@@ -339,11 +339,6 @@ pub(super) const OTHER_BRANDS: &[&str] = &[
     "同类产品",
     "市面上",
     "外面",
-    "网上",
-    "網上",
-    "淘宝",
-    "京东",
-    "拼多多",
     "第二间",
     "其他牌",
     "出面",
@@ -355,10 +350,39 @@ pub(super) const OTHER_BRANDS: &[&str] = &[
     "other compan",
     "other shop",
     "other store",
+];
+
+/// Shops that sell anyone's products ("我喺淘宝见到有人卖3400", "cheaper on Tmall"): a lower
+/// price seen there is a price objection, not a comparison with another brand.
+pub(super) const MARKETPLACES: &[&str] = &[
+    "网上",
+    "網上",
+    "淘宝",
+    "淘寶",
+    "天猫",
+    "天貓",
+    "京东",
+    "京東",
+    "拼多多",
+    "闲鱼",
+    "閒魚",
+    "抖音",
+    "苏宁",
+    "蘇寧",
     "online",
     "amazon",
     "taobao",
+    "tmall",
     "jd.com",
+    "on jd",
+    "pinduoduo",
+    "reseller",
+];
+
+/// Words that make a marketplace mention a price matter ("更便宜", "cheaper", "match").
+pub(super) const PRICE_SEEN: &[&str] = &[
+    "便宜", "平啲", "卖", "賣", "贵", "貴", "价", "價", "钱", "錢", "cheaper", "price", "match",
+    "less", "deal",
 ];
 
 pub(super) fn has(hay: &str, words: &[&str]) -> bool {

@@ -359,6 +359,22 @@ impl Engine {
             && !t.st.slots.contains_key("competitor")
             && !has(&a.text.to_lowercase(), OTHER_BRANDS)
             && !has(&a.normalized.to_lowercase(), OTHER_BRANDS);
+        // "我喺淘宝见到有人卖3400，点解你哋咁贵？": a lower price seen in a shop is a price
+        // objection (the discount and price terms answer it), not a comparison with a brand.
+        let lower_text = a.text.to_lowercase();
+        let marketplace_price = !facts.entities.contains("competitor")
+            && (has(&lower_text, MARKETPLACES) || has(&a.normalized.to_lowercase(), MARKETPLACES))
+            && has(&lower_text, PRICE_SEEN);
+        if marketplace_price {
+            if intent.as_deref() == Some("compare_competitor") {
+                intent = Some("ask_discount".to_string());
+            }
+            for c in clauses.iter_mut() {
+                if c.intent.as_deref() == Some("compare_competitor") {
+                    c.intent = Some("ask_discount".to_string());
+                }
+            }
+        }
         if no_rival {
             if intent.as_deref() == Some("compare_competitor") {
                 intent = turn_q.then(|| "ask_feature".to_string());
