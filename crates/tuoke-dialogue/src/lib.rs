@@ -19,6 +19,7 @@
 pub mod answer;
 pub mod bm25;
 mod budget;
+pub mod bundle;
 pub mod canned;
 pub mod catalog;
 pub mod chat;

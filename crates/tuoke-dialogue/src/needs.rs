@@ -209,6 +209,16 @@ const ALTERNATIVE: &[&str] = &[
 
 const RECOMMEND: &[&str] = &[
     "推荐",
+    "怎么配",
+    "点配",
+    "帮我配",
+    "配齐",
+    "what would fit",
+    "what fits",
+    "what can we get",
+    "what could we get",
+    "what can i get",
+    "what could i get",
     "推薦",
     "哪款好",
     "哪个好",

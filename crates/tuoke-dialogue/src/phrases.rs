@@ -42,6 +42,38 @@ phrase!(
     "按你嘅需要，推介",
     "For what you need, I'd recommend the "
 );
+// A home furnished at once: one product per category ([`crate::bundle`]).
+phrase!(
+    BUNDLE_PRICES,
+    "各类产品的价格：",
+    "每類產品嘅價錢：",
+    "Prices by category: "
+);
+phrase!(
+    BUNDLE_WITHIN,
+    "按您的总预算，可以这样配：",
+    "按你嘅總預算，可以咁配：",
+    "Within your total budget you could get: "
+);
+phrase!(
+    BUNDLE_CHEAPEST,
+    "每样选最实惠的一款：",
+    "每樣揀最抵嗰款：",
+    "The most affordable option in each: "
+);
+phrase!(
+    BUNDLE_FITS,
+    "合计在预算之内。",
+    "加埋喺預算之內。",
+    " All together that stays within your budget."
+);
+phrase!(
+    BUNDLE_OVER,
+    "不过合计会超出您的预算。",
+    "不過加埋會超出你嘅預算。",
+    " Even so, the total comes to more than your budget."
+);
+phrase!(BUNDLE_OTHERS, "另可选：", "另外仲有：", "Other options: ");
 // A need the product asked about does not meet, and the one that does ("要除甲醛的话，建议选 A7").
 phrase!(
     FOR_FORMALDEHYDE,

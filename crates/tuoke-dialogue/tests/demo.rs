@@ -347,3 +347,26 @@ fn a_need_the_product_does_not_meet_names_the_one_that_does() {
     let r = c.turn(say("A7 能除甲醛吗？", "ask_feature").product("A7", "yq-air-a7"));
     assert!(!r.contains("A3"), "{r}");
 }
+
+#[test]
+fn a_whole_home_gets_one_product_per_category_within_the_budget() {
+    let mut c = Convo::new(demo(), Language::En, Dialect::Cmn);
+    let text = "Total budget is about 8,000 RMB for a smart lock, an air purifier and a robot vacuum. What would fit?";
+    let r = c.turn(say(text, "ask_feature").en().ent(
+        tuoke_core::EntityType::Money,
+        "8,000 RMB",
+        json!({"amount": 8000.0, "currency": "CNY"}),
+    ));
+    for price in ["1699", "1999"] {
+        assert!(r.replace(',', "").contains(price), "{price} in {r}");
+    }
+    assert!(r.contains("within your budget"), "{r}");
+    // One of each: both purifiers are never put together as the choice.
+    let cited = c.cites();
+    assert!(
+        cited.contains(&"product:yq-lock-l5".to_string()),
+        "{cited:?}"
+    );
+    // No computed total is stated (only the products' own prices).
+    assert!(!r.replace(',', "").contains("6197"), "{r}");
+}

@@ -189,7 +189,29 @@ impl Engine {
         let mut open_question = false;
         // Particular questions the KB has no answer for ("机身有几种颜色？").
         let mut not_covered: Vec<String> = Vec::new();
-        let asked = self.clause_answers(&t.st, u, &answer::TUNING);
+        let mut asked = self.clause_answers(&t.st, u, &answer::TUNING);
+        // A bundle states each category's price and choice: the clauses asking prices, what to
+        // choose or how the products compare are answered by it.
+        if had_rec
+            && crate::bundle::is_bundle_turn(
+                &crate::bundle::categories_in_turn(
+                    company,
+                    &t.analysis.text,
+                    &t.analysis.normalized,
+                ),
+                u.needs.asks_recommendation,
+                t.st.slots.contains_key("budget"),
+            )
+        {
+            asked.retain(|a| {
+                let lower = a.query.to_lowercase();
+                !(crate::question::asks_price(&lower)
+                    || crate::needs::asks_recommendation(&lower)
+                    || a.answer
+                        .as_ref()
+                        .is_some_and(|x| x.kind == answer::AnswerKind::Compare))
+            });
+        }
         // The last question with a topic, remembered for a "那 X10 呢？" next turn.
         if let Some(q) = asked
             .iter()

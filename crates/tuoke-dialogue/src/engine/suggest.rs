@@ -46,6 +46,20 @@ impl Engine {
         if u.facts.reference {
             return None;
         }
+        // Several categories at once ("门锁、净水器、洗碗机都要，总预算15000"): one of each.
+        let cats =
+            crate::bundle::categories_in_turn(company, &t.analysis.text, &t.analysis.normalized);
+        if crate::bundle::is_bundle_turn(&cats, asked, t.st.slots.contains_key("budget"))
+            && let Some((text, citations)) =
+                crate::bundle::render_bundle(company, &t.st.slots, &cats, v)
+        {
+            return Some(Answer {
+                kind: answer::AnswerKind::Compare,
+                text,
+                citations,
+                passage: None,
+            });
+        }
         // "这两款哪个好" about the products just discussed is a comparison, not a new search.
         if answer::refers_to_several(&t.analysis.text.to_lowercase())
             && t.st.products_mentioned().len() >= 2
