@@ -344,13 +344,39 @@ pub(super) fn component(
         }));
     }
     if kind == "at" {
+        // "after 6 months", "at 3 units": a count, not a clock hour.
+        let next_word = n
+            .after(e, 12)
+            .trim_start()
+            .split(|ch: char| !ch.is_ascii_alphabetic())
+            .next()
+            .unwrap_or("");
+        const COUNTED: &[&str] = &[
+            "month", "months", "day", "days", "year", "years", "week", "weeks", "unit", "units",
+            "pcs", "piece", "pieces", "people", "minute", "minutes", "min", "mins", "hour",
+            "hours", "set", "sets", "room", "rooms", "sqm", "m", "kg", "percent", "items", "of",
+            "or", "and", "to", "more", "times", "floors", "locks", "pm", "am",
+        ];
+        if COUNTED.contains(&next_word) {
+            return None;
+        }
+        let hour = num(c, "ath")?;
+        if !(1..=12).contains(&hour) {
+            return None;
+        }
+        // "call me after 6", "ring me at 5": a call-back asked for names a clock hour on its
+        // own; elsewhere "at 3" alone is not enough (it needs a day or a part of the day).
+        let before = n.before(s, 24);
+        let callback = ["call", "ring", "phone", "contact", "reach", "get back"]
+            .iter()
+            .any(|w| before.contains(w));
         return Some(Comp::Time(Time {
-            hour: num(c, "ath")?,
+            hour,
             minute: 0,
             has_minute: false,
             pm: None,
             weak: false,
-            bare_at: true,
+            bare_at: !callback,
         }));
     }
     if kind == "period" {

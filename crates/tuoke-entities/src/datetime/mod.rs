@@ -76,7 +76,7 @@ impl DateRules {
 |(?P<ampm>(?:at[\ \t\n]+)?(?P<ah>[0-9]{{1,2}})(?::(?P<amin>[0-9]{{2}}))?[\ \t\n]*(?P<ap>am|pm|a\.m\.|p\.m\.))
 |(?P<clock>(?:at[\ \t\n]+)?(?P<ch>[0-9]{{1,2}}):(?P<cm>[0-9]{{2}}))
 |(?P<time>(?P<h>[0-9]{{1,2}}|{CN})(?P<hu>点钟|点|时)(?:(?P<half>半)|(?P<q1>一刻)|(?P<q3>三刻)|(?P<mi>[0-9]{{1,2}}|[一二三四五]?十[一二三四五六七八九]?|零[一二三四五六七八九])分?|(?P<m5>[一二三四五六七八九])(?P<fen>分)?)?)
-|(?P<at>at[\ \t\n]+(?P<ath>[0-9]{{1,2}}))
+|(?P<at>(?:at|after|around)[\ \t\n]+(?P<ath>[0-9]{{1,2}}))
 |(?P<period>上午|早上|早晨|清早|中午|下午|下昼|傍晚|晚上|夜里|夜晚|凌晨|半夜|晏昼|朝早|in\ the\ morning|in\ the\ afternoon|in\ the\ evening|this\ morning|this\ afternoon|this\ evening|morning|afternoon|evening|noon|night)
 "
         );
