@@ -366,7 +366,10 @@ impl Engine {
             && (has(&lower_text, MARKETPLACES) || has(&a.normalized.to_lowercase(), MARKETPLACES))
             && has(&lower_text, PRICE_SEEN);
         if marketplace_price {
-            if intent.as_deref() == Some("compare_competitor") {
+            if !matches!(
+                intent.as_deref(),
+                Some("complaint" | "request_human" | "purchase_intent" | "provide_contact")
+            ) {
                 intent = Some("ask_discount".to_string());
             }
             for c in clauses.iter_mut() {
