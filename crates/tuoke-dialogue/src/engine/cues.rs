@@ -425,6 +425,35 @@ pub(super) const THINK_IT_OVER: &[&str] = &[
 /// Words that complain about us: a fault, a delivery or service gone wrong, a demand for redress.
 /// A clause the model reads as a complaint without any of them, in a turn that asks something,
 /// states a need ("Our toddler has dust allergies", "the air gets so dry in winter").
+/// The machine a customer had before ours ("旧嗰部", "my old vacuum"): its faults are no
+/// complaint about us.
+pub(super) const OLD_MACHINE: &[&str] = &[
+    "旧嗰部",
+    "舊嗰部",
+    "旧嗰个",
+    "舊嗰個",
+    "旧的那",
+    "舊的那",
+    "旧那",
+    "舊那",
+    "以前那",
+    "以前部",
+    "以前嗰",
+    "之前那",
+    "之前的那",
+    "原来那",
+    "原來那",
+    "家里那台旧",
+    "旧机",
+    "舊機",
+    "my old",
+    "our old",
+    "the old one",
+    "previous one",
+    "previous vacuum",
+    "previous robot",
+];
+
 pub(super) const COMPLAINT_CUES: &[&str] = &[
     "投诉",
     "投訴",

@@ -305,8 +305,13 @@ impl Engine {
         );
         // A statement read as a complaint, in a turn that asks something, with no word of one
         // ("Our toddler has dust allergies. Which purifier would you suggest?"): a need.
-        let complains = |t: &str| has(&t.to_lowercase(), COMPLAINT_CUES);
-        if turn_q && !complains(&a.text) {
+        // (A fault of the machine they had before — "旧嗰部扫地机直接辗过去" — is their story, not
+        // a complaint about us.)
+        let complains = |t: &str| {
+            let l = t.to_lowercase();
+            has(&l, COMPLAINT_CUES) && !has(&l, OLD_MACHINE)
+        };
+        if turn_q && !complains(&a.text) && !complains(&a.normalized) {
             for c in clauses.iter_mut() {
                 if c.intent.as_deref() == Some("complaint") {
                     c.intent = None;

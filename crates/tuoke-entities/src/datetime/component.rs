@@ -255,8 +255,8 @@ pub(super) fn component(
         {
             return None;
         }
-        // "用咗三日就坏", "两日内到": in Cantonese "N日" is also N days (a duration), never a
-        // date after an aspect marker or before 就/内/之后.
+        // "用咗三日就坏", "两日内到", "五日前買咗": in Cantonese "N日" is also N days (a
+        // duration), never a date after an aspect marker or before 就/内/之后/前.
         let by_day = c.get(0).is_some_and(|m| m.as_str().ends_with('日'));
         let spelled = c
             .name("dd")
@@ -267,7 +267,7 @@ pub(super) fn component(
                 .at(s.wrapping_sub(1))
                 .is_some_and(|ch| "咗了过過用住".contains(ch))
                 || n.at(e)
-                    .is_some_and(|ch| "就之后後内內左右都先".contains(ch))
+                    .is_some_and(|ch| "就之后後内內左右都先前".contains(ch))
                 || c.name("dd")
                     .is_some_and(|m| m.as_str().starts_with(['两', '兩', '幾', '几'])))
         {
