@@ -163,6 +163,12 @@ pub(super) const SUPPOSING: &[&str] = &[
 
 /// Words without which no clause is a purchase ("那寄到深圳我哥那边，他帮我带过来" says where to
 /// ship, not that they buy): buying, ordering, paying, choosing one.
+/// Words of placing an order (narrower than [`BUY_WORDS`]: no "要", "want", "take").
+pub(super) const ORDER_WORDS: &[&str] = &[
+    "下单", "下單", "落单", "落單", "订购", "訂購", "我要买", "我要買", "帮我订", "幫我訂",
+    "order", "buy", "purchase", "checkout",
+];
+
 pub(super) const BUY_WORDS: &[&str] = &[
     "买",
     "買",

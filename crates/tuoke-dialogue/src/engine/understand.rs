@@ -456,6 +456,14 @@ impl Engine {
         {
             intents.push(i.clone());
         }
+        // "I'd like to order, my number is …": contact details given to order are a purchase too
+        // (the intent model reads only the contact; the Mandarin "我要下单" reads both).
+        if intents.iter().any(|i| i == "provide_contact")
+            && !intents.iter().any(|i| i == "purchase_intent")
+            && has(&a.text.to_lowercase(), ORDER_WORDS)
+        {
+            intents.push("purchase_intent".to_string());
+        }
         // What a question asks about is read from its words too (the same in every variety), so
         // the grade does not depend on how the intent model read one language.
         for c in clauses.iter().filter(|c| c.question) {
