@@ -165,9 +165,68 @@ pub(super) const SUPPOSING: &[&str] = &[
 /// ship, not that they buy): buying, ordering, paying, choosing one.
 /// Words of placing an order (narrower than [`BUY_WORDS`]: no "要", "want", "take").
 pub(super) const ORDER_WORDS: &[&str] = &[
-    "下单", "下單", "落单", "落單", "订购", "訂購", "我要买", "我要買", "帮我订", "幫我訂",
-    "order", "buy", "purchase", "checkout",
+    "下单",
+    "下單",
+    "落单",
+    "落單",
+    "订购",
+    "訂購",
+    "我要买",
+    "我要買",
+    "帮我订",
+    "幫我訂",
+    "各来",
+    "各來",
+    "来一套",
+    "來一套",
+    "来一台",
+    "來一台",
+    "order",
+    "buy",
+    "purchase",
+    "checkout",
 ];
+
+/// A wish to buy stated ("想给爸妈买个", "我想買部", "想一次把…配齐", "I'd like to buy"):
+/// 想/要/打算/准备 and 买 (配齐, 添置) close after it, or the English phrases.
+pub(super) fn wants_to_buy(lower: &str) -> bool {
+    const EN: &[&str] = &[
+        "want to buy",
+        "like to buy",
+        "planning to buy",
+        "plan to buy",
+        "going to buy",
+        "looking to buy",
+        "need to buy",
+        "want to get",
+        "like to get",
+        "thinking of buying",
+        "thinking about buying",
+    ];
+    if EN.iter().any(|w| lower.contains(w)) {
+        return true;
+    }
+    let chars: Vec<char> = lower.chars().collect();
+    chars.iter().enumerate().any(|(i, c)| {
+        let wish = matches!(c, '想' | '要' | '打' | '准' | '準')
+            && (*c != '打' || chars.get(i + 1) == Some(&'算'))
+            // "要不要买延保？" asks whether to; it wishes nothing.
+            && !matches!(chars.get(i + 1), Some('不' | '唔'))
+            && !(i > 0 && matches!(chars[i - 1], '不' | '唔'))
+            && (!matches!(c, '准' | '準') || matches!(chars.get(i + 1), Some('备' | '備')));
+        if !wish {
+            return false;
+        }
+        let window: String = chars[i + 1..]
+            .iter()
+            .take(20)
+            .take_while(|c| !"，,。？?！!".contains(**c))
+            .collect();
+        ["买", "買", "配齐", "配齊", "添置", "置办", "置辦"]
+            .iter()
+            .any(|w| window.contains(w))
+    })
+}
 
 pub(super) const BUY_WORDS: &[&str] = &[
     "买",
@@ -399,3 +458,30 @@ pub(super) const HOW_MUCH_OFF: &[&str] = &[
     "bottom price",
     "best you can do",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::wants_to_buy;
+
+    #[test]
+    fn a_wish_to_buy_reads_the_same_in_every_variety() {
+        for t in [
+            "想给在成都的爸妈买个智能门锁",
+            "想幫喺廣州嘅爸媽買把智能門鎖",
+            "想一次把扫地机、空气净化器和智能门锁配齐",
+            "i'd like to buy a smart lock for my parents",
+            "我们打算买两台",
+        ] {
+            assert!(wants_to_buy(t), "{t}");
+        }
+        for t in [
+            "想问下x20多少钱",
+            "要不要买延保？",
+            "买了之后不满意能退吗",
+            "i bought it last week",
+            "准时到吗，我上周买的",
+        ] {
+            assert!(!wants_to_buy(t), "{t}");
+        }
+    }
+}

@@ -458,9 +458,19 @@ impl Engine {
         }
         // "I'd like to order, my number is …": contact details given to order are a purchase too
         // (the intent model reads only the contact; the Mandarin "我要下单" reads both).
-        if intents.iter().any(|i| i == "provide_contact")
-            && !intents.iter().any(|i| i == "purchase_intent")
-            && has(&a.text.to_lowercase(), ORDER_WORDS)
+        // So is "X20、A7、L5 Pro 各来一套，我手机…" (what, how many, and where to reach them), and
+        // "想给爸妈买个智能门锁" (a wish to buy something we sell) in every variety alike.
+        let lower_turn = a.text.to_lowercase();
+        let names_goods = facts.entities.contains("product")
+            || facts.entities.contains("quantity")
+            || !company.categories_named(&lower_turn).is_empty();
+        let orders = has(&lower_turn, ORDER_WORDS)
+            || (names_goods
+                && has(&lower_turn, BUY_WORDS)
+                && has(&lower_turn, &["来", "要", "定"]));
+        if !intents.iter().any(|i| i == "purchase_intent")
+            && ((intents.iter().any(|i| i == "provide_contact") && orders)
+                || (names_goods && wants_to_buy(&lower_turn)))
         {
             intents.push("purchase_intent".to_string());
         }
