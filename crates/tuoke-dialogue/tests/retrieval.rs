@@ -208,10 +208,11 @@ fn retrieval_test_table() {
     // exception, said there: two unanswerable rows ("洗碗機使唔使落洗碗鹽", "你哋有冇賣抽濕機")
     // were refused only because the engine misread them as a refusal / a competitor comparison
     // (which ended or derailed the talk); read right, they reach retrieval and score above the
-    // threshold. No-answer recall 0.639 → 0.583 on 2026-12-07.
-    assert!(all.top1() >= 0.80, "top-1 {:.3}", all.top1());
+    // threshold. No-answer recall 0.639 → 0.583 on 2026-12-07; session 11: top-1 0.814,
+    // no-answer precision 0.636.
+    assert!(all.top1() >= 0.81, "top-1 {:.3}", all.top1());
     assert!(
-        all.none_precision() >= 0.53 && all.none_recall() >= 0.58,
+        all.none_precision() >= 0.62 && all.none_recall() >= 0.58,
         "no-answer P {:.3} R {:.3}",
         all.none_precision(),
         all.none_recall()

@@ -7,10 +7,10 @@ use std::process::Command;
 /// Share of story turns that must pass. First run of the 84 stories (written before the engine
 /// changes ran on them): 57.9 % of 473 turns. Held-out sets written blind later, each first run
 /// before any change was made for it: `fresh.yaml` 78.5 % of 121 turns, `fresh2.yaml` 80.0 % of
-/// 125, `fresh3.yaml` 80.5 % of 113, `fresh4.yaml` 82.4 % of 142, `fresh5.yaml` 73.6 % of 125.
-/// All 204 stories (1,099 turns) now 94.2 %. Raise this as the engine improves; the issue's
-/// target is 0.97.
-const FLOOR: f64 = 0.935;
+/// 125, `fresh3.yaml` 80.5 % of 113, `fresh4.yaml` 82.4 % of 142, `fresh5.yaml` 73.6 % of 125,
+/// `fresh6.yaml` 80.0 % of 145, `fresh7.yaml` 85.5 % of 159. All 252 stories (1,403 turns) now
+/// 94.4 %. Raise this as the engine improves; the target is 0.97.
+const FLOOR: f64 = 0.94;
 
 #[test]
 fn demo_stories_pass_at_least_the_floor() {
