@@ -294,8 +294,11 @@ impl Analyzer {
         let expanded = (lang == Language::En)
             .then(|| shorthand::expand(text))
             .flatten();
+        // The models read the text as typed (they were trained on shorthand too); everything the
+        // dialogue reads — the text, its clauses, entities and normalized form — is spelled out.
+        let typed = text;
         let text = expanded.as_deref().unwrap_or(text);
-        let base = self.featurizer.featurize(text);
+        let base = self.featurizer.featurize(typed);
         let evidence = dialect::evidence(&base.normalized);
         let dialect = if lang == Language::En || evidence.score == 0 {
             Dialect::Cmn
@@ -318,7 +321,7 @@ impl Analyzer {
         );
         // "你好，X20多少钱？": the greeting is not the point of the message; read what follows it.
         if SMALL_TALK.contains(&pred.label.as_str())
-            && let Some(rest) = clauses::after_greeting(text)
+            && let Some(rest) = clauses::after_greeting(typed)
         {
             let f = self
                 .featurizer
@@ -352,9 +355,13 @@ impl Analyzer {
             confidence: pred.confidence,
             top_k: pred.top_k,
         };
+        let normalized = match &expanded {
+            Some(e) => self.featurizer.normalizer().normalize(e),
+            None => feats.normalized,
+        };
         Ok(Analysis {
             text: text.to_string(),
-            normalized: feats.normalized,
+            normalized,
             language: lang,
             dialect,
             intent,
