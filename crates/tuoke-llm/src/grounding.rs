@@ -48,6 +48,9 @@ pub enum Rejection {
     NewPromise(String),
     /// Not in the customer's variety.
     WrongVariety(String),
+    /// A number or model code the template states is missing: the rewording dropped a fact the
+    /// engine chose to say (a price, a tier, a duration).
+    Omitted(String),
 }
 
 impl Rejection {
@@ -62,6 +65,7 @@ impl Rejection {
             Rejection::InventedName(_) => "invented_name",
             Rejection::NewPromise(_) => "new_promise",
             Rejection::WrongVariety(_) => "wrong_variety",
+            Rejection::Omitted(_) => "omitted",
         }
     }
 }
@@ -77,6 +81,7 @@ impl std::fmt::Display for Rejection {
             Rejection::InventedName(s) => write!(f, "name {s:?} is in no fact"),
             Rejection::NewPromise(s) => write!(f, "promise {s:?} is in no fact"),
             Rejection::WrongVariety(s) => write!(f, "{s}"),
+            Rejection::Omitted(s) => write!(f, "{s} of the template is missing"),
         }
     }
 }
@@ -415,6 +420,22 @@ pub fn check(candidate: &str, g: &Grounding<'_>) -> Verdict {
         .find(|x| !allowed_numbers.contains(x))
     {
         return reject(Rejection::InventedNumber(bad));
+    }
+    // Omissions: every number and model code the template states stays in the rewording.
+    let template = norm(&n, g.template);
+    let said = numbers(&out, true);
+    if let Some(lost) = numbers(&template, false)
+        .into_iter()
+        .find(|x| !said.contains(x))
+    {
+        return reject(Rejection::Omitted(lost));
+    }
+    let said_codes = model_codes(&out);
+    if let Some(lost) = model_codes(&template)
+        .into_iter()
+        .find(|c| !said_codes.contains(c))
+    {
+        return reject(Rejection::Omitted(lost));
     }
     // Promise words.
     if let Some(p) = PROMISE_WORDS

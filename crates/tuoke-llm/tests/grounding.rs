@@ -302,3 +302,31 @@ fn markup_empty_and_runaway_answers_are_rejected() {
         "too_long"
     );
 }
+
+#[test]
+fn a_rewording_that_drops_a_stated_fact_is_rejected() {
+    let c = a7();
+    let q = "A7多少钱？滤芯多久换？";
+    let template = "云栖空气净化器 A7 的价格是 ¥2499。滤芯约 12 个月更换一次。";
+    // The price and the filter life both stay: accepted.
+    let kept = verdict(
+        &c,
+        template,
+        q,
+        Variety::Cmn,
+        "A7 售价 2499 元，滤芯大约每 12 个月换一次哦。",
+    );
+    assert_eq!(rejected_as(kept), "accept");
+    // The filter life dropped: the engine chose to say it, so the template is sent.
+    let dropped = verdict(&c, template, q, Variety::Cmn, "A7 售价 2499 元，欢迎选购！");
+    assert_eq!(rejected_as(dropped), "omitted");
+    // The model code dropped with the price kept.
+    let no_code = verdict(
+        &c,
+        "The Yunqi Air Purifier A7 costs ¥2499.",
+        "How much is the A7?",
+        Variety::En,
+        "It costs ¥2,499.",
+    );
+    assert_eq!(rejected_as(no_code), "omitted");
+}
