@@ -130,7 +130,6 @@ mod pg_commit;
 mod privacy;
 mod retention;
 mod team;
-pub mod testing;
 
 pub use connect::{EVENTS_CHANNEL, EventListener};
 pub use key_admin::ApiKeyInfo;

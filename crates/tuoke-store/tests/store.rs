@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use tuoke_core::Analysis;
-use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
 use tuoke_store::*;
+use tuoke_testkit::{fresh_pg_database, pg_url_or_skip};
 
 async fn sqlite() -> (Store, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
