@@ -1,9 +1,11 @@
 //! Helpers for tuoke's tests, used as a dev-dependency only (no crate depends on it at run
 //! time): a test whose resource is missing (a PostgreSQL server, fetched models, shared data
 //! sets, a browser) is skipped with a printed reason, or fails when `TUOKE_REQUIRE_ALL=1` (CI);
-//! each PostgreSQL test gets a fresh database.
+//! each PostgreSQL test gets a fresh database; [`fault`] makes writes to a table fail.
 
 use sqlx::{Connection, PgConnection};
+
+pub mod fault;
 
 /// Env var naming a PostgreSQL server for tests (`postgres://user@host:port/db`).
 pub const PG_ENV: &str = "TUOKE_PG_URL";
