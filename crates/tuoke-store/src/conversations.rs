@@ -196,7 +196,9 @@ impl Store {
     }
 
     /// Commits one change to a conversation (a customer turn, an agent message, a takeover, a
-    /// release) in one transaction, if the conversation is still at `expected_version`.
+    /// release) in one transaction, if the conversation is still at `expected_version`: the
+    /// conversation row, its messages, lead, handoff, the customer's contact details, an audit
+    /// entry and the webhook outbox rows are all written or none is.
     /// Returns [`StoreError::Conflict`] when another writer got there first (re-read and retry),
     /// [`StoreError::Duplicate`] when `client_message_id` was already used.
     ///
@@ -235,6 +237,8 @@ impl Store {
             }),
             handoff: c.handoff,
             events: c.events,
+            contact: c.contact,
+            audit: c.audit,
             now,
         };
         let messages = match &self.db {

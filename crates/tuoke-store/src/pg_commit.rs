@@ -60,9 +60,14 @@ const PG_TURN: &str = "WITH upd AS (\
         WHERE conversation_id = $6 AND EXISTS (SELECT 1 FROM upd) RETURNING 1) \
     SELECT count(*) FROM upd";
 
-/// Whether [`apply_pg_turn`] can write `job` (the common customer turn).
+/// Whether [`apply_pg_turn`] can write `job` (the common customer turn: nothing but the
+/// conversation, two messages and the lead).
 pub(crate) fn is_plain_turn(job: &writes::Job) -> bool {
-    job.messages.len() == 2 && job.handoff.is_none() && job.events.is_empty()
+    job.messages.len() == 2
+        && job.handoff.is_none()
+        && job.events.is_empty()
+        && job.contact.is_none()
+        && job.audit.is_none()
 }
 
 /// Writes a plain turn with [`PG_TURN`]; when it writes nothing, finds out why.

@@ -240,6 +240,8 @@ mod tests {
             lead: None,
             handoff: None,
             events: Vec::new(),
+            contact: None,
+            audit: None,
             now,
         }
     }

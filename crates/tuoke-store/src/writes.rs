@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 
-use crate::{HandoffChange, Message, Result, Status, StoreError};
+use crate::{ContactChange, HandoffChange, Message, NewAudit, Result, Status, StoreError};
 
 /// The SQL of a conversation commit, shared by the SQLite writer (rusqlite) and the PostgreSQL
 /// path (sqlx). `$n` placeholders are understood by both engines; SQLite numbers them by first
@@ -34,10 +34,27 @@ pub(crate) mod sql {
         last_message = COALESCE($5, last_message) WHERE conversation_id = $6";
     pub const TOUCH_LEAD: &str = "UPDATE leads SET last_activity = $1, last_message = COALESCE($2, last_message) \
         WHERE conversation_id = $3";
-    pub const INSERT_HANDOFF: &str = "INSERT INTO handoffs (id, conversation_id, reason, summary, agent, \
-        requested_at, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    /// A request for a person, unless one is open already (it joins that one). The
+    /// version-checked conversation update before it holds the conversation, so no other commit
+    /// adds an open handoff in between.
+    pub const INSERT_HANDOFF: &str = "INSERT INTO handoffs (id, conversation_id, reason, summary, \
+        requested_at) SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS \
+        (SELECT 1 FROM handoffs WHERE conversation_id = $2 AND released_at IS NULL)";
+    /// Gives the open handoff to an agent and the agent's key (taken when first assigned).
+    pub const ASSIGN_HANDOFF: &str = "UPDATE handoffs SET agent = $1, agent_key = $2, \
+        taken_at = COALESCE(taken_at, $3) WHERE conversation_id = $4 AND released_at IS NULL";
     pub const RELEASE_HANDOFF: &str =
         "UPDATE handoffs SET released_at = $1 WHERE conversation_id = $2 AND released_at IS NULL";
+    /// Contact fields that are still empty get the given ones (`NULL` leaves a field alone).
+    pub const FILL_CONTACT: &str = "UPDATE customers SET name = COALESCE(name, $1), \
+        phone = COALESCE(phone, $2), email = COALESCE(email, $3), wechat = COALESCE(wechat, $4) \
+        WHERE id = (SELECT customer_id FROM conversations WHERE id = $5)";
+    /// Contact fields get the given ones (`NULL` leaves a field alone).
+    pub const UPDATE_CONTACT: &str = "UPDATE customers SET name = COALESCE($1, name), \
+        phone = COALESCE($2, phone), email = COALESCE($3, email), wechat = COALESCE($4, wechat) \
+        WHERE id = (SELECT customer_id FROM conversations WHERE id = $5)";
+    pub const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, actor, action, target, detail) \
+        VALUES ($1, $2, $3, $4, $5, $6)";
     pub const ACTIVE_WEBHOOKS: &str = "SELECT id, events FROM webhooks WHERE active = 1";
     pub const INSERT_DELIVERY: &str = "INSERT INTO webhook_outbox (id, webhook_id, event, payload, attempts, \
         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)";
@@ -133,35 +150,13 @@ pub(crate) fn message_params<'a>(
 }
 
 /// What a commit writes once its version-checked conversation update matched: the messages
-/// (the first one carries the client_message_id and the stored result), the lead, the handoff.
-/// Webhook outbox rows need the subscriptions and come from [`delivery_writes`].
+/// (the first one carries the client_message_id and the stored result), the lead, the
+/// customer's contact details, the handoff and the audit entry, in that order. Webhook outbox
+/// rows need the subscriptions and come from [`delivery_writes`].
 pub(crate) fn commit_writes(job: &Job) -> Vec<Stmt<'_>> {
-    let mut out = Vec::with_capacity(4);
-    let (cmid, res) = (job.client_message_id.as_deref(), job.result.as_deref());
-    match job.messages.as_slice() {
-        [] => {}
-        [a, b] => {
-            let mut params = Vec::with_capacity(28);
-            params.extend(message_params(a, cmid, res));
-            params.extend(message_params(b, None, None));
-            out.push(Stmt {
-                sql: sql::INSERT_MESSAGE_PAIR,
-                params,
-            });
-        }
-        [first, rest @ ..] => {
-            out.push(Stmt {
-                sql: sql::INSERT_MESSAGE,
-                params: message_params(first, cmid, res).into(),
-            });
-            out.extend(rest.iter().map(|m| Stmt {
-                sql: sql::INSERT_MESSAGE,
-                params: message_params(m, None, None).into(),
-            }));
-        }
-    }
-    let last_message = Param::opt(job.messages.last().map(|m| m.text.as_str()));
+    let mut out = message_writes(job);
     let conv = Param::text(&job.conversation_id);
+    let last_message = Param::opt(job.messages.last().map(|m| m.text.as_str()));
     if let Some(lead) = &job.lead {
         out.push(Stmt {
             sql: sql::UPDATE_LEAD,
@@ -180,30 +175,121 @@ pub(crate) fn commit_writes(job: &Job) -> Vec<Stmt<'_>> {
             params: vec![Param::int(job.now), last_message, conv.clone()],
         });
     }
-    match &job.handoff {
-        Some(HandoffChange::Requested {
+    if let Some(contact) = &job.contact {
+        let (sql, c) = match contact {
+            ContactChange::Fill(c) => (sql::FILL_CONTACT, c),
+            ContactChange::Update(c) => (sql::UPDATE_CONTACT, c),
+        };
+        out.push(Stmt {
+            sql,
+            params: vec![
+                Param::opt(c.name.as_deref()),
+                Param::opt(c.phone.as_deref()),
+                Param::opt(c.email.as_deref()),
+                Param::opt(c.wechat.as_deref()),
+                conv.clone(),
+            ],
+        });
+    }
+    if let Some(h) = &job.handoff {
+        out.extend(handoff_writes(job, h));
+    }
+    if let Some(a) = &job.audit {
+        out.push(audit_write(
+            a.actor.as_deref(),
+            &a.action,
+            Some(&job.conversation_id),
+            &a.detail,
+            job.now,
+        ));
+    }
+    out
+}
+
+/// The message rows of `job`: a customer message and its reply in one statement.
+fn message_writes(job: &Job) -> Vec<Stmt<'_>> {
+    let (cmid, res) = (job.client_message_id.as_deref(), job.result.as_deref());
+    match job.messages.as_slice() {
+        [] => Vec::new(),
+        [a, b] => {
+            let mut params = Vec::with_capacity(28);
+            params.extend(message_params(a, cmid, res));
+            params.extend(message_params(b, None, None));
+            vec![Stmt {
+                sql: sql::INSERT_MESSAGE_PAIR,
+                params,
+            }]
+        }
+        [first, rest @ ..] => std::iter::once(Stmt {
+            sql: sql::INSERT_MESSAGE,
+            params: message_params(first, cmid, res).into(),
+        })
+        .chain(rest.iter().map(|m| Stmt {
+            sql: sql::INSERT_MESSAGE,
+            params: message_params(m, None, None).into(),
+        }))
+        .collect(),
+    }
+}
+
+/// The handoff rows a commit changes.
+fn handoff_writes<'a>(job: &'a Job, h: &'a HandoffChange) -> Vec<Stmt<'a>> {
+    let conv = Param::text(&job.conversation_id);
+    let request = |reason: &'a str, summary: &serde_json::Value| Stmt {
+        sql: sql::INSERT_HANDOFF,
+        params: vec![
+            Param::owned(Some(crate::new_id())),
+            conv.clone(),
+            Param::text(reason),
+            Param::owned(Some(crate::to_json(summary))),
+            Param::int(job.now),
+        ],
+    };
+    match h {
+        HandoffChange::Requested { reason, summary } => vec![request(reason, summary)],
+        HandoffChange::TakenOver {
             reason,
             summary,
             agent,
-        }) => out.push(Stmt {
-            sql: sql::INSERT_HANDOFF,
-            params: vec![
-                Param::owned(Some(crate::new_id())),
-                conv,
-                Param::text(reason),
-                Param::owned(Some(crate::to_json(summary))),
-                Param::opt(agent.as_deref()),
-                Param::int(job.now),
-                Param::Int(agent.as_ref().map(|_| job.now)),
-            ],
-        }),
-        Some(HandoffChange::Released) => out.push(Stmt {
+            key_id,
+        } => vec![
+            request(reason, summary),
+            Stmt {
+                sql: sql::ASSIGN_HANDOFF,
+                params: vec![
+                    Param::text(agent),
+                    Param::text(key_id),
+                    Param::int(job.now),
+                    conv.clone(),
+                ],
+            },
+        ],
+        HandoffChange::Released => vec![Stmt {
             sql: sql::RELEASE_HANDOFF,
-            params: vec![Param::int(job.now), conv],
-        }),
-        None => {}
+            params: vec![Param::int(job.now), conv.clone()],
+        }],
     }
-    out
+}
+
+/// An audit row ([`sql::INSERT_AUDIT`]); `detail` must not contain PII.
+pub(crate) fn audit_write<'a>(
+    actor: Option<&'a str>,
+    action: &'a str,
+    target: Option<&'a str>,
+    detail: &serde_json::Value,
+    now: i64,
+) -> Stmt<'a> {
+    Stmt {
+        sql: sql::INSERT_AUDIT,
+        params: vec![
+            Param::owned(Some(crate::new_id())),
+            Param::int(now),
+            Param::opt(actor),
+            Param::text(action),
+            Param::opt(target),
+            Param::owned(Some(crate::to_json(detail))),
+        ],
+    }
 }
 
 /// The webhook outbox rows for `job`'s events and the active subscriptions `subs`.
@@ -265,6 +351,8 @@ pub(crate) struct Job {
     pub lead: Option<JobLead>,
     pub handoff: Option<HandoffChange>,
     pub events: Vec<(String, serde_json::Value)>,
+    pub contact: Option<ContactChange>,
+    pub audit: Option<NewAudit>,
     pub now: i64,
 }
 
