@@ -3,7 +3,7 @@
 //! [`crate::Analyzer::with_gazetteer`].
 
 use serde::Deserialize;
-use tuoke_entities::{Gazetteer, GazetteerEntry};
+use tuoke_core::{Gazetteer, GazetteerEntry};
 
 use crate::AnalyzeError;
 

@@ -29,8 +29,9 @@ pub mod lexicon;
 pub mod shorthand;
 
 use chrono::{DateTime, FixedOffset};
+use tuoke_core::Gazetteer;
 use tuoke_core::{Analysis, Clause, Dialect, Intent, Language, Sentiment, SentimentLabel};
-use tuoke_entities::{Extractor, Gazetteer};
+use tuoke_entities::Extractor;
 use tuoke_nlu::{Features, Featurizer, Model, Normalizer, PredictOptions};
 
 /// Intent model (20 sales labels), int8.
@@ -554,7 +555,7 @@ mod tests {
             r.entities
         );
         let g = Gazetteer {
-            products: vec![tuoke_entities::GazetteerEntry {
+            products: vec![tuoke_core::GazetteerEntry {
                 id: "acme-crm".into(),
                 names: vec!["Acme CRM".into(), "艾克米".into()],
             }],

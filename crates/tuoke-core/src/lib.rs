@@ -1,5 +1,6 @@
 //! Types shared by every layer of tuoke: what the model layer says about one customer utterance
-//! ([`Analysis`]) and the fixed sales-intent taxonomy.
+//! ([`Analysis`]), the fixed sales-intent taxonomy, and the product and competitor names the
+//! entity extractor looks for ([`Gazetteer`]).
 //!
 //! This crate has no logic and no IO; it exists so that `tuoke-dialogue`, `tuoke-store` and
 //! `tuoke-server` can agree on the analysis format without depending on the models themselves.
@@ -118,6 +119,21 @@ pub enum EntityType {
     Product,
     /// value: the canonical competitor id from the gazetteer
     Competitor,
+}
+
+/// The names of products and competitors the entity extractor finds in a text: the company's
+/// catalog, built by `tuoke_dialogue::Company::gazetteer` and read by `tuoke_entities::Extractor`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gazetteer {
+    pub products: Vec<GazetteerEntry>,
+    pub competitors: Vec<GazetteerEntry>,
+}
+
+/// One product or competitor: its canonical id and every name it goes by (aliases, any script).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GazetteerEntry {
+    pub id: String,
+    pub names: Vec<String>,
 }
 
 /// An entity with its span in the original (un-normalized) text, as char offsets

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tuoke_core::{Gazetteer, GazetteerEntry};
 
 use crate::catalog::{
     Category, CompanyInfo, Competitor, CompetitorsFile, Faq, FaqFile, Product, ProductsFile,
@@ -50,20 +51,6 @@ impl CompanySources {
             grading: include_str!("../../../companies/demo/grading.yaml").to_string(),
         }
     }
-}
-
-/// An id with every name it goes by (names and aliases, any script) — for the entity gazetteer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NamedEntry {
-    pub id: String,
-    pub names: Vec<String>,
-}
-
-/// Product and competitor names for `tuoke_entities::Gazetteer` (same shape).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GazetteerLists {
-    pub products: Vec<NamedEntry>,
-    pub competitors: Vec<NamedEntry>,
 }
 
 /// A loaded, validated company. Immutable; share it with `Arc`.
@@ -333,8 +320,8 @@ impl Company {
         self.faqs.iter().find(|f| f.id == id)
     }
 
-    /// Names and aliases of products and competitors, for the entity gazetteer.
-    pub fn gazetteer(&self) -> GazetteerLists {
+    /// Names and aliases of products and competitors: the entity extractor's gazetteer.
+    pub fn gazetteer(&self) -> Gazetteer {
         fn names(name: &Text, aliases: &[String]) -> Vec<String> {
             let mut v: Vec<String> = Vec::new();
             for n in name
@@ -348,11 +335,11 @@ impl Company {
             }
             v
         }
-        GazetteerLists {
+        Gazetteer {
             products: self
                 .products
                 .iter()
-                .map(|p| NamedEntry {
+                .map(|p| GazetteerEntry {
                     id: p.id.clone(),
                     names: names(&p.name, &p.aliases),
                 })
@@ -360,7 +347,7 @@ impl Company {
             competitors: self
                 .competitors
                 .iter()
-                .map(|c| NamedEntry {
+                .map(|c| GazetteerEntry {
                     id: c.id.clone(),
                     names: names(&c.name, &c.aliases),
                 })

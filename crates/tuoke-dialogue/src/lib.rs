@@ -45,7 +45,7 @@ pub mod state;
 pub mod text;
 
 pub use catalog::{Competitor, Faq, Product};
-pub use company::{Company, CompanySources, GazetteerLists, NamedEntry};
+pub use company::{Company, CompanySources};
 pub use engine::Engine;
 pub use error::{DialogueError, Problem};
 pub use grading::GradingRules;

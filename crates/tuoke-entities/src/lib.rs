@@ -88,26 +88,14 @@ use std::sync::OnceLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use chrono::{DateTime, FixedOffset};
-use serde::{Deserialize, Serialize};
 use tuoke_core::{Entity, EntityType};
+/// The names of products and competitors to find in the text (the company catalog); the type
+/// lives in `tuoke-core` so that the dialogue engine builds it without depending on this crate.
+pub use tuoke_core::{Gazetteer, GazetteerEntry};
 
 use candidate::{Candidate, Tier, resolve_overlaps};
 pub use error::EntitiesError;
 use normalize::{Normalized, fold_str};
-
-/// Names of products and competitors to find in the text (from the company catalog).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Gazetteer {
-    pub products: Vec<GazetteerEntry>,
-    pub competitors: Vec<GazetteerEntry>,
-}
-
-/// One product or competitor: its canonical id and every name it goes by (aliases, any script).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct GazetteerEntry {
-    pub id: String,
-    pub names: Vec<String>,
-}
 
 struct Builtin {
     rules: rules::Rules,

@@ -217,7 +217,7 @@ fn start_server(
         format!("sqlite://{}", dir.path().join("load.db").display())
     } else {
         server_rt
-            .block_on(tuoke_store::testing::fresh_pg_database(&a.db))
+            .block_on(tuoke_testkit::fresh_pg_database(&a.db))
             .expect("fresh PostgreSQL database")
     };
     let mut cfg = ServerConfig {

@@ -15,8 +15,6 @@ use tuoke_store::StoreError;
 pub enum ServerError {
     #[error("store: {0}")]
     Store(#[from] tuoke_store::StoreError),
-    #[error("analyzer: {0}")]
-    Analyze(#[from] tuoke_analyze::AnalyzeError),
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
     #[error("http client: {0}")]

@@ -46,25 +46,6 @@ pub use config::ServerConfig;
 pub use error::{ApiError, ServerError};
 pub use state::AppState;
 
-/// Builds the analyzer with the company's product and competitor names as its gazetteer.
-pub fn analyzer_for(company: &Company) -> Result<Analyzer, ServerError> {
-    let g = company.gazetteer();
-    let conv = |v: Vec<tuoke_dialogue::NamedEntry>| {
-        v.into_iter()
-            .map(|e| tuoke_entities::GazetteerEntry {
-                id: e.id,
-                names: e.names,
-            })
-            .collect()
-    };
-    Ok(
-        Analyzer::shipped()?.with_gazetteer(tuoke_entities::Gazetteer {
-            products: conv(g.products),
-            competitors: conv(g.competitors),
-        }),
-    )
-}
-
 /// Secrets of keys created on first start (shown once).
 #[derive(Debug, Clone)]
 pub struct BootstrapKeys {

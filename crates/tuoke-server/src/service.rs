@@ -9,7 +9,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tuoke_dialogue::{Action, ConversationState, Lead, TurnOutput};
 use tuoke_store::{
-    Commit, Conversation, HandoffChange, LeadUpdate, Message, NewMessage, Owner, Status, StoreError,
+    Commit, ContactChange, Conversation, HandoffChange, LeadUpdate, Message, NewAudit, NewMessage,
+    Owner, Status, StoreError,
 };
 
 use crate::auth::Auth;
@@ -107,14 +108,51 @@ pub(crate) async fn load_open(
 
 // ------------------------------------------------------------------ optimistic-concurrency core
 
-/// What one change of a conversation writes.
+/// What one change of a conversation writes, all in one transaction.
 pub(crate) struct Plan {
     pub state: Arc<ConversationState>,
     pub messages: Vec<NewMessage>,
     pub lead: Option<LeadUpdate>,
     pub handoff: Option<HandoffChange>,
     pub webhooks: Vec<(String, Value)>,
+    /// Contact details for the customer record.
+    pub contact: Option<ContactChange>,
+    /// The audit entry of a staff action.
+    pub audit: Option<NewAudit>,
     pub out: Option<TurnOutput>,
+}
+
+impl Plan {
+    /// A change to `state` that writes nothing else (fields are added with `..`).
+    pub fn state(state: ConversationState) -> Plan {
+        Plan {
+            state: Arc::new(state),
+            messages: Vec::new(),
+            lead: None,
+            handoff: None,
+            webhooks: Vec::new(),
+            contact: None,
+            audit: None,
+            out: None,
+        }
+    }
+}
+
+impl Plan {
+    /// The plan with the engine's output it came from.
+    pub fn with_output(mut self, out: TurnOutput) -> Plan {
+        self.out = Some(out);
+        self
+    }
+}
+
+/// The audit entry of an action by the caller's key on a conversation.
+pub(crate) fn audit(auth: &Auth, action: &str, detail: Value) -> NewAudit {
+    NewAudit {
+        actor: Some(auth.key.id.clone()),
+        action: action.to_string(),
+        detail,
+    }
 }
 
 /// A committed change: the conversation it was planned from and as it is now, the plan and
@@ -151,6 +189,8 @@ pub(crate) async fn mutate(
             lead: p.lead.clone(),
             handoff: p.handoff.clone(),
             events: p.webhooks.clone(),
+            contact: p.contact.clone(),
+            audit: p.audit.clone(),
             now: tuoke_store::now_ms(),
         };
         let now = commit.now;

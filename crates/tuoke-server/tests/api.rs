@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tuoke_server::ServerConfig;
-use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
+use tuoke_testkit::{fresh_pg_database, pg_url_or_skip};
 
 async fn conversation_flow(t: &TestServer) {
     let c = t.create_conversation(&t.widget).await;

@@ -10,7 +10,7 @@ use common::{TestServer, start_with, test_config};
 use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::json;
-use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
+use tuoke_testkit::{fresh_pg_database, pg_url_or_skip};
 
 /// Words that only staff views contain.
 const INTERNAL: [&str; 9] = [

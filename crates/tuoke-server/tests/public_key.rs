@@ -13,7 +13,7 @@ use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use tuoke_server::ServerConfig;
 use tuoke_server::public::PublicLimits;
-use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
+use tuoke_testkit::{fresh_pg_database, pg_url_or_skip};
 
 /// A client whose connections come from `127.0.0.<n>`.
 fn client_from(n: u8) -> Client {

@@ -13,7 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tuoke_server::ServerConfig;
-use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
+use tuoke_testkit::{fresh_pg_database, pg_url_or_skip};
 
 async fn post_turn(t: &TestServer, id: &str, body: Value) -> (u16, Value) {
     t.json(

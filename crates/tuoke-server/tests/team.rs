@@ -10,7 +10,7 @@ use common::{TestServer, start_with, test_config};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tuoke_store::Role;
-use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
+use tuoke_testkit::{fresh_pg_database, pg_url_or_skip};
 
 async fn post(t: &TestServer, key: &str, path: &str, body: Value) -> (u16, Value) {
     t.json(Method::POST, path, key, Some(body)).await

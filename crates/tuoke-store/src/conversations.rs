@@ -1,7 +1,8 @@
 //! Conversations and their messages: creating a conversation with its customer, greeting and
 //! lead row; reading and listing them; the stored result of a turn; and [`Store::commit`], the
-//! one way a conversation changes afterwards (SQLite through [`writer`], PostgreSQL through
-//! [`pg_commit`](crate::pg_commit)).
+//! one way a conversation changes afterwards (SQLite through [`writer`](crate::writer),
+//! PostgreSQL through [`pg_commit`](crate::pg_commit); what it writes is in
+//! [`writes`](crate::writes)).
 
 use sqlx::Row;
 
@@ -9,7 +10,7 @@ use crate::pg_commit::{apply_pg, apply_pg_turn, is_plain_turn, stmt_query};
 use crate::{
     Commit, Committed, Conversation, CreatedConversation, Db, Message, MessageRole,
     NewConversation, Result, Status, Store, StoreError, day_of, from_json, is_unique_violation,
-    new_id, to_json, writer,
+    new_id, to_json, writes,
 };
 
 /// The columns `conversation_from_row!` reads, in its order: one list for every query that uses it.
@@ -94,9 +95,9 @@ impl Store {
                 .bind(to_json(&new.state)).bind(n_msgs).bind(&new.created_by_key).bind(&day).bind(now)
                 .execute(&mut *tx).await?;
             for m in &messages {
-                let insert = writer::Stmt {
-                    sql: writer::sql::INSERT_MESSAGE,
-                    params: writer::message_params(m, None, None).into(),
+                let insert = writes::Stmt {
+                    sql: writes::sql::INSERT_MESSAGE,
+                    params: writes::message_params(m, None, None).into(),
                 };
                 stmt_query(&insert)?.execute(&mut *tx).await?;
             }
@@ -195,7 +196,9 @@ impl Store {
     }
 
     /// Commits one change to a conversation (a customer turn, an agent message, a takeover, a
-    /// release) in one transaction, if the conversation is still at `expected_version`.
+    /// release) in one transaction, if the conversation is still at `expected_version`: the
+    /// conversation row, its messages, lead, handoff, the customer's contact details, an audit
+    /// entry and the webhook outbox rows are all written or none is.
     /// Returns [`StoreError::Conflict`] when another writer got there first (re-read and retry),
     /// [`StoreError::Duplicate`] when `client_message_id` was already used.
     ///
@@ -217,7 +220,7 @@ impl Store {
             .map(|(i, m)| m.into_message(&c.conversation_id, base + i as i64 + 1, now))
             .collect();
         let result_json = result(&messages);
-        let job = writer::Job {
+        let job = writes::Job {
             conversation_id: c.conversation_id,
             expected_version: c.expected_version,
             last_seq: base + n,
@@ -227,13 +230,15 @@ impl Store {
             messages,
             client_message_id: c.client_message_id,
             result: result_json,
-            lead: c.lead.map(|l| writer::JobLead {
+            lead: c.lead.map(|l| writes::JobLead {
                 score: l.score,
                 grade: l.grade,
                 evidence: to_json(&l.evidence),
             }),
             handoff: c.handoff,
             events: c.events,
+            contact: c.contact,
+            audit: c.audit,
             now,
         };
         let messages = match &self.db {
@@ -250,7 +255,7 @@ impl Store {
                     Err(e) if is_unique_violation(&e) => return Err(StoreError::Duplicate),
                     Err(e) => return Err(e.into()),
                 };
-                if outcome == writer::Outcome::Done {
+                if outcome == writes::Outcome::Done {
                     tx.commit().await?;
                 } else {
                     tx.rollback().await?;

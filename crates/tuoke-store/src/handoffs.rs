@@ -1,7 +1,7 @@
-//! Handoffs to a human agent: the open one of a conversation and taking it. (A handoff is
-//! requested and released as part of a [`Store::commit`].)
+//! Handoffs to a human agent: the open one of a conversation. (A handoff is requested, taken
+//! over and released as part of a [`Store::commit`], see [`HandoffChange`](crate::HandoffChange).)
 
-use crate::{Handoff, Result, Store, from_json, now_ms};
+use crate::{Handoff, Result, Store, from_json};
 
 impl Store {
     pub async fn open_handoff(&self, conversation_id: &str) -> Result<Option<Handoff>> {
@@ -31,14 +31,5 @@ impl Store {
                 }))
             }
         }
-    }
-
-    /// Marks the open handoff of a conversation as taken by `agent`.
-    pub async fn take_handoff(&self, conversation_id: &str, agent: &str) -> Result<()> {
-        write!(self, p => {
-            sqlx::query("UPDATE handoffs SET agent = $1, taken_at = $2 WHERE conversation_id = $3 AND released_at IS NULL AND taken_at IS NULL")
-                .bind(agent).bind(now_ms()).bind(conversation_id).execute(p).await?;
-        });
-        Ok(())
     }
 }

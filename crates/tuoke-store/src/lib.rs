@@ -15,8 +15,8 @@
 //! live events), `keys` and `key_admin` (API keys), `conversations` (conversations, messages,
 //! [`Store::commit`]), `leads`, `handoffs`, `outbox` (webhooks and deliveries), `retention`,
 //! `privacy` (customers, audit, export, erasure), `team` (the sales team's workspace) and
-//! `migrate`. Row types are in `model`; a commit is written by `writer` (SQLite) or `pg_commit`
-//! (PostgreSQL).
+//! `migrate`. Row types are in `model`; what a commit writes is in `writes`, and it is written
+//! by `writer` (SQLite) or `pg_commit` (PostgreSQL).
 // Row tuples for `sqlx::query_as` mirror each SELECT's column list one for one; naming every
 // tuple as a type alias would only move the column list away from its query.
 #![allow(clippy::type_complexity)]
@@ -26,6 +26,7 @@ use sqlx::{PgPool, SqlitePool};
 
 mod model;
 mod writer;
+mod writes;
 pub use model::*;
 
 /// Errors of the store.
@@ -129,7 +130,6 @@ mod pg_commit;
 mod privacy;
 mod retention;
 mod team;
-pub mod testing;
 
 pub use connect::{EVENTS_CHANNEL, EventListener};
 pub use key_admin::ApiKeyInfo;

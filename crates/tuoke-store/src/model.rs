@@ -208,14 +208,38 @@ pub struct CreatedConversation {
 /// Change of the handoff record that goes with a commit.
 #[derive(Debug, Clone)]
 pub enum HandoffChange {
-    /// The bot (or an agent taking over) hands the conversation to a human.
-    Requested {
+    /// A person is asked for (the customer, or the engine's rules). Written only when the
+    /// conversation has no open handoff: a second request joins the open one.
+    Requested { reason: String, summary: Value },
+    /// An agent takes the conversation over: the open handoff (a new one with `reason` and
+    /// `summary` when none is open) is given to `agent` with API key `key_id`.
+    TakenOver {
         reason: String,
         summary: Value,
-        agent: Option<String>,
+        agent: String,
+        key_id: String,
     },
     /// The agent hands the conversation back to the bot.
     Released,
+}
+
+/// Contact details of the conversation's customer that go with a commit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContactChange {
+    /// Fills the fields that are still empty with the `Some` ones: details seen in the chat
+    /// never replace what the customer gave at creation or in a form.
+    Fill(NewCustomer),
+    /// Replaces fields with the `Some` ones (a form the customer filled in).
+    Update(NewCustomer),
+}
+
+/// An audit entry that goes with a commit; its target is the conversation. `detail` must not
+/// contain PII.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAudit {
+    pub actor: Option<String>,
+    pub action: String,
+    pub detail: Value,
 }
 
 /// One optimistic-concurrency change of a conversation.
@@ -236,6 +260,10 @@ pub struct Commit {
     pub handoff: Option<HandoffChange>,
     /// Webhook events `(name, payload)` to queue for subscribers in the same transaction.
     pub events: Vec<(String, Value)>,
+    /// Contact details for the conversation's customer, written in the same transaction.
+    pub contact: Option<ContactChange>,
+    /// An audit entry about the change (a take-over, a release), in the same transaction.
+    pub audit: Option<NewAudit>,
     pub now: i64,
 }
 

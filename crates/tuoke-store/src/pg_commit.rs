@@ -1,13 +1,13 @@
 //! A conversation commit on PostgreSQL: the plain customer turn in one statement, any other
 //! commit in a transaction, and finding out why nothing was written. (SQLite commits go through
-//! the [`writer`] thread, which runs the same SQL.) [`stmt_query`] turns one of the writer's
-//! statements into an sqlx query of either engine.
+//! the [`writer`](crate::writer) thread, which runs the same SQL.) [`stmt_query`] turns one of
+//! the statements of [`writes`] into an sqlx query of either engine.
 
-use crate::writer;
+use crate::writes;
 
 /// `params` as sqlx arguments of either engine.
 fn sqlx_args<DB: sqlx::Database>(
-    params: &[writer::Param<'_>],
+    params: &[writes::Param<'_>],
 ) -> std::result::Result<DB::Arguments, sqlx::error::BoxDynError>
 where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -17,8 +17,8 @@ where
     let mut args = DB::Arguments::default();
     for p in params {
         match p {
-            writer::Param::Text(t) => args.add(t.as_deref())?,
-            writer::Param::Int(i) => args.add(*i)?,
+            writes::Param::Text(t) => args.add(t.as_deref())?,
+            writes::Param::Int(i) => args.add(*i)?,
         }
     }
     Ok(args)
@@ -26,7 +26,7 @@ where
 
 /// A commit statement as an sqlx query of either engine.
 pub(crate) fn stmt_query<'q, DB: sqlx::Database>(
-    s: &writer::Stmt<'_>,
+    s: &writes::Stmt<'_>,
 ) -> std::result::Result<sqlx::query::Query<'q, DB, DB::Arguments>, sqlx::Error>
 where
     for<'t> Option<&'t str>: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
@@ -60,41 +60,46 @@ const PG_TURN: &str = "WITH upd AS (\
         WHERE conversation_id = $6 AND EXISTS (SELECT 1 FROM upd) RETURNING 1) \
     SELECT count(*) FROM upd";
 
-/// Whether [`apply_pg_turn`] can write `job` (the common customer turn).
-pub(crate) fn is_plain_turn(job: &writer::Job) -> bool {
-    job.messages.len() == 2 && job.handoff.is_none() && job.events.is_empty()
+/// Whether [`apply_pg_turn`] can write `job` (the common customer turn: nothing but the
+/// conversation, two messages and the lead).
+pub(crate) fn is_plain_turn(job: &writes::Job) -> bool {
+    job.messages.len() == 2
+        && job.handoff.is_none()
+        && job.events.is_empty()
+        && job.contact.is_none()
+        && job.audit.is_none()
 }
 
 /// Writes a plain turn with [`PG_TURN`]; when it writes nothing, finds out why.
 pub(crate) async fn apply_pg_turn(
     pool: &sqlx::PgPool,
-    job: &writer::Job,
-) -> std::result::Result<writer::Outcome, sqlx::Error> {
+    job: &writes::Job,
+) -> std::result::Result<writes::Outcome, sqlx::Error> {
     let [a, b] = job.messages.as_slice() else {
         return Err(sqlx::Error::Protocol(
             "a plain turn has two messages".into(),
         ));
     };
     let lead = job.lead.as_ref();
-    let mut params = writer::conversation_update(job);
-    params.extend(writer::message_params(
+    let mut params = writes::conversation_update(job);
+    params.extend(writes::message_params(
         a,
         job.client_message_id.as_deref(),
         job.result.as_deref(),
     ));
-    params.extend(writer::message_params(b, None, None));
+    params.extend(writes::message_params(b, None, None));
     params.extend([
-        writer::Param::Int(lead.map(|l| l.score)),
-        writer::Param::Text(lead.map(|l| l.grade.as_str().into())),
-        writer::Param::Text(lead.map(|l| l.evidence.as_str().into())),
-        writer::Param::Text(Some(b.text.as_str().into())),
+        writes::Param::Int(lead.map(|l| l.score)),
+        writes::Param::Text(lead.map(|l| l.grade.as_str().into())),
+        writes::Param::Text(lead.map(|l| l.evidence.as_str().into())),
+        writes::Param::Text(Some(b.text.as_str().into())),
     ]);
     let args = sqlx_args::<sqlx::Postgres>(&params).map_err(sqlx::Error::Encode)?;
     let updated: i64 = sqlx::query_scalar_with(PG_TURN, args)
         .fetch_one(pool)
         .await?;
     if updated > 0 {
-        return Ok(writer::Outcome::Done);
+        return Ok(writes::Outcome::Done);
     }
     let mut conn = pool.acquire().await?;
     why_not_written(&mut conn, job).await
@@ -104,15 +109,15 @@ pub(crate) async fn apply_pg_turn(
 /// client_message_id was used, or another writer moved the version on.
 async fn why_not_written(
     conn: &mut sqlx::PgConnection,
-    job: &writer::Job,
-) -> std::result::Result<writer::Outcome, sqlx::Error> {
-    use writer::sql;
+    job: &writes::Job,
+) -> std::result::Result<writes::Outcome, sqlx::Error> {
+    use writes::sql;
     let exists: Option<i64> = sqlx::query_scalar(sql::CONVERSATION_VERSION)
         .bind(&job.conversation_id)
         .fetch_optional(&mut *conn)
         .await?;
     if exists.is_none() {
-        return Ok(writer::Outcome::NotFound);
+        return Ok(writes::Outcome::NotFound);
     }
     if let Some(cmid) = &job.client_message_id {
         let used: Option<i64> = sqlx::query_scalar(sql::CLIENT_MESSAGE_USED)
@@ -121,24 +126,24 @@ async fn why_not_written(
             .fetch_optional(&mut *conn)
             .await?;
         if used.is_some() {
-            return Ok(writer::Outcome::Duplicate);
+            return Ok(writes::Outcome::Duplicate);
         }
     }
-    Ok(writer::Outcome::Conflict)
+    Ok(writes::Outcome::Conflict)
 }
 
 /// Applies one conversation commit inside an open PostgreSQL transaction. (SQLite commits go
-/// through the writer thread, which runs the same SQL; see [`writer`].) A conflict, an unknown
-/// conversation or a used `client_message_id` is found before anything is written.
+/// through the [`writer`](crate::writer) thread, which runs the same SQL.) A conflict, an
+/// unknown conversation or a used `client_message_id` is found before anything is written.
 pub(crate) async fn apply_pg(
     conn: &mut sqlx::PgConnection,
-    job: &writer::Job,
-) -> std::result::Result<writer::Outcome, sqlx::Error> {
-    use writer::{Stmt, sql};
+    job: &writes::Job,
+) -> std::result::Result<writes::Outcome, sqlx::Error> {
+    use writes::{Stmt, sql};
     // The update locks the row, and the version check makes the lost update impossible.
     let update = Stmt {
         sql: sql::UPDATE_CONVERSATION,
-        params: writer::conversation_update(job),
+        params: writes::conversation_update(job),
     };
     let updated = stmt_query(&update)?
         .execute(&mut *conn)
@@ -147,16 +152,16 @@ pub(crate) async fn apply_pg(
     if updated == 0 {
         return why_not_written(conn, job).await;
     }
-    for s in writer::commit_writes(job) {
+    for s in writes::commit_writes(job) {
         stmt_query(&s)?.execute(&mut *conn).await?;
     }
     if !job.events.is_empty() {
         let subs: Vec<(String, String)> = sqlx::query_as(sql::ACTIVE_WEBHOOKS)
             .fetch_all(&mut *conn)
             .await?;
-        for s in writer::delivery_writes(job, &subs) {
+        for s in writes::delivery_writes(job, &subs) {
             stmt_query(&s)?.execute(&mut *conn).await?;
         }
     }
-    Ok(writer::Outcome::Done)
+    Ok(writes::Outcome::Done)
 }

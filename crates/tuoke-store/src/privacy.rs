@@ -1,13 +1,15 @@
-//! Customers and the privacy duties: contact details, the audit log, a data-subject export, and
-//! erasure (deleting a customer and everything about them, then scrubbing the SQLite WAL).
+//! Customers and the privacy duties: contact details (written with a turn, see
+//! [`Store::commit`]), the audit log, a data-subject export, and erasure (deleting a customer
+//! and everything about them, then scrubbing the SQLite WAL).
 
 use std::time::Duration;
 
 use sqlx::AssertSqlSafe;
 
+use crate::pg_commit::stmt_query;
 use crate::{
-    AuditEvent, ConversationExport, Customer, CustomerExport, Db, NewCustomer, Result, Store,
-    from_json, new_id, now_ms, to_json,
+    AuditEvent, ConversationExport, Customer, CustomerExport, Db, Result, Store, from_json, now_ms,
+    writes,
 };
 
 impl Store {
@@ -19,11 +21,8 @@ impl Store {
         target: Option<&str>,
         detail: &serde_json::Value,
     ) -> Result<()> {
-        write!(self, p => {
-            sqlx::query("INSERT INTO audit_events (id, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(new_id()).bind(now_ms()).bind(actor).bind(action).bind(target).bind(to_json(detail))
-                .execute(p).await?;
-        });
+        let insert = writes::audit_write(actor, action, target, detail, now_ms());
+        write!(self, p => { stmt_query(&insert)?.execute(p).await?; });
         Ok(())
     }
 
@@ -67,25 +66,6 @@ impl Store {
                 created_at,
             }),
         )
-    }
-
-    /// Fills contact fields that are still empty with the `Some` ones (details seen in the chat
-    /// never replace what the customer gave at creation or in a form).
-    pub async fn fill_customer_contact(&self, id: &str, c: &NewCustomer) -> Result<()> {
-        write!(self, p => {
-            sqlx::query("UPDATE customers SET name = COALESCE(name, $1), phone = COALESCE(phone, $2), email = COALESCE(email, $3), wechat = COALESCE(wechat, $4) WHERE id = $5")
-                .bind(&c.name).bind(&c.phone).bind(&c.email).bind(&c.wechat).bind(id).execute(p).await?;
-        });
-        Ok(())
-    }
-
-    /// Updates contact fields that are `Some` (e.g. a phone number the customer gave in chat).
-    pub async fn update_customer_contact(&self, id: &str, c: &NewCustomer) -> Result<()> {
-        write!(self, p => {
-            sqlx::query("UPDATE customers SET name = COALESCE($1, name), phone = COALESCE($2, phone), email = COALESCE($3, email), wechat = COALESCE($4, wechat) WHERE id = $5")
-                .bind(&c.name).bind(&c.phone).bind(&c.email).bind(&c.wechat).bind(id).execute(p).await?;
-        });
-        Ok(())
     }
 
     /// Everything stored about a customer, for a data-subject export.

@@ -278,22 +278,6 @@ macro_rules! inbox_row {
 }
 
 impl Store {
-    /// Gives the open handoff of a conversation to `agent` with key `key_id` (a take-over, also
-    /// an explicit one from another agent). Returns whether there was an open handoff.
-    pub async fn assign_handoff(
-        &self,
-        conversation_id: &str,
-        agent: &str,
-        key_id: &str,
-    ) -> Result<bool> {
-        let n = write!(self, p => {
-            sqlx::query("UPDATE handoffs SET agent = $1, agent_key = $2, taken_at = COALESCE(taken_at, $3) \
-                         WHERE conversation_id = $4 AND released_at IS NULL")
-                .bind(agent).bind(key_id).bind(now_ms()).bind(conversation_id).execute(p).await?.rows_affected()
-        });
-        Ok(n > 0)
-    }
-
     /// Who holds the conversation (an open, taken handoff), if anyone.
     pub async fn handoff_owner(&self, conversation_id: &str) -> Result<Option<Owner>> {
         let r: Option<(Option<String>, Option<String>)> = write!(self, p => {

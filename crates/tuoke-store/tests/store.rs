@@ -1,94 +1,14 @@
 //! One suite, run against real SQLite (a temp file, WAL) and real PostgreSQL (`TUOKE_PG_URL`; a
 //! fresh database per test; skipped with a printed reason when unset unless `TUOKE_REQUIRE_ALL=1`).
 
+#[macro_use]
+mod common;
+
 use std::sync::Arc;
 
+use common::{new_conv, turn_commit};
 use serde_json::json;
-use tuoke_core::Analysis;
-use tuoke_store::testing::{fresh_pg_database, pg_url_or_skip};
 use tuoke_store::*;
-
-async fn sqlite() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    (Store::connect(&url).await.unwrap(), dir)
-}
-
-async fn pg(test: &str) -> Option<Store> {
-    let base = pg_url_or_skip(test)?;
-    let url = fresh_pg_database(&base).await.unwrap();
-    Some(Store::connect(&url).await.unwrap())
-}
-
-/// Runs `$suite(store)` on SQLite and, when configured, on PostgreSQL.
-macro_rules! both {
-    ($name:ident, $suite:ident) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite_engine() {
-                let (s, _dir) = sqlite().await;
-                assert_eq!(s.engine(), Engine::Sqlite);
-                $suite(s).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres_engine() {
-                if let Some(s) = pg(concat!(stringify!($name), "::postgres_engine")).await {
-                    assert_eq!(s.engine(), Engine::Postgres);
-                    $suite(s).await;
-                }
-            }
-        }
-    };
-}
-
-fn new_conv(key: Option<&str>) -> NewConversation {
-    NewConversation {
-        customer: NewCustomer {
-            name: Some("王先生".into()),
-            phone: Some("+8613912345678".into()),
-            email: None,
-            wechat: None,
-        },
-        channel: "web".into(),
-        status: Status::Bot,
-        stage: "greet".into(),
-        state: json!({"schema_version": 1, "stage": "greet"}),
-        created_by_key: key.map(str::to_string),
-        messages: vec![NewMessage::text(MessageRole::Bot, "您好！")],
-        lead: LeadUpdate {
-            score: 0,
-            grade: "D".into(),
-            evidence: json!([]),
-        },
-        now: now_ms(),
-    }
-}
-
-fn turn_commit(c: &Conversation, text: &str, cmid: Option<&str>, score: i64) -> Commit {
-    let mut customer = NewMessage::text(MessageRole::Customer, text);
-    customer.analysis = Some(Analysis::with_intent(text, "ask_price", 0.9));
-    let mut bot = NewMessage::text(MessageRole::Bot, format!("re: {text}"));
-    bot.citations = Some(vec!["faq-price".into()]);
-    Commit {
-        conversation_id: c.id.clone(),
-        expected_version: c.version,
-        expected_last_seq: c.last_seq,
-        state: json!({"schema_version": 1, "stage": "qualify", "turns": c.version}).to_string(),
-        status: Status::Bot,
-        stage: "qualify".into(),
-        messages: vec![customer, bot],
-        client_message_id: cmid.map(str::to_string),
-        lead: Some(LeadUpdate {
-            score,
-            grade: if score >= 70 { "A".into() } else { "C".into() },
-            evidence: json!([{"turn": 1, "signal": "ask_price", "points": 10, "detail": "x"}]),
-        }),
-        handoff: None,
-        events: Vec::new(),
-        now: now_ms(),
-    }
-}
 
 async fn conversation_lifecycle(s: Store) {
     let created = s.create_conversation(new_conv(Some("k1"))).await.unwrap();
@@ -419,7 +339,6 @@ async fn outbox_and_privacy(s: Store) {
     commit.handoff = Some(HandoffChange::Requested {
         reason: "customer asked".into(),
         summary: json!({"text": "wants to buy"}),
-        agent: None,
     });
     commit.status = Status::HandedOff;
     s.commit(commit, |_| None).await.unwrap();

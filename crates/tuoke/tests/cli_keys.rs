@@ -183,12 +183,10 @@ async fn keys_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_on_postgres() {
-    let Some(base) = tuoke_store::testing::pg_url_or_skip("keys_on_postgres") else {
+    let Some(base) = tuoke_testkit::pg_url_or_skip("keys_on_postgres") else {
         return;
     };
-    let url = tuoke_store::testing::fresh_pg_database(&base)
-        .await
-        .unwrap();
+    let url = tuoke_testkit::fresh_pg_database(&base).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let db = ["--data-dir", data, "--database", &url];

@@ -20,16 +20,9 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn require_all() -> bool {
-    std::env::var("TUOKE_REQUIRE_ALL").is_ok_and(|v| v == "1")
-}
-
 /// Skip (or fail under TUOKE_REQUIRE_ALL=1) with a reason.
 fn skip(reason: &str) {
-    if require_all() {
-        panic!("e2e_browser: {reason} (TUOKE_REQUIRE_ALL=1, so this is a failure)");
-    }
-    tuoke_store::testing::note_skip(&format!("e2e_browser: {reason}"));
+    tuoke_testkit::skip("e2e_browser", reason);
 }
 
 fn command_works(cmd: &str, arg: &str) -> bool {

@@ -55,9 +55,7 @@ async fn create(client: &reqwest::Client, base: &str, widget: &str) -> String {
 /// Two `tuoke serve` processes on a fresh database of the PostgreSQL server at `base_url`
 /// (their data dirs live as long as the returned guard).
 async fn two_servers(base_url: &str) -> (Proc, Proc, [tempfile::TempDir; 2]) {
-    let url = tuoke_store::testing::fresh_pg_database(base_url)
-        .await
-        .unwrap();
+    let url = tuoke_testkit::fresh_pg_database(base_url).await.unwrap();
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     let a = serve(dirs[0].path(), Some(&url), &[]);
     let b = serve(dirs[1].path(), Some(&url), &[]);
@@ -70,7 +68,7 @@ async fn two_servers(base_url: &str) -> (Proc, Proc, [tempfile::TempDir; 2]) {
 /// counted every turn (no lost update).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_race_on_one_postgres_without_lost_updates() {
-    let Some(base_url) = tuoke_store::testing::pg_url_or_skip("two_processes_race") else {
+    let Some(base_url) = tuoke_testkit::pg_url_or_skip("two_processes_race") else {
         return;
     };
     let (a, b, _dirs) = two_servers(&base_url).await;
@@ -140,7 +138,7 @@ async fn two_processes_race_on_one_postgres_without_lost_updates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_on_one_process_sees_turns_of_another() {
     use futures_util::StreamExt;
-    let Some(base_url) = tuoke_store::testing::pg_url_or_skip("dashboard_across_processes") else {
+    let Some(base_url) = tuoke_testkit::pg_url_or_skip("dashboard_across_processes") else {
         return;
     };
     let (a, b, _dirs) = two_servers(&base_url).await;

@@ -2,23 +2,19 @@
 
 use std::path::PathBuf;
 
-use tuoke_store::testing::{note_skip, require_all};
-
 /// `rel` under `tuoke_encoder::models_dir()`, or `None` after saying why the test skips.
 pub fn fetched(test: &str, rel: &str) -> Option<PathBuf> {
     let p = tuoke_encoder::models_dir().join(rel);
     if p.exists() {
         return Some(p);
     }
-    assert!(
-        !require_all(),
-        "{test}: {} missing and TUOKE_REQUIRE_ALL=1 (run scripts/fetch-encoders.sh)",
-        p.display()
+    tuoke_testkit::skip(
+        test,
+        &format!(
+            "{} missing (run scripts/fetch-encoders.sh or set TUOKE_MODELS)",
+            p.display()
+        ),
     );
-    note_skip(&format!(
-        "{test}: {} missing (run scripts/fetch-encoders.sh or set TUOKE_MODELS)",
-        p.display()
-    ));
     None
 }
 

@@ -20,12 +20,7 @@ pub fn model_or_skip(test: &str, name: &str, how: &str) -> Option<PathBuf> {
     if p.exists() {
         return Some(p);
     }
-    assert!(
-        !tuoke_store::testing::require_all(),
-        "{test}: {} is missing but TUOKE_REQUIRE_ALL=1 ({how})",
-        p.display()
-    );
-    tuoke_store::testing::note_skip(&format!("{test}: {} is missing ({how})", p.display()));
+    tuoke_testkit::skip(test, &format!("{} is missing ({how})", p.display()));
     None
 }
 

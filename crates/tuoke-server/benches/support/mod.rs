@@ -30,7 +30,11 @@ pub async fn start(url: &str, cfg: ServerConfig) -> (SocketAddr, Store, String, 
         .expect("key")
         .1;
     let company = Arc::new(tuoke_dialogue::Company::demo());
-    let analyzer = Arc::new(tuoke_server::analyzer_for(&company).expect("analyzer"));
+    let analyzer = Arc::new(
+        tuoke_analyze::Analyzer::shipped()
+            .expect("analyzer")
+            .with_gazetteer(company.gazetteer()),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tuoke_dialogue::Variety;
 use tuoke_dialogue::chat::Availability;
-use tuoke_store::{NewCustomer, Role, Status};
+use tuoke_store::{ContactChange, NewCustomer, Role, Status};
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
@@ -150,6 +150,12 @@ pub async fn callback(
     let request = json!({
         "name": name, "phone": phone, "preferred_time": preferred_time, "requested_at": now,
     });
+    // The details of the form replace the customer's, in the same commit.
+    let contact = ContactChange::Update(NewCustomer {
+        name,
+        phone: Some(phone),
+        ..NewCustomer::default()
+    });
     let done = mutate(
         &st,
         conv,
@@ -159,15 +165,12 @@ pub async fn callback(
             s.slots.insert("callback".into(), request.clone());
             s.updated_at = now;
             Ok(Plan {
-                state: Arc::new(s),
-                messages: Vec::new(),
-                lead: None,
-                handoff: None,
                 webhooks: vec![(
                     "callback.requested".into(),
                     json!({"conversation_id": c.id, "customer_id": c.customer_id, "callback": request}),
                 )],
-                out: None,
+                contact: Some(contact.clone()),
+                ..Plan::state(s)
             })
         },
         |_, _, _| None,
@@ -175,14 +178,6 @@ pub async fn callback(
     .await
     .map_err(unmutate)?;
     let after = &done.after;
-    let contact = NewCustomer {
-        name,
-        phone: Some(phone),
-        ..NewCustomer::default()
-    };
-    st.store
-        .update_customer_contact(&after.conv.customer_id, &contact)
-        .await?;
     publish(
         &st,
         &Change {

@@ -15,7 +15,9 @@ use serde::Deserialize;
 use serde_json::Value;
 use tuoke_core::{Analysis, Dialect, EntityType, Language};
 use tuoke_dialogue::Action;
-use tuoke_store::{HandoffChange, MessageRole, NewConversation, NewCustomer, NewMessage, Role};
+use tuoke_store::{
+    ContactChange, HandoffChange, MessageRole, NewConversation, NewCustomer, NewMessage, Role,
+};
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
@@ -318,6 +320,7 @@ pub async fn post_message(
         .analyze_duration
         .observe(t.elapsed().as_secs_f64());
     let engine = &st.engine;
+    let contact = contact_of(&analysis);
     // The body as stored with the customer message is also the response: serialized once.
     let stored_body = std::sync::Mutex::new(None::<String>);
     let r = mutate(
@@ -342,20 +345,20 @@ pub async fn post_message(
                 Action::Handoff { reason, summary } => Some(HandoffChange::Requested {
                     reason: reason.clone(),
                     summary: serde_json::to_value(summary).unwrap_or(Value::Null),
-                    agent: None,
                 }),
                 _ => None,
             });
             Ok(Plan {
-                state: Arc::new(out.state.clone()),
                 messages: msgs,
                 // An unchanged lead only has its activity time and last message touched,
                 // which leaves the score and grade indexes alone.
                 lead: (out.lead != state.lead).then(|| lead_update(&out.lead)),
                 handoff,
                 webhooks: webhook_events(c, &out.actions),
-                out: Some(out),
-            })
+                contact: contact.clone(),
+                ..Plan::state(out.state.clone())
+            }
+            .with_output(out))
         },
         |_c, p, msgs| {
             let body = p
@@ -390,25 +393,6 @@ pub async fn post_message(
         .observe(started.elapsed().as_secs_f64());
     let (after, msgs) = (&done.after, &done.messages);
     let out = done.plan.out.as_ref();
-    // Contact details the customer typed become part of their customer record.
-    let mut contact = NewCustomer::default();
-    for e in &analysis.entities {
-        let v = e.value.as_str().map(str::to_string);
-        match e.kind {
-            EntityType::Phone => contact.phone = contact.phone.or(v),
-            EntityType::Email => contact.email = contact.email.or(v),
-            EntityType::Wechat => contact.wechat = contact.wechat.or(v),
-            _ => {}
-        }
-    }
-    if contact != NewCustomer::default()
-        && let Err(e) = st
-            .store
-            .fill_customer_contact(&after.conv.customer_id, &contact)
-            .await
-    {
-        tracing::warn!(error = %e, "could not store contact details");
-    }
     publish(
         &st,
         &Change {
@@ -424,4 +408,20 @@ pub async fn post_message(
         },
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Contact details the customer typed, for their customer record (written with the turn; they
+/// fill empty fields only).
+fn contact_of(analysis: &Analysis) -> Option<ContactChange> {
+    let mut contact = NewCustomer::default();
+    for e in &analysis.entities {
+        let v = e.value.as_str().map(str::to_string);
+        match e.kind {
+            EntityType::Phone => contact.phone = contact.phone.or(v),
+            EntityType::Email => contact.email = contact.email.or(v),
+            EntityType::Wechat => contact.wechat = contact.wechat.or(v),
+            _ => {}
+        }
+    }
+    (contact != NewCustomer::default()).then_some(ContactChange::Fill(contact))
 }

@@ -20,7 +20,7 @@ use crate::auth::Auth;
 use crate::error::{ApiError, JsonBody, P};
 use crate::http::input::{check_len, required_text};
 use crate::service::{
-    Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
+    self, Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
 };
 use crate::state::AppState;
 use crate::views::conversation::ConversationOut;
@@ -73,13 +73,22 @@ pub async fn takeover(
         Err(_) if body.force => previous.clone(),
         Err(e) => return Err(e),
     };
+    // The take-over is one commit: the state, the handoff (opened if nobody had asked for a
+    // person) given to the agent and the caller's key, and the audit entry.
+    let audit = match &forced_from {
+        Some(from) => service::audit(
+            &auth,
+            "conversation.takeover_forced",
+            json!({"agent": agent, "from_agent": from.agent, "from_key": from.key_id}),
+        ),
+        None => service::audit(&auth, "conversation.takeover", json!({"agent": agent})),
+    };
     let engine = &st.engine;
     let done = mutate(
         &st,
         conv,
         None,
         |_c, state| {
-            let already = state.handoff_state() != tuoke_dialogue::HandoffState::Bot;
             let out = engine.take_over(state, &agent, Utc::now());
             let summary = out
                 .actions
@@ -89,47 +98,22 @@ pub async fn takeover(
                     _ => None,
                 })
                 .unwrap_or_else(|| engine.summary(&out.state, "agent_takeover"));
-            let handoff = (!already).then(|| HandoffChange::Requested {
-                reason: "agent_takeover".into(),
-                summary: serde_json::to_value(&summary).unwrap_or(Value::Null),
-                agent: Some(agent.clone()),
-            });
             Ok(Plan {
-                state: Arc::new(out.state.clone()),
-                messages: Vec::new(),
-                lead: None,
-                handoff,
-                webhooks: Vec::new(),
-                out: Some(out),
-            })
+                handoff: Some(HandoffChange::TakenOver {
+                    reason: "agent_takeover".into(),
+                    summary: serde_json::to_value(&summary).unwrap_or(Value::Null),
+                    agent: agent.clone(),
+                    key_id: auth.key.id.clone(),
+                }),
+                audit: Some(audit.clone()),
+                ..Plan::state(out.state.clone())
+            }
+            .with_output(out))
         },
         |_, _, _| None,
     )
     .await
     .map_err(unmutate)?;
-    st.store.assign_handoff(&id, &agent, &auth.key.id).await?;
-    match &forced_from {
-        Some(from) => {
-            st.store
-                .audit(
-                    Some(&auth.key.id),
-                    "conversation.takeover_forced",
-                    Some(&id),
-                    &json!({"agent": agent, "from_agent": from.agent, "from_key": from.key_id}),
-                )
-                .await?
-        }
-        None => {
-            st.store
-                .audit(
-                    Some(&auth.key.id),
-                    "conversation.takeover",
-                    Some(&id),
-                    &json!({"agent": agent}),
-                )
-                .await?
-        }
-    }
     let ho = st.store.open_handoff(&id).await?;
     // No `handoff` event: a take-over is no customer asking for a person (dashboards would
     // announce one); the `conversation` event tells who holds it now (also when one agent takes
@@ -190,12 +174,8 @@ pub async fn agent_message(
             let mut m = NewMessage::text(MessageRole::Agent, text.clone());
             m.agent = Some(state.agent.clone().unwrap_or_else(|| agent.clone()));
             Ok(Plan {
-                state: Arc::new(s),
                 messages: vec![m],
-                lead: None,
-                handoff: None,
-                webhooks: Vec::new(),
-                out: None,
+                ..Plan::state(s)
             })
         },
         |_, _, _| None,
@@ -241,26 +221,17 @@ pub async fn release(
                 messages.push(m);
             }
             Ok(Plan {
-                state: Arc::new(out.state.clone()),
                 messages,
-                lead: None,
                 handoff: Some(HandoffChange::Released),
-                webhooks: Vec::new(),
-                out: Some(out),
-            })
+                audit: Some(service::audit(&auth, "conversation.release", json!({}))),
+                ..Plan::state(out.state.clone())
+            }
+            .with_output(out))
         },
         |_, _, _| None,
     )
     .await
     .map_err(unmutate)?;
-    st.store
-        .audit(
-            Some(&auth.key.id),
-            "conversation.release",
-            Some(&id),
-            &json!({}),
-        )
-        .await?;
     publish(
         &st,
         &Change {

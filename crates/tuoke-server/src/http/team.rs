@@ -170,12 +170,8 @@ pub async fn close(
             s.closed = true;
             s.updated_at = chrono::Utc::now();
             Ok(Plan {
-                state: Arc::new(s),
-                messages: Vec::new(),
-                lead: None,
                 handoff: open.then_some(HandoffChange::Released),
-                webhooks: Vec::new(),
-                out: None,
+                ..Plan::state(s)
             })
         },
         |_, _, _| None,

@@ -21,7 +21,10 @@ pub fn company() -> Arc<Company> {
 
 pub fn analyzer() -> Arc<Analyzer> {
     ANALYZER
-        .get_or_init(|| Arc::new(tuoke_server::analyzer_for(&company()).expect("shipped analyzer")))
+        .get_or_init(|| {
+            let shipped = Analyzer::shipped().expect("shipped analyzer");
+            Arc::new(shipped.with_gazetteer(company().gazetteer()))
+        })
         .clone()
 }
 

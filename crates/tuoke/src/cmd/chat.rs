@@ -144,7 +144,7 @@ pub fn run(a: ChatArgs) -> Result<()> {
         other => bail!("--lang {other:?}: use zh, yue or en"),
     };
     let company = super::load_company(a.company.as_deref())?;
-    let analyzer = tuoke_server::analyzer_for(&company).context("loading the embedded models")?;
+    let analyzer = super::analyzer_for(&company).context("loading the embedded models")?;
     let llm = super::llm::Llm::open(&a.llm, &company)?;
     let engine = Engine::new(Arc::new(company));
     let stdin = std::io::stdin();

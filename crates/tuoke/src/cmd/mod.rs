@@ -12,7 +12,14 @@ pub mod test;
 use std::path::Path;
 
 use anyhow::Context;
+use tuoke_analyze::Analyzer;
 use tuoke_dialogue::{Company, CompanySources};
+
+/// The shipped analyzer with the company's product and competitor names as its gazetteer
+/// (`chat`, `test` and `serve` analyze with it).
+pub fn analyzer_for(company: &Company) -> anyhow::Result<Analyzer> {
+    Ok(Analyzer::shipped()?.with_gazetteer(company.gazetteer()))
+}
 
 /// The company in `dir` (its six YAML files), or the embedded demo company.
 pub fn load_company(dir: Option<&Path>) -> anyhow::Result<Company> {

@@ -118,7 +118,7 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
         .with_context(|| format!("creating data dir {}", a.data_dir.display()))?;
     let url = database_url(&a.data_dir, a.database.as_deref());
     let company = Arc::new(super::load_company(a.company.as_deref())?);
-    let analyzer = Arc::new(tuoke_server::analyzer_for(&company)?);
+    let analyzer = Arc::new(super::analyzer_for(&company)?);
     let store = tuoke_store::Store::connect(&url)
         .await
         .with_context(|| format!("opening database {}", redact_url(&url)))?;

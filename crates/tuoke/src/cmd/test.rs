@@ -276,7 +276,7 @@ fn story_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 pub fn run(a: TestArgs) -> Result<()> {
     let company = super::load_company(a.company.as_deref())?;
-    let analyzer = tuoke_server::analyzer_for(&company)?;
+    let analyzer = super::analyzer_for(&company)?;
     let llm = Llm::open(&a.llm, &company)?;
     let mut llm_run = llm.as_ref().map(|llm| LlmRun {
         llm,

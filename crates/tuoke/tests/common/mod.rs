@@ -14,16 +14,10 @@ pub fn shared(set: &str) -> Option<PathBuf> {
     if d.join("train.jsonl").exists() {
         return Some(d);
     }
-    if tuoke_store::testing::require_all() {
-        panic!(
-            "TUOKE_REQUIRE_ALL=1 but shared dataset {set} not found at {}",
-            d.display()
-        );
-    }
-    tuoke_store::testing::note_skip(&format!(
-        "shared dataset not found at {} (set TUOKE_SHARED)",
-        d.display()
-    ));
+    tuoke_testkit::skip(
+        &format!("shared dataset {set}"),
+        &format!("not found at {} (set TUOKE_SHARED)", d.display()),
+    );
     None
 }
 

@@ -1,6 +1,11 @@
-//! Helpers for tests of this crate and the crates above it.
+//! Helpers for tuoke's tests, used as a dev-dependency only (no crate depends on it at run
+//! time): a test whose resource is missing (a PostgreSQL server, fetched models, shared data
+//! sets, a browser) is skipped with a printed reason, or fails when `TUOKE_REQUIRE_ALL=1` (CI);
+//! each PostgreSQL test gets a fresh database; [`fault`] makes writes to a table fail.
 
 use sqlx::{Connection, PgConnection};
+
+pub mod fault;
 
 /// Env var naming a PostgreSQL server for tests (`postgres://user@host:port/db`).
 pub const PG_ENV: &str = "TUOKE_PG_URL";
@@ -17,19 +22,26 @@ pub fn require_all() -> bool {
     std::env::var("TUOKE_REQUIRE_ALL").is_ok_and(|v| v == "1")
 }
 
+/// `test` cannot run because of `reason`: a printed skip, or a panic (the test fails) when
+/// `TUOKE_REQUIRE_ALL=1`.
+pub fn skip(test: &str, reason: &str) {
+    assert!(
+        !require_all(),
+        "{test}: {reason} (TUOKE_REQUIRE_ALL=1, so this is a failure)"
+    );
+    note_skip(&format!("{test}: {reason}"));
+}
+
 /// The PostgreSQL URL for tests, or `None` (after printing why) when it is not set.
 /// Panics when `TUOKE_REQUIRE_ALL=1` and it is missing.
 pub fn pg_url_or_skip(test: &str) -> Option<String> {
     match std::env::var(PG_ENV) {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
-            assert!(
-                !require_all(),
-                "{test}: {PG_ENV} is not set but TUOKE_REQUIRE_ALL=1"
+            skip(
+                test,
+                &format!("{PG_ENV} is not set (scripts/pg-test-cluster.sh starts one)"),
             );
-            note_skip(&format!(
-                "{test}: {PG_ENV} is not set (scripts/pg-test-cluster.sh starts one)"
-            ));
             None
         }
     }
