@@ -5,6 +5,8 @@
 //! out-of-scope detection"; on this small subset the ranking changes with the seed.)
 //! Skips with a printed reason when `../shared` is missing, unless `TUOKE_REQUIRE_ALL=1`.
 
+// Only `shared` is used here; `eval_json` serves the other tests.
+#[allow(dead_code)]
 mod common;
 
 use std::collections::BTreeSet;
