@@ -37,6 +37,7 @@ mod format;
 mod metrics;
 mod model;
 mod normalize;
+mod oos;
 mod polarity;
 mod train;
 
@@ -48,6 +49,10 @@ pub use model::{
     Embedding, Model, ModelKind, OosThreshold, Pooling, PredictOptions, Prediction, TrainInfo,
 };
 pub use normalize::{Normalized, Normalizer};
+pub use oos::{
+    Centroids, DetectorResult, HeldoutConfig, HeldoutProgress, HeldoutReport, Knn, LogitScores,
+    OosScore, heldout_eval, threshold_at_retained,
+};
 pub use train::{
     ClassWeighting, Example, LinearNorm, TrainConfig, TrainProgress, auto_linear_hash_bits, train,
 };

@@ -430,3 +430,36 @@ fn defects_are_reported() {
         assert!(Model::from_bytes(&b[..n]).is_err());
     }
 }
+
+#[test]
+fn oos_score_is_stored_only_when_not_confidence() {
+    use crate::{OosScore, OosThreshold};
+    let mut m = model();
+    m.set_oos_threshold(Some(OosThreshold::confidence("other", 0.3)))
+        .unwrap();
+    let conf = m.to_bytes();
+    // A confidence threshold is written as before the score existed.
+    assert!(!conf.windows(7).any(|w| w == b"\"score\""));
+    let text = "多少钱啊";
+    let s = m.logit_scores(&m.featurizer().featurize(text));
+    for (t, rejected) in [(s.max_logit + 0.5, true), (s.max_logit - 0.5, false)] {
+        let o = OosThreshold {
+            fallback_label: "other".into(),
+            threshold: t,
+            score: OosScore::MaxLogit,
+        };
+        m.set_oos_threshold(Some(o.clone())).unwrap();
+        let back = Model::from_bytes(&m.to_bytes()).unwrap();
+        assert_eq!(back.oos_threshold(), Some(&o));
+        let p = back.predict(text);
+        assert_eq!(p.below_threshold, rejected);
+        assert_eq!(p.label == "other", rejected);
+    }
+    // A score the model cannot compute is refused and leaves the threshold as it was.
+    let knn = OosThreshold {
+        score: OosScore::Knn,
+        ..OosThreshold::confidence("other", 0.1)
+    };
+    assert!(m.set_oos_threshold(Some(knn)).is_err());
+    assert_eq!(m.oos_threshold().map(|o| o.score), Some(OosScore::MaxLogit));
+}

@@ -25,6 +25,7 @@ use tuoke_core::{FeatureWeight, LabelScore};
 
 use crate::error::NluError;
 use crate::features::{FeatureConfig, Features, Featurizer};
+use crate::oos::{LogitScores, OosScore};
 
 mod bag;
 mod linear;
@@ -35,12 +36,42 @@ pub use bag::{Embedding, Pooling};
 pub(crate) use linear::{IDF_STEPS, Linear, LinearWeights, pow2, quantize_per_label};
 pub(crate) use rows::{HashedRows, LINEAR_HASH_BITS, LinearRows, hashed_row, row_map};
 
-/// Out-of-scope handling by threshold: predictions whose calibrated confidence is below `threshold`
+/// Out-of-scope handling by threshold: predictions whose out-of-scope `score` is below `threshold`
 /// are reported as `fallback_label`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OosThreshold {
     pub fallback_label: String,
     pub threshold: f32,
+    /// The score compared with `threshold`: one computed from the logits (see [`LogitScores`]).
+    /// Files without the field (every file before it existed) use the calibrated confidence, and
+    /// a confidence threshold is written without it, so such files stay byte for byte the same.
+    #[serde(default, skip_serializing_if = "OosScore::is_confidence")]
+    pub score: OosScore,
+}
+
+impl OosThreshold {
+    /// A threshold on the calibrated confidence (the rule of every model before scores existed).
+    pub fn confidence(fallback_label: impl Into<String>, threshold: f32) -> OosThreshold {
+        OosThreshold {
+            fallback_label: fallback_label.into(),
+            threshold,
+            score: OosScore::Confidence,
+        }
+    }
+
+    /// Checks that a model can compute the score.
+    pub(crate) fn check(&self) -> Result<(), NluError> {
+        if !self.score.from_logits() {
+            return Err(NluError::Format(format!(
+                "out-of-scope score {} is not computed from the logits and cannot be stored in a model",
+                self.score
+            )));
+        }
+        if self.threshold.is_nan() {
+            return Err(NluError::Format("out-of-scope threshold is NaN".into()));
+        }
+        Ok(())
+    }
 }
 
 /// Which components a model has (and which [`crate::train`] fits).
@@ -111,7 +142,7 @@ pub struct Prediction {
     pub top_k: Vec<LabelScore>,
     /// Features that pushed the decision most towards the model's top label, with their logit share.
     pub explanation: Vec<FeatureWeight>,
-    /// True when `label` is the fallback because `confidence` was below the threshold.
+    /// True when `label` is the fallback because the out-of-scope score was below the threshold.
     pub below_threshold: bool,
 }
 
@@ -144,6 +175,9 @@ impl Model {
         }
         if !(temperature.is_finite() && temperature > 0.0) {
             return Err(NluError::Format(format!("bad temperature {temperature}")));
+        }
+        if let Some(o) = &oos {
+            o.check()?;
         }
         Ok(Model {
             labels,
@@ -216,9 +250,15 @@ impl Model {
         self.oos.as_ref()
     }
 
-    /// Set, change or remove the confidence threshold and its fallback label.
-    pub fn set_oos_threshold(&mut self, oos: Option<OosThreshold>) {
+    /// Set, change or remove the out-of-scope threshold and its fallback label. A score the model
+    /// cannot compute (not from the logits) is an error and leaves the model unchanged.
+    pub fn set_oos_threshold(&mut self, oos: Option<OosThreshold>) -> Result<(), NluError> {
+        if let Some(o) = &oos {
+            o.check()
+                .map_err(|e| NluError::InvalidConfig(e.to_string()))?;
+        }
         self.oos = oos;
+        Ok(())
     }
 
     pub fn train_info(&self) -> &TrainInfo {
@@ -258,6 +298,12 @@ impl Model {
     /// Predict from precomputed features (see [`Featurizer::featurize`]).
     pub fn predict_features(&self, features: &Features, opts: &PredictOptions) -> Prediction {
         let (mut p, (nb, nlin)) = self.logits(features);
+        let oos_score = match &self.oos {
+            Some(o) if o.score != OosScore::Confidence => {
+                LogitScores::from_logits(&p, self.temperature).get(o.score)
+            }
+            _ => None,
+        };
         softmax_in_place(&mut p, self.temperature);
         let mut best = 0usize;
         for (i, &v) in p.iter().enumerate() {
@@ -268,7 +314,9 @@ impl Model {
         let confidence = p.get(best).copied().unwrap_or(0.0);
         let model_label = self.labels.get(best).cloned().unwrap_or_default();
         let (label, below_threshold) = match &self.oos {
-            Some(o) if confidence < o.threshold => (o.fallback_label.clone(), true),
+            Some(o) if oos_score.unwrap_or(confidence) < o.threshold => {
+                (o.fallback_label.clone(), true)
+            }
             _ => (model_label, false),
         };
         let top_k = if opts.top_k > 0 {

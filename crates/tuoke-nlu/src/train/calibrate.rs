@@ -8,6 +8,7 @@ use super::data::{DevSet, argmax};
 use super::fit::Fitted;
 use crate::features::Features;
 use crate::model::{OosThreshold, softmax_in_place};
+use crate::oos::{LogitScores, OosScore};
 
 /// What the dev set chose: the component weights, the temperature, the threshold, and the dev
 /// accuracy of the result.
@@ -81,9 +82,10 @@ pub(super) fn calibrate(
     let temperature = fit(&combined);
     let oos = cfg.fallback_label.as_ref().map(|fb| OosThreshold {
         fallback_label: fb.clone(),
-        threshold: cfg
-            .oos_threshold
-            .unwrap_or_else(|| choose_threshold(&combined, &dev.gold, labels, fb, temperature)),
+        threshold: cfg.oos_threshold.unwrap_or_else(|| {
+            choose_threshold(&combined, &dev.gold, labels, fb, temperature, cfg.oos_score)
+        }),
+        score: cfg.oos_score,
     });
     Calibration {
         w_bag,
@@ -165,7 +167,7 @@ pub(super) fn fit_temperature(logits: &[Vec<f32>], dd: &[(Vec<u32>, Option<usize
     ((a + b) / 2.0).exp()
 }
 
-/// Pick the confidence threshold on dev. If dev has examples of the fallback label, maximize the dev
+/// Pick the threshold of `score` on dev. If dev has examples of the fallback label, maximize the dev
 /// accuracy where "below threshold ⇒ fallback"; otherwise reject at most 1% of the correctly
 /// classified dev examples.
 pub(super) fn choose_threshold(
@@ -174,16 +176,20 @@ pub(super) fn choose_threshold(
     labels: &[String],
     fallback: &str,
     t: f32,
+    score: OosScore,
 ) -> f32 {
     let rows: Vec<(f32, bool, bool)> = logits
         .iter()
         .zip(gold)
         .map(|(z, g)| {
-            let mut z = z.clone();
-            softmax_in_place(&mut z, t);
-            let a = argmax(&z);
+            let s = LogitScores::from_logits(z, t);
+            let a = argmax(z);
             let pred = labels.get(a).map(String::as_str).unwrap_or("");
-            (z[a], pred == g, g == fallback)
+            (
+                s.get(score).unwrap_or(s.confidence),
+                pred == g,
+                g == fallback,
+            )
         })
         .collect();
     let has_fallback = rows.iter().any(|r| r.2);
@@ -211,7 +217,13 @@ pub(super) fn choose_threshold(
         }
         ok.sort_by(f32::total_cmp);
         let k = ok.len() / 100;
-        ok.get(k).copied().unwrap_or(0.0) * 0.999
+        let v = ok.get(k).copied().unwrap_or(0.0);
+        // Just below the k-th smallest score, so that it is kept.
+        if score == OosScore::Confidence {
+            v * 0.999
+        } else {
+            v - 1e-3 * v.abs().max(1e-3)
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::features::FeatureConfig;
 use crate::model::{LINEAR_HASH_BITS, ModelKind, Pooling};
+use crate::oos::OosScore;
 
 /// One labelled text. JSONL lines `{"text": .., "label": ..}` deserialize into it (other keys ignored).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +60,9 @@ pub struct TrainConfig {
     pub fallback_label: Option<String>,
     /// Fixed threshold; when `None` and a fallback label is set, it is chosen on the dev set.
     pub oos_threshold: Option<f32>,
+    /// The score the threshold applies to (see [`OosScore`]; only scores computed from the logits).
+    #[serde(default)]
+    pub oos_score: OosScore,
     pub pooling: Pooling,
     /// Each feature of a training example is dropped with this probability (0 = off).
     pub feature_dropout: f32,
@@ -150,6 +154,7 @@ impl Default for TrainConfig {
             calibrate: true,
             fallback_label: None,
             oos_threshold: None,
+            oos_score: OosScore::Confidence,
             pooling: Pooling::Sqrt,
             feature_dropout: 0.0,
             polarity_dropout: 0.0,

@@ -57,7 +57,7 @@ pub(super) fn splitmix(mut x: u64) -> u64 {
 }
 
 /// Index of the largest value (the first on ties).
-pub(super) fn argmax(z: &[f32]) -> usize {
+pub(crate) fn argmax(z: &[f32]) -> usize {
     let mut best = 0;
     for (i, v) in z.iter().enumerate() {
         if *v > z[best] {

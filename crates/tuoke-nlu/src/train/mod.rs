@@ -38,6 +38,7 @@ use calibrate::{Calibration, calibrate};
 pub use config::{
     ClassWeighting, Example, LinearNorm, TrainConfig, TrainProgress, auto_linear_hash_bits,
 };
+pub(crate) use data::argmax;
 use data::{DevSet, splitmix};
 use fit::{Fitted, fit_components, fit_linear_all};
 
@@ -65,6 +66,12 @@ pub fn train(
     }
     if !(cfg.svm_c.is_finite() && cfg.svm_c > 0.0) {
         return Err(NluError::InvalidConfig("svm_c must be positive".into()));
+    }
+    if !cfg.oos_score.from_logits() {
+        return Err(NluError::InvalidConfig(format!(
+            "out-of-scope score {} cannot be stored in a model (only confidence, max_logit, energy, margin)",
+            cfg.oos_score
+        )));
     }
     let featurizer = Featurizer::new(&cfg.features)?;
 
@@ -189,6 +196,7 @@ pub fn train(
             oos = Some(OosThreshold {
                 fallback_label: fb.clone(),
                 threshold: t,
+                score: cfg.oos_score,
             });
         } else if cfg.fallback_label.is_some() {
             tracing::warn!(

@@ -277,6 +277,13 @@ fn threshold_choice_on_dev() {
         vec![0.0, 0.2],
     ];
     let dev: Vec<String> = ["a", "b", "oos", "oos"].map(String::from).to_vec();
-    let t = choose_threshold(&logits, &dev, &labels, "oos", 1.0);
+    let t = choose_threshold(
+        &logits,
+        &dev,
+        &labels,
+        "oos",
+        1.0,
+        crate::oos::OosScore::Confidence,
+    );
     assert!(t > 0.56 && t < 0.99, "{t}");
 }

@@ -4,6 +4,7 @@ pub mod company;
 pub mod keys;
 pub mod llm;
 pub mod nlu;
+pub mod oos;
 pub mod serve;
 pub mod stories;
 pub mod teach;

@@ -32,6 +32,8 @@ pub enum NluCommand {
     Predict(PredictArgs),
     /// Convert a model to int8 weights.
     Quantize(QuantizeArgs),
+    /// Out-of-scope detection on held-out labels: which score rejects unknown-label texts best.
+    OosEval(super::oos::OosEvalArgs),
     /// Fine-tune a transformer teacher (classification head, optional top layers).
     Teach(super::teach::TeachArgs),
     /// Evaluate a teacher on a labelled JSONL file.
@@ -58,9 +60,13 @@ pub struct TrainArgs {
     /// Report this label when the confidence is below a threshold chosen on the dev set.
     #[arg(long)]
     fallback_label: Option<String>,
-    /// Fixed confidence threshold for --fallback-label (instead of choosing it on dev).
+    /// Fixed threshold for --fallback-label (instead of choosing it on dev).
     #[arg(long)]
     threshold: Option<f32>,
+    /// The score the threshold applies to: confidence, max_logit, energy or margin (see
+    /// `tuoke nlu oos-eval`, which compares them).
+    #[arg(long, default_value = "confidence")]
+    oos_score: tuoke_nlu::OosScore,
     /// Maximum epochs.
     #[arg(long)]
     epochs: Option<usize>,
@@ -140,6 +146,7 @@ pub fn run(c: NluCommand) -> anyhow::Result<()> {
         NluCommand::Eval(a) => eval(a),
         NluCommand::Predict(a) => predict(a),
         NluCommand::Quantize(a) => quantize(a),
+        NluCommand::OosEval(a) => super::oos::oos_eval(a),
         NluCommand::Teach(a) => super::teach::teach(a),
         NluCommand::TeachEval(a) => super::teach::teach_eval(a),
     }
@@ -242,6 +249,7 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         seed: a.seed,
         fallback_label: a.fallback_label.clone(),
         oos_threshold: a.threshold,
+        oos_score: a.oos_score,
         kind: a.model_kind,
         ..TrainConfig::default()
     };
@@ -329,7 +337,10 @@ fn train(a: TrainArgs) -> anyhow::Result<()> {
         model.temperature(),
         model
             .oos_threshold()
-            .map(|o| format!(", below {:.3} → {:?}", o.threshold, o.fallback_label))
+            .map(|o| format!(
+                ", {} below {:.3} → {:?}",
+                o.score, o.threshold, o.fallback_label
+            ))
             .unwrap_or_default()
     );
     eprintln!(
