@@ -1,6 +1,7 @@
 pub mod analyze;
 pub mod chat;
 pub mod company;
+pub mod examples;
 pub mod keys;
 pub mod llm;
 pub mod nlu;

@@ -11,7 +11,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use tuoke_nlu::{Example, HeldoutConfig, HeldoutProgress, HeldoutReport, ModelKind};
 
-use super::nlu::read_jsonl;
+use super::examples::read_jsonl;
 
 #[derive(Args)]
 pub struct OosEvalArgs {

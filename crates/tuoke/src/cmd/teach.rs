@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use tuoke_encoder::{Encoder, EncoderOptions, Progress, TeachConfig, Teacher};
 
-use super::nlu::{print_table, read_jsonl};
+use super::examples::{print_table, read_jsonl};
 
 #[derive(Args)]
 pub struct TeachArgs {
@@ -63,7 +63,7 @@ pub struct TeachEvalArgs {
     json: bool,
 }
 
-fn pairs(lines: &[super::nlu::Line]) -> Vec<(&str, &str)> {
+fn pairs(lines: &[super::examples::Line]) -> Vec<(&str, &str)> {
     lines
         .iter()
         .map(|l| (l.ex.text.as_str(), l.ex.label.as_str()))
