@@ -47,8 +47,12 @@ impl Engine {
             return None;
         }
         // Several categories at once ("门锁、净水器、洗碗机都要，总预算15000"): one of each.
-        let cats =
-            crate::bundle::categories_in_turn(company, &t.analysis.text, &t.analysis.normalized);
+        // (Only when needs were given or a choice asked: no category scan on other turns.)
+        let cats = if asked || gave {
+            crate::bundle::categories_in_turn(company, &t.analysis.text, &t.analysis.normalized)
+        } else {
+            Vec::new()
+        };
         if crate::bundle::is_bundle_turn(&cats, asked, t.st.slots.contains_key("budget"))
             && let Some((text, citations)) =
                 crate::bundle::render_bundle(company, &t.st.slots, &cats, v)

@@ -461,16 +461,21 @@ impl Engine {
         // So is "X20、A7、L5 Pro 各来一套，我手机…" (what, how many, and where to reach them), and
         // "想给爸妈买个智能门锁" (a wish to buy something we sell) in every variety alike.
         let lower_turn = a.text.to_lowercase();
-        let names_goods = facts.entities.contains("product")
-            || facts.entities.contains("quantity")
-            || !company.categories_named(&lower_turn).is_empty();
-        let orders = has(&lower_turn, ORDER_WORDS)
-            || (names_goods
-                && has(&lower_turn, BUY_WORDS)
-                && has(&lower_turn, &["来", "要", "定"]));
+        // (The category scan only when a buying word calls for it.)
+        let names_goods = || {
+            facts.entities.contains("product")
+                || facts.entities.contains("quantity")
+                || !company.categories_named(&lower_turn).is_empty()
+        };
+        let orders = || {
+            has(&lower_turn, ORDER_WORDS)
+                || (has(&lower_turn, BUY_WORDS)
+                    && has(&lower_turn, &["来", "要", "定"])
+                    && names_goods())
+        };
         if !intents.iter().any(|i| i == "purchase_intent")
-            && ((intents.iter().any(|i| i == "provide_contact") && orders)
-                || (names_goods && wants_to_buy(&lower_turn)))
+            && ((intents.iter().any(|i| i == "provide_contact") && orders())
+                || (wants_to_buy(&lower_turn) && names_goods()))
         {
             intents.push("purchase_intent".to_string());
         }
