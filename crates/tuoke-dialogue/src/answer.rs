@@ -95,13 +95,7 @@ pub fn answer_at(
         let items: Vec<String> = company
             .products()
             .iter()
-            .map(|p| {
-                let price = fmt_price(p.price.amount, &p.price.currency);
-                match v {
-                    Variety::En => format!("the {} ({price})", p.name.get(v)),
-                    _ => format!("{}（{price}）", p.name.get(v)),
-                }
-            })
+            .map(|p| crate::render::name_and_price(p, v))
             .collect();
         let text = match v {
             Variety::Cmn => format!("我们有：{}。", items.join("、")),

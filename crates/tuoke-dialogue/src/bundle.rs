@@ -13,7 +13,8 @@ use crate::company::Company;
 use crate::needs::budget_range;
 use crate::phrases;
 use crate::recommend::rank;
-use crate::text::{Variety, fmt_price};
+use crate::render::name_and_price;
+use crate::text::Variety;
 
 /// The categories a turn names, in the order it names them (as written, else as normalized).
 pub fn categories_in_turn(company: &Company, text: &str, normalized: &str) -> Vec<String> {
@@ -75,10 +76,9 @@ pub fn render_bundle(
         return None;
     }
     let mut citations: Vec<String> = Vec::new();
-    let price = |p: &Product| fmt_price(p.price.amount, &p.price.currency);
     let item = |cat: &str, p: &Product| match v {
-        Variety::En => format!("{cat}: the {} ({})", p.name.get(v), price(p)),
-        _ => format!("{cat}：{}（{}）", p.name.get(v), price(p)),
+        Variety::En => format!("{cat}: {}", name_and_price(p, v)),
+        _ => format!("{cat}：{}", name_and_price(p, v)),
     };
     let list_sep = if v.is_chinese() { "；" } else { "; " };
     let end = if v.is_chinese() { "。" } else { "." };
@@ -91,10 +91,7 @@ pub fn render_bundle(
                     .iter()
                     .map(|p| {
                         citations.push(format!("product:{}", p.id));
-                        match v {
-                            Variety::En => format!("the {} ({})", p.name.get(v), price(p)),
-                            _ => format!("{}（{}）", p.name.get(v), price(p)),
-                        }
+                        name_and_price(p, v)
                     })
                     .collect();
                 let joined = names.join(if v.is_chinese() { "、" } else { " or " });
@@ -181,10 +178,7 @@ pub fn render_bundle(
         .filter(|p| !chosen.iter().any(|c| c.id == p.id))
         .map(|p| {
             citations.push(format!("product:{}", p.id));
-            match v {
-                Variety::En => format!("the {} ({})", p.name.get(v), price(p)),
-                _ => format!("{}（{}）", p.name.get(v), price(p)),
-            }
+            name_and_price(p, v)
         })
         .collect();
     if !others.is_empty() {

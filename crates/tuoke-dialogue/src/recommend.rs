@@ -360,16 +360,13 @@ pub(crate) fn unmet_need(
     v: Variety,
 ) -> Option<(String, Vec<String>)> {
     let product = company.product(product_id)?;
-    let (concept, phrase) = NEEDS
+    let &(concept, get, phrase) = NEEDS
         .iter()
-        .find(|(c, _, _)| question_concepts.iter().any(|q| q == c))
-        .and_then(|(c, get, phrase)| (get(product) == Some(false)).then_some((*c, *phrase)))?;
-    let meets = |p: &Product| {
-        NEEDS
-            .iter()
-            .find(|(c, _, _)| *c == concept)
-            .is_some_and(|(_, get, _)| get(p) == Some(true))
-    };
+        .find(|(c, _, _)| question_concepts.iter().any(|q| q == c))?;
+    if get(product) != Some(false) {
+        return None;
+    }
+    let meets = |p: &Product| get(p) == Some(true);
     let other = company
         .products()
         .iter()

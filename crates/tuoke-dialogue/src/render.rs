@@ -288,6 +288,15 @@ impl RenderCtx<'_> {
 }
 
 /// "买30件可享20件及以上的10%优惠": the volume tier `qty` units of `p` reach, in words.
+/// A product named with its price, as lists say it: "the Yunqi Air Purifier A7 (¥2499)",
+/// "云栖空气净化器 A7（¥2499）".
+pub(crate) fn name_and_price(p: &Product, v: Variety) -> String {
+    match v {
+        Variety::En => format!("the {} ({})", p.name.get(v), price(&p.price)),
+        _ => format!("{}（{}）", p.name.get(v), price(&p.price)),
+    }
+}
+
 pub(crate) fn volume_tier(p: &Product, qty: f64, v: Variety) -> Option<String> {
     if !(qty >= 2.0 && qty.is_finite()) {
         return None;

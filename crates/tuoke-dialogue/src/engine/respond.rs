@@ -132,9 +132,10 @@ impl Engine {
                 .find(|r| r.role == crate::state::Role::Bot)
                 .map(|r| r.text.clone())
                 .unwrap_or_default();
-        let rec = self
-            .recommendation(t, u)
-            .filter(|r| !last_bot.contains(&r.text));
+        let (rec, bundled) = match self.recommendation(t, u) {
+            Some((r, bundle)) if !last_bot.contains(&r.text) => (Some(r), bundle),
+            _ => (None, false),
+        };
         let had_rec = rec.is_some();
         if let Some(r) = &rec {
             // The products we just put forward are in play: "那便宜的那款", "这两款" refer to them.
@@ -192,17 +193,7 @@ impl Engine {
         let mut asked = self.clause_answers(&t.st, u, &answer::TUNING);
         // A bundle states each category's price and choice: the clauses asking prices, what to
         // choose or how the products compare are answered by it.
-        if had_rec
-            && crate::bundle::is_bundle_turn(
-                &crate::bundle::categories_in_turn(
-                    company,
-                    &t.analysis.text,
-                    &t.analysis.normalized,
-                ),
-                u.needs.asks_recommendation,
-                t.st.slots.contains_key("budget"),
-            )
-        {
+        if bundled {
             asked.retain(|a| {
                 let lower = a.query.to_lowercase();
                 !(crate::question::asks_price(&lower)

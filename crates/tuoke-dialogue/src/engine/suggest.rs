@@ -14,8 +14,9 @@ const UPSET_SCORE: f32 = -0.4;
 
 impl Engine {
     /// A recommendation (or the one most useful question) when the turn gave needs or asked what
-    /// to choose and no product is chosen yet.
-    pub(super) fn recommendation(&self, t: &TurnCtx<'_>, u: &Understood) -> Option<Answer> {
+    /// to choose and no product is chosen yet; `true` with it when it is a bundle of several
+    /// categories ([`crate::bundle`]), which answers the turn's price and choice questions too.
+    pub(super) fn recommendation(&self, t: &TurnCtx<'_>, u: &Understood) -> Option<(Answer, bool)> {
         let company = &*self.company;
         let v = t.st.variety;
         let asked = u.needs.asks_recommendation;
@@ -57,12 +58,13 @@ impl Engine {
             && let Some((text, citations)) =
                 crate::bundle::render_bundle(company, &t.st.slots, &cats, v)
         {
-            return Some(Answer {
+            let bundle = Answer {
                 kind: answer::AnswerKind::Compare,
                 text,
                 citations,
                 passage: None,
-            });
+            };
+            return Some((bundle, true));
         }
         // "这两款哪个好" about the products just discussed is a comparison, not a new search.
         if answer::refers_to_several(&t.analysis.text.to_lowercase())
@@ -175,12 +177,13 @@ impl Engine {
                 text.push_str(&q);
             }
         }
-        Some(Answer {
+        let rec = Answer {
             kind: answer::AnswerKind::Compare,
             text,
             citations,
             passage: None,
-        })
+        };
+        Some((rec, false))
     }
 }
 

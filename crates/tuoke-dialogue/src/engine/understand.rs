@@ -307,11 +307,11 @@ impl Engine {
         // ("Our toddler has dust allergies. Which purifier would you suggest?"): a need.
         // (A fault of the machine they had before — "旧嗰部扫地机直接辗过去" — is their story, not
         // a complaint about us.)
-        let complains = |t: &str| {
-            let l = t.to_lowercase();
-            has(&l, COMPLAINT_CUES) && !has(&l, OLD_MACHINE)
-        };
-        if turn_q && !complains(&a.text) && !complains(&a.normalized) {
+        // The turn lower-cased once, as written and as normalized, for the word lists below.
+        let text_lower = a.text.to_lowercase();
+        let norm_lower = a.normalized.to_lowercase();
+        let complains = |l: &str| has(l, COMPLAINT_CUES) && !has(l, OLD_MACHINE);
+        if turn_q && !complains(&text_lower) && !complains(&norm_lower) {
             for c in clauses.iter_mut() {
                 if c.intent.as_deref() == Some("complaint") {
                     c.intent = None;
@@ -362,14 +362,13 @@ impl Engine {
         // none remembered and no other brand spoken of is a question about our products.
         let no_rival = !facts.entities.contains("competitor")
             && !t.st.slots.contains_key("competitor")
-            && !has(&a.text.to_lowercase(), OTHER_BRANDS)
-            && !has(&a.normalized.to_lowercase(), OTHER_BRANDS);
+            && !has(&text_lower, OTHER_BRANDS)
+            && !has(&norm_lower, OTHER_BRANDS);
         // "我喺淘宝见到有人卖3400，点解你哋咁贵？": a lower price seen in a shop is a price
         // objection (the discount and price terms answer it), not a comparison with a brand.
-        let lower_text = a.text.to_lowercase();
         let marketplace_price = !facts.entities.contains("competitor")
-            && (has(&lower_text, MARKETPLACES) || has(&a.normalized.to_lowercase(), MARKETPLACES))
-            && has(&lower_text, PRICE_SEEN);
+            && (has(&text_lower, MARKETPLACES) || has(&norm_lower, MARKETPLACES))
+            && has(&text_lower, PRICE_SEEN);
         if marketplace_price {
             if !matches!(
                 intent.as_deref(),
@@ -422,7 +421,7 @@ impl Engine {
         }
         // Hedges in the customer's script or in the normalized text ("又唔系唔想买" is written
         // with the Simplified 系 the list does not hold; normalized it reads "又不是不想买").
-        let hedged = hedged(&a.text.to_lowercase()) || hedged(&a.normalized.to_lowercase());
+        let hedged = hedged(&text_lower) || hedged(&norm_lower);
         let mut sentiment = sentiment_str(a.sentiment.label);
         let mut score = if a.sentiment.score.is_finite() {
             a.sentiment.score.clamp(-1.0, 1.0)
@@ -460,22 +459,21 @@ impl Engine {
         // (the intent model reads only the contact; the Mandarin "我要下单" reads both).
         // So is "X20、A7、L5 Pro 各来一套，我手机…" (what, how many, and where to reach them), and
         // "想给爸妈买个智能门锁" (a wish to buy something we sell) in every variety alike.
-        let lower_turn = a.text.to_lowercase();
         // (The category scan only when a buying word calls for it.)
         let names_goods = || {
             facts.entities.contains("product")
                 || facts.entities.contains("quantity")
-                || !company.categories_named(&lower_turn).is_empty()
+                || !company.categories_named(&text_lower).is_empty()
         };
         let orders = || {
-            has(&lower_turn, ORDER_WORDS)
-                || (has(&lower_turn, BUY_WORDS)
-                    && has(&lower_turn, &["来", "要", "定"])
+            has(&text_lower, ORDER_WORDS)
+                || (has(&text_lower, BUY_WORDS)
+                    && has(&text_lower, &["来", "要", "定"])
                     && names_goods())
         };
         if !intents.iter().any(|i| i == "purchase_intent")
             && ((intents.iter().any(|i| i == "provide_contact") && orders())
-                || (wants_to_buy(&lower_turn) && names_goods()))
+                || (wants_to_buy(&text_lower) && names_goods()))
         {
             intents.push("purchase_intent".to_string());
         }
