@@ -15,7 +15,7 @@
 //! [`crate::question`]. Nothing here invents: every answer quotes a passage or a product's price
 //! and cites it.
 
-use crate::company::{Company, contains_word};
+use crate::company::Company;
 use crate::kb::{Passage, PassageKind};
 use crate::phrases;
 use crate::question::{
@@ -29,7 +29,7 @@ pub use crate::retrieve::{
 };
 use crate::retrieve::{in_play, retrieve_for, retrieve_other_topic, retrieve_priced};
 use crate::state::ConversationState;
-use crate::text::{Variety, currency_name, fmt_price, states_amount};
+use crate::text::{Variety, contains_word, currency_name, fmt_price, states_amount};
 
 /// What kind of answer a clause got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

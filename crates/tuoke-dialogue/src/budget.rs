@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 use tuoke_core::{Analysis, EntityType};
 
-fn has(hay: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| hay.contains(n))
+fn has(hay: &str, needles: &'static [&'static str]) -> bool {
+    crate::words::any(hay, needles)
 }
 
 /// A budget from the turn's money entities and the words around them.
@@ -156,7 +156,7 @@ fn plain_budget(chars: &[char]) -> Option<(f64, usize, usize)> {
         };
         let before: String = chars[start.saturating_sub(24)..start].iter().collect();
         let after: String = chars[end..(end + 6).min(chars.len())].iter().collect();
-        let cued = CUES_BEFORE.iter().any(|c| before.contains(c))
+        let cued = crate::words::any(&before, CUES_BEFORE)
             || CURRENCY_AFTER.iter().any(|c| after.starts_with(c));
         if cued && n >= 50.0 && n.is_finite() {
             return Some((n, start, end));

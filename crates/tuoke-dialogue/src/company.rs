@@ -16,7 +16,7 @@ use crate::grading::GradingRules;
 use crate::kb::KnowledgeBase;
 use crate::playbook::Playbook;
 use crate::schema::parse_yaml;
-use crate::text::{Text, fmt_num};
+use crate::text::{Text, contains_word, fmt_num};
 
 /// The six YAML texts of a company (the caller reads them; this crate does no IO).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +72,9 @@ pub struct Company {
     names_ac: Option<aho_corasick::AhoCorasick>,
     /// Every category's names and aliases, lower-cased, longest first.
     category_words: Vec<String>,
+    /// Per category (file order): its id and its names and aliases, lower-cased — read on every
+    /// turn by [`Company::categories_named`], so lower-cased once here.
+    category_names: Vec<(String, Vec<String>)>,
     /// Per competitor: (our matching product id, words describing that pairing), precomputed
     /// for [`context`](crate::context) ("小米的门锁" → our lock).
     pub(crate) matches: std::collections::HashMap<String, Vec<(String, BTreeSet<String>)>>,
@@ -95,7 +98,7 @@ const NOT_A_CATEGORY: &[&str] = &[
 /// The text with [`NOT_A_CATEGORY`] words blanked ("Does it have a child lock?" asks a feature
 /// of the dishwasher, not about door locks).
 fn without_feature_words(lower: &str) -> std::borrow::Cow<'_, str> {
-    if NOT_A_CATEGORY.iter().any(|w| lower.contains(w)) {
+    if crate::words::any(lower, NOT_A_CATEGORY) {
         NOT_A_CATEGORY
             .iter()
             .fold(lower.to_string(), |t, w| t.replace(w, " "))
@@ -194,8 +197,23 @@ impl Company {
                     w.dedup();
                     w
                 };
+                let category_names = categories
+                    .iter()
+                    .map(|c| {
+                        let names = c
+                            .aliases
+                            .iter()
+                            .map(String::as_str)
+                            .chain(c.name.all())
+                            .map(str::to_lowercase)
+                            .filter(|n| !n.is_empty())
+                            .collect();
+                        (c.id.clone(), names)
+                    })
+                    .collect();
                 Ok(Company {
                     categories,
+                    category_names,
                     matches,
                     info,
                     products,
@@ -271,18 +289,15 @@ impl Company {
     /// "water purifier" is no air purifier).
     pub fn categories_named(&self, lower: &str) -> Vec<String> {
         let lower = &*without_feature_words(lower);
-        let found: Vec<(&str, String)> = self
-            .categories
+        let found: Vec<(&str, &str)> = self
+            .category_names
             .iter()
-            .filter_map(|c| {
-                c.aliases
+            .filter_map(|(id, names)| {
+                names
                     .iter()
-                    .map(String::as_str)
-                    .chain(c.name.all())
-                    .map(str::to_lowercase)
-                    .filter(|n| !n.is_empty() && contains_word(lower, n))
+                    .filter(|n| contains_word(lower, n))
                     .max_by_key(|n| n.chars().count())
-                    .map(|n| (c.id.as_str(), n))
+                    .map(|n| (id.as_str(), n.as_str()))
             })
             .collect();
         found
@@ -290,7 +305,7 @@ impl Company {
             .filter(|(id, n)| {
                 !found
                     .iter()
-                    .any(|(other, m)| other != id && m.len() > n.len() && m.contains(n.as_str()))
+                    .any(|(other, m)| other != id && m.len() > n.len() && m.contains(n))
             })
             .map(|(id, _)| id.to_string())
             .collect()
@@ -455,32 +470,6 @@ impl Company {
         found.sort();
         found
     }
-}
-
-/// `needle` occurs in `hay`; a Latin needle only as a whole word (or its plural in -s:
-/// "vacuums", "locks").
-pub(crate) fn contains_word(hay: &str, needle: &str) -> bool {
-    if !needle.is_ascii() {
-        return hay.contains(needle);
-    }
-    let mut from = 0;
-    while let Some(pos) = hay.get(from..).and_then(|s| s.find(needle)) {
-        let start = from + pos;
-        let end = start + needle.len();
-        let before = hay.get(..start).and_then(|s| s.chars().next_back());
-        let mut rest = hay.get(end..).unwrap_or("").chars();
-        let mut after = rest.next();
-        if after == Some('s') {
-            after = rest.next();
-        }
-        if !before.is_some_and(|c| c.is_ascii_alphanumeric())
-            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-        {
-            return true;
-        }
-        from = end;
-    }
-    false
 }
 
 fn collect_strings(v: &Value, out: &mut String) {

@@ -114,8 +114,8 @@ const TIMELINE: &[&str] = &[
     "order",
 ];
 
-fn contains_any(hay: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| hay.contains(n))
+fn contains_any(hay: &str, needles: &'static [&'static str]) -> bool {
+    crate::words::any(hay, needles)
 }
 
 /// Is the word starting at char offset `start` preceded, in the same clause and within a few
@@ -135,7 +135,7 @@ fn negated_at(lower_chars: &[char], start: usize) -> bool {
         .map(|i| i + 1)
         .unwrap_or(0);
     let clause: String = window.get(clause_start..).unwrap_or(&[]).iter().collect();
-    NEGATIONS.iter().any(|n| clause.contains(n))
+    crate::words::any(&clause, NEGATIONS)
 }
 
 fn set_slot(st: &mut ConversationState, facts: &mut TurnFacts, name: &str, v: Value) {

@@ -43,6 +43,7 @@ pub mod retrieve;
 mod schema;
 pub mod state;
 pub mod text;
+pub mod words;
 
 pub use catalog::{Competitor, Faq, Product};
 pub use company::{Company, CompanySources};

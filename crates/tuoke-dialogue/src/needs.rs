@@ -298,8 +298,8 @@ const RECOMMEND: &[&str] = &[
     "有咩產品",
 ];
 
-fn has(hay: &str, needles: &[&str]) -> bool {
-    needles.iter().any(|n| hay.contains(n))
+fn has(hay: &str, needles: &'static [&'static str]) -> bool {
+    crate::words::any(hay, needles)
 }
 
 /// The (lower-case) text asks what to choose, or for another product.

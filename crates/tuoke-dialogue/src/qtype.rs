@@ -180,7 +180,7 @@ const COUNT_CUES: &[&str] = &[
 /// What the question wants, if it says (the first cue list that matches, in the order duration,
 /// count, measure, money: "多少个月" is a duration).
 pub fn wanted(lower: &str) -> Option<Want> {
-    let has = |cues: &[&str]| cues.iter().any(|c| lower.contains(c));
+    let has = |cues: &'static [&'static str]| crate::words::any(lower, cues);
     if has(TIME_CUES) {
         Some(Want::Time)
     } else if has(PLACE_CUES) {
@@ -245,8 +245,7 @@ pub fn states(text: &str, want: Want) -> bool {
     let lower = text.to_lowercase();
     if want == Want::Place {
         // A number before an address word ("文三路 90 号", "600 Nathan Road").
-        return PLACE_WORDS.iter().any(|w| lower.contains(w))
-            && lower.chars().any(|c| c.is_ascii_digit());
+        return crate::words::any(&lower, PLACE_WORDS) && lower.chars().any(|c| c.is_ascii_digit());
     }
     let chars: Vec<(usize, char)> = lower.char_indices().collect();
     for (i, &(at, c)) in chars.iter().enumerate() {

@@ -4,9 +4,10 @@
 //! previous question. [`crate::answer`] retrieves with these.
 
 use crate::bm25::BIGRAM_MARK;
-use crate::company::{Company, contains_word};
+use crate::company::Company;
 use crate::concepts;
 use crate::kb::{cjk_bigrams, tokenize};
+use crate::text::contains_word;
 
 pub(crate) const COMPARE: &[&str] = &[
     "区别",
@@ -199,8 +200,8 @@ pub(crate) fn asks_price(lower: &str) -> bool {
     })
 }
 
-pub(crate) fn has(hay: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| contains_word(hay, w))
+pub(crate) fn has(hay: &str, words: &'static [&'static str]) -> bool {
+    crate::words::any_word(hay, words)
 }
 
 /// "这两款", "它们", "both": the text refers to several products at once.
@@ -384,7 +385,7 @@ pub fn asks_catalogue(lower: &str) -> bool {
         "what have u got",
         "product range",
     ];
-    WORDS.iter().any(|w| lower.contains(w))
+    crate::words::any(lower, WORDS)
 }
 
 /// "一台", "两个", "个", "one", "each": how many, not what.

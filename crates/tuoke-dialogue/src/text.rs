@@ -159,6 +159,37 @@ pub(crate) fn currency_name(code: &str, v: Variety) -> String {
     }
 }
 
+/// `needle` occurs in `hay`; a Latin needle only as a whole word (or its plural in -s:
+/// "vacuums", "locks").
+pub(crate) fn contains_word(hay: &str, needle: &str) -> bool {
+    if !needle.is_ascii() {
+        return hay.contains(needle);
+    }
+    let mut from = 0;
+    while let Some(pos) = hay.get(from..).and_then(|s| s.find(needle)) {
+        let start = from + pos;
+        let end = start + needle.len();
+        if word_bounded(hay, start, end) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+/// `hay[start..end]` stands alone as a Latin word: no ASCII letter or digit right before it,
+/// nor right after it (a plural `s` aside).
+pub(crate) fn word_bounded(hay: &str, start: usize, end: usize) -> bool {
+    let before = hay.get(..start).and_then(|s| s.chars().next_back());
+    let mut rest = hay.get(end..).unwrap_or("").chars();
+    let mut after = rest.next();
+    if after == Some('s') {
+        after = rest.next();
+    }
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
 #[cfg(test)]
 mod tests {
     use super::without_repeats;

@@ -203,7 +203,7 @@ pub(super) fn wants_to_buy(lower: &str) -> bool {
         "thinking of buying",
         "thinking about buying",
     ];
-    if EN.iter().any(|w| lower.contains(w)) {
+    if crate::words::any(lower, EN) {
         return true;
     }
     let chars: Vec<char> = lower.chars().collect();

@@ -385,8 +385,8 @@ pub(super) const PRICE_SEEN: &[&str] = &[
     "less", "deal",
 ];
 
-pub(super) fn has(hay: &str, words: &[&str]) -> bool {
-    words.iter().any(|w| hay.contains(w))
+pub(super) fn has(hay: &str, words: &'static [&'static str]) -> bool {
+    crate::words::any(hay, words)
 }
 
 /// "让我想想", "我谂谂先", "I'll think about it": the customer wants time to decide.

@@ -207,5 +207,5 @@ const OPEN_REQUEST: &[&str] = &[
 ];
 
 fn has_open_request(lower: &str) -> bool {
-    OPEN_REQUEST.iter().any(|w| lower.contains(w))
+    crate::words::any(lower, OPEN_REQUEST)
 }
