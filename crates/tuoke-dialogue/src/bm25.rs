@@ -147,6 +147,9 @@ const STOPWORDS: &[&str] = &[
     "啦",
     "喇",
     "么",
+    // "适合多大的房间", "適唔適合老人家": the verb of nearly every fit question, not what it asks.
+    "适合",
+    "適合",
 ];
 
 /// Tokens for BM25: jieba search-mode words, lower-cased, without punctuation and stop words;

@@ -184,6 +184,16 @@ const ALTERNATIVE: &[&str] = &[
     "更便宜",
     "便宜点的",
     "便宜一点的",
+    "比较便宜的",
+    "比較便宜的",
+    "较便宜的",
+    "便宜些的",
+    "便宜一些的",
+    "有没有便宜的",
+    "有沒有便宜的",
+    "平一啲嘅",
+    "入门款",
+    "入門款",
     "便宜啲嘅",
     "平啲嘅",
     "更平",
@@ -203,6 +213,13 @@ const ALTERNATIVE: &[&str] = &[
     "something cheaper",
     "anything cheaper",
     "a cheaper",
+    "less expensive",
+    "lower-priced",
+    "lower priced",
+    "budget model",
+    "budget option",
+    "entry-level",
+    "entry level",
     "other models",
     "another model",
 ];
@@ -304,7 +321,75 @@ fn has(hay: &str, needles: &'static [&'static str]) -> bool {
 
 /// The (lower-case) text asks what to choose, or for another product.
 pub fn asks_recommendation(lower: &str) -> bool {
-    has(lower, RECOMMEND) || has(lower, ALTERNATIVE)
+    has(lower, RECOMMEND) || asks_alternative(lower)
+}
+
+/// The (lower-case) text asks for another product than the one in play ("有没有比较便宜的？",
+/// "a quieter one").
+pub fn asks_alternative(lower: &str) -> bool {
+    has(lower, ALTERNATIVE)
+}
+
+/// "有没有便宜点的", "anything cheaper?": the other product asked for costs less.
+pub fn asks_cheaper(lower: &str) -> bool {
+    const CHEAPER: &[&str] = &[
+        "便宜",
+        "平啲",
+        "平少少",
+        "平一啲",
+        "实惠",
+        "實惠",
+        "入门",
+        "入門",
+        "cheaper",
+        "cheapest",
+        "less expensive",
+        "lower price",
+        "lower-price",
+        "budget",
+    ];
+    has(lower, CHEAPER)
+}
+
+/// "有冇平啲嘅？", "Is there a quieter one?": asks whether another product exists, not about
+/// one already discussed ("平啲嘅幾錢？" asks the price of the cheaper one named before).
+pub fn asks_for_another(lower: &str) -> bool {
+    const EXISTS: &[&str] = &[
+        "有没有",
+        "有沒有",
+        "有冇",
+        "有无",
+        "有無",
+        "还有",
+        "還有",
+        "仲有",
+        "is there",
+        "are there",
+        "do you have",
+        "do you sell",
+        "got any",
+        "have any",
+        "anything",
+        "something",
+    ];
+    // The other product follows the "is there" closely: "If I get two of the cheaper one, is
+    // there a discount?" asks about a discount.
+    let starts = |words: &[&str]| -> Vec<usize> {
+        words
+            .iter()
+            .flat_map(|w| lower.match_indices(w).map(|(i, _)| i))
+            .collect()
+    };
+    let others: Vec<usize> = starts(ALTERNATIVE)
+        .into_iter()
+        .chain(starts(crate::context::CHEAPER))
+        .collect();
+    EXISTS.iter().any(|e| {
+        lower.match_indices(e).any(|(i, _)| {
+            let end = i + e.len();
+            others.iter().any(|&o| o >= end && o - end <= 15)
+        })
+    })
 }
 
 /// The needs stated in one turn.

@@ -157,3 +157,40 @@ fn t08_request_human_in_english() {
         "{r}"
     );
 }
+
+#[test]
+fn t09_is_there_a_cheaper_one_names_only_cheaper_products() {
+    for (lang, dialect, price_q, cheaper_q) in [
+        (
+            Language::Zh,
+            Dialect::Cmn,
+            "A7多少钱？",
+            "有没有比较便宜的？",
+        ),
+        (Language::Zh, Dialect::Yue, "A7幾錢？", "有冇平啲嘅？"),
+        (
+            Language::En,
+            Dialect::Cmn,
+            "How much is the A7?",
+            "Is there a cheaper one?",
+        ),
+    ] {
+        let mut c = TextConvo::new(lang, dialect);
+        c.say(price_q);
+        let r = c.say(cheaper_q);
+        // The A3 with its price; not the A7 again, not a bulk-discount table.
+        assert!(r.contains("A3") && r.contains("1099"), "{cheaper_q}: {r}");
+        assert!(!r.contains("A7") && !r.contains("2499"), "{cheaper_q}: {r}");
+        assert!(!r.contains("10%"), "{cheaper_q}: {r}");
+    }
+}
+
+#[test]
+fn t10_the_cheaper_one_named_before_is_a_reference() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Yue);
+    c.say("A7幾錢？");
+    // Asking the price of "the cheaper one" picks it; no recommendation is run.
+    let r = c.say("平啲嘅幾錢？");
+    assert!(r.contains("1099"), "{r}");
+    assert_eq!(c.0.slot("product"), Some(&json!("yq-air-a3")), "{r}");
+}

@@ -277,6 +277,11 @@ impl Engine {
         let replaceable = node.as_ref().is_some_and(|n| n.kb_answer)
             || out.fallback
             || (had_rec && node_id == "ask_contact" && u.product_before.is_none())
+            // "有没有比较便宜的？" asks for a cheaper product, which the recommendation names;
+            // the discount node its price word reached is not what was asked.
+            || (had_rec
+                && u.intent.as_deref() == Some("ask_discount")
+                && crate::needs::asks_alternative(&t.analysis.text.to_lowercase()))
             || (parts.iter().any(|p| p.kind == answer::AnswerKind::Compare)
                 && node.as_ref().is_some_and(|n| n.stage == "competitor")
                 && !u.facts.filled.contains("competitor"));

@@ -44,7 +44,7 @@ impl Engine {
             return None;
         }
         // "I'll take the cheaper one" picked a product discussed: no search for another.
-        if u.facts.reference {
+        if u.facts.reference && !crate::needs::asks_for_another(&t.analysis.text.to_lowercase()) {
             return None;
         }
         // Several categories at once ("门锁、净水器、洗碗机都要，总预算15000"): one of each.
@@ -117,6 +117,15 @@ impl Engine {
             if !within.is_empty() {
                 cands = within;
             }
+        }
+        // "有没有比较便宜的？" with the A7 in play: only what costs less than the A7.
+        let lower = t.analysis.text.to_lowercase();
+        if crate::needs::asks_alternative(&lower)
+            && crate::needs::asks_cheaper(&lower)
+            && let Some(cur) = u.product_before.as_deref().and_then(|p| company.product(p))
+            && cands.iter().any(|p| p.price.amount < cur.price.amount)
+        {
+            cands.retain(|p| p.price.amount < cur.price.amount);
         }
         let only_category = !t.st.slots.contains_key("budget")
             && !t.st.slots.contains_key("room_size")
