@@ -57,15 +57,16 @@ pub fn candidates<'a>(company: &'a Company, slots: &BTreeMap<String, Value>) -> 
     }
 }
 
-/// The first passage of a product whose text contains one of the words.
+/// The first passage of a product whose text contains one of the words (a Latin word as a
+/// whole word: "pet" is not in "carpet").
 fn passage_with<'a>(company: &'a Company, p: &Product, words: &[&str]) -> Option<&'a Passage> {
     company.kb().passages().iter().find(|x| {
         x.product.as_deref() == Some(p.id.as_str())
             && matches!(x.kind, PassageKind::Feature | PassageKind::Spec)
-            && x.key
-                .iter()
-                .chain(x.text.iter())
-                .any(|t| t.all().any(|s| words.iter().any(|w| s.contains(w))))
+            && x.key.iter().chain(x.text.iter()).any(|t| {
+                t.all()
+                    .any(|s| words.iter().any(|w| crate::text::contains_word(s, w)))
+            })
     })
 }
 

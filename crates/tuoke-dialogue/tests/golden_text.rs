@@ -194,3 +194,40 @@ fn t10_the_cheaper_one_named_before_is_a_reference() {
     assert!(r.contains("1099"), "{r}");
     assert_eq!(c.0.slot("product"), Some(&json!("yq-air-a3")), "{r}");
 }
+
+#[test]
+fn t11_which_one_for_cats_recommends_with_the_pet_reason_and_moves_on() {
+    for (lang, dialect, ask, then) in [
+        (
+            Language::Zh,
+            Dialect::Cmn,
+            "請問你們的掃地機器人哪一款比較適合養貓的家庭？",
+            "保固多久？",
+        ),
+        (
+            Language::En,
+            Dialect::Cmn,
+            "which robot vacuum is best for a home with two cats?",
+            "how long is the warranty?",
+        ),
+    ] {
+        let mut c = TextConvo::new(lang, dialect);
+        let r = c.say(ask);
+        // The reason quoted is about pets ("pet" is not found in "carpet").
+        assert!(
+            r.contains("X20") && (r.contains("宠物") || r.contains("pet waste")),
+            "{r}"
+        );
+        assert!(
+            !r.contains("两款对比") && !r.contains("Side by side"),
+            "{r}"
+        );
+        assert_ne!(c.0.stage(), "greeting", "{r}");
+        let r = c.say(then);
+        assert!(r.contains("2 年") || r.contains("2-year"), "{r}");
+        assert!(
+            !r.contains("哪一款产品") && !r.contains("Which product"),
+            "{r}"
+        );
+    }
+}

@@ -177,7 +177,12 @@ impl Engine {
             Some(t) => {
                 st.counters.consecutive_fallbacks = 0;
                 let detour = pb.node(&t).is_some_and(|n| n.detour);
-                let pending = current.as_ref().and_then(|c| c.reprompt.clone());
+                // The start node's question ("which product?") is settled once a product is
+                // in context.
+                let pending = current
+                    .as_ref()
+                    .filter(|c| !(c.id == pb.start && st.product().is_some()))
+                    .and_then(|c| c.reprompt.clone());
                 out.reply = self.say(st, &t, text, intent);
                 let Some(n) = out.reply.as_ref().and_then(|r| pb.node(&r.node)).cloned() else {
                     return out;

@@ -203,6 +203,19 @@ impl Engine {
                         .is_some_and(|x| x.kind == answer::AnswerKind::Compare))
             });
         }
+        // A recommendation weighs the products it names: a side-by-side table of the same
+        // products for "哪一款比较适合养猫的家庭？" says it again at length.
+        if let Some(r) = parts.first().filter(|_| had_rec) {
+            let named = cited_products(company, &r.citations);
+            asked.retain(|a| {
+                a.answer.as_ref().is_none_or(|x| {
+                    x.kind != answer::AnswerKind::Compare
+                        || !cited_products(company, &x.citations)
+                            .iter()
+                            .all(|p| named.contains(p))
+                })
+            });
+        }
         // The last question with a topic, remembered for a "那 X10 呢？" next turn.
         if let Some(q) = asked
             .iter()

@@ -350,13 +350,17 @@ impl Engine {
         let needs = needs::extract(company, a);
         let facts = context::apply(company, &mut t.st, a, intent.as_deref(), t.now);
         let needs_filled = needs::apply(&needs, &mut t.st.slots);
-        // Needs read as something else ("15平米的房间" is no competitor comparison).
-        if !needs.is_empty()
-            && (matches!(intent.as_deref(), Some("deny" | "affirm" | "out_of_scope"))
+        // Needs read as something else ("15平米的房间" is no competitor comparison; "哪一款比较
+        // 适合养猫的家庭？" asks about our products).
+        if !needs.is_empty() {
+            if matches!(intent.as_deref(), Some("deny" | "affirm")) {
+                intent = None;
+            } else if matches!(intent.as_deref(), None | Some("out_of_scope"))
                 || (intent.as_deref() == Some("compare_competitor")
-                    && !facts.entities.contains("competitor")))
-        {
-            intent = None;
+                    && !facts.entities.contains("competitor"))
+            {
+                intent = turn_q.then(|| "ask_feature".to_string());
+            }
         }
         // "商用跟家用有区别没", "随便看看，你们有什么卖？": a comparison with no competitor named,
         // none remembered and no other brand spoken of is a question about our products.
