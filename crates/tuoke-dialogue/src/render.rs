@@ -208,24 +208,43 @@ impl RenderCtx<'_> {
                     .and_then(Value::as_str)
                     .and_then(|id| c.competitor(id))?;
                 let cite = format!("competitor:{}", comp.id);
-                // The competitor product to compare: the one matching our product in context, else the first.
-                let cp = self
-                    .state
-                    .product()
-                    .and_then(|our| {
-                        comp.products
-                            .iter()
-                            .find(|cp| cp.our_match.as_deref() == Some(our))
-                    })
-                    .or(comp.products.first());
+                // The competitor product to compare: the one matching our product in context;
+                // with none in context, the first. A product in context the competitor has no
+                // pairing for (a water purifier against Xiaomi) is compared by its own facts.
+                let ours = self.state.product().and_then(|id| c.product(id));
+                let cp = match ours {
+                    Some(our) => comp
+                        .products
+                        .iter()
+                        .find(|cp| cp.our_match.as_deref() == Some(our.id.as_str())),
+                    None => comp.products.first(),
+                };
                 let s = match name {
                     "competitor" => self.text(&comp.name),
                     "competitor_facts" => {
                         let mut facts: Vec<String> = Vec::new();
-                        if let Some(cp) = cp {
-                            facts.extend(cp.facts.iter().map(|f| self.text(f)));
+                        match (cp, ours) {
+                            (Some(cp), _) => facts.extend(cp.facts.iter().map(|f| self.text(f))),
+                            (None, Some(our)) => {
+                                cite_product(our, cites);
+                                facts.extend(our.features.iter().take(2).map(|f| {
+                                    format!(
+                                        "{}{}{}",
+                                        self.text(&our.name),
+                                        if v.is_chinese() { "：" } else { ": " },
+                                        self.text(f)
+                                    )
+                                }));
+                            }
+                            (None, None) => {}
                         }
-                        facts.extend(comp.weaknesses.iter().take(2).map(|f| self.text(f)));
+                        facts.extend(
+                            comp.weaknesses
+                                .iter()
+                                .filter(|w| ours.is_none_or(|our| about_product(c, w, our)))
+                                .take(2)
+                                .map(|f| self.text(f)),
+                        );
                         let s = join(v, facts.into_iter());
                         if s.is_empty() {
                             return None;
@@ -236,7 +255,8 @@ impl RenderCtx<'_> {
                     _ => {
                         let ours = cp
                             .and_then(|cp| cp.our_match.as_deref())
-                            .and_then(|id| c.product(id))?;
+                            .and_then(|id| c.product(id))
+                            .or(ours)?;
                         cite_product(ours, cites);
                         self.text(&ours.name)
                     }
@@ -309,6 +329,28 @@ pub(crate) fn volume_tier(p: &Product, qty: f64, v: Variety) -> Option<String> {
             .replace("{min}", &fmt_num(t.min_qty))
             .replace("{pct}", &fmt_num(t.pct)),
     )
+}
+
+/// A competitor talking point that can be said while `ours` is in context: it names that
+/// product, or names none of ours and no other category ("Robot vacuum batteries…" is not
+/// said about a water purifier; "The X20 Ultra, A7, L5 Pro and S3 support Matter" neither).
+fn about_product(c: &Company, point: &Text, ours: &Product) -> bool {
+    let lower = point.all().collect::<Vec<_>>().join(" ").to_lowercase();
+    let products: Vec<String> = c
+        .find_names(&lower)
+        .into_iter()
+        .filter(|(_, is_product, _)| *is_product)
+        .map(|(_, _, id)| id)
+        .collect();
+    if !products.is_empty() {
+        return products.contains(&ours.id);
+    }
+    let categories = c.categories_named(&lower);
+    categories.is_empty()
+        || ours
+            .category_id
+            .as_ref()
+            .is_some_and(|cat| categories.contains(cat))
 }
 
 #[cfg(test)]

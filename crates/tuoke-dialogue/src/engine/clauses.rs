@@ -82,6 +82,12 @@ impl Engine {
             if intent.is_some_and(|i| NODE_ONLY.contains(&i)) && topics.is_empty() && !asks_value {
                 continue;
             }
+            // "Can you call me tomorrow morning?": a time to call back, not a question about
+            // next-day delivery ("tomorrow" is a delivery word too).
+            if intent == Some("busy_later") && u.facts.entities.contains("datetime") && !asks_value
+            {
+                continue;
+            }
             if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
                 continue;
             }

@@ -139,6 +139,7 @@ impl Engine {
         label: &str,
         confidence: f32,
         text: &str,
+        normalized: &str,
         question: bool,
         quantity: bool,
     ) -> Option<String> {
@@ -252,6 +253,12 @@ impl Engine {
             // "We're five people plus a helper", "我哋屋企四个人": a head count, not a request
             // for a person.
             "request_human" if quantity => None,
+            // "要唔要自己搵人裝？": a person to install it is a question about installation, not a
+            // request for one of our staff (those say 人工 / 真人 / agent, see HUMAN).
+            "request_human" if question => [text, normalized]
+                .iter()
+                .find_map(|t| topic_intents(t).first().map(|i| i.to_string()))
+                .or_else(|| Some("request_human".into())),
             // "We're a 12-person startup, office is about 65 square metres.": no contact in it.
             "provide_contact" if !gives_contact(&lower) => None,
             "ask_discount" if !has(&lower, DISCOUNT_WORDS) => {
@@ -282,6 +289,7 @@ impl Engine {
                     &c.intent.label,
                     c.intent.confidence,
                     &c.text,
+                    &c.normalized,
                     c.question,
                     has_quantity(&c.entities),
                 ),
@@ -300,6 +308,7 @@ impl Engine {
             &a.intent.label,
             a.intent.confidence,
             &a.text,
+            &a.normalized,
             turn_q,
             has_quantity(&a.entities),
         );
