@@ -252,11 +252,90 @@ pub fn split(text: &str) -> Vec<(usize, usize)> {
     for (s, e) in spans {
         out.extend(split_commas(&chars, s, e));
     }
+    // Voice-typed Chinese with no punctuation at all: cut where one question ends and the next
+    // begins ("a7多少钱滤芯多久换一次能不能便宜点").
+    if same_len
+        && !chars
+            .iter()
+            .any(|c| ENDS.contains(c) || COMMAS.contains(c) || *c == '.')
+    {
+        out = out
+            .into_iter()
+            .flat_map(|(s, e)| run_on_cuts(&lower, s, e))
+            .collect();
+    }
     out.retain(|&(s, e)| chars[s..e].iter().any(|c| c.is_alphanumeric()));
     if out.is_empty() && !chars.is_empty() {
         out.push((0, chars.len()));
     }
     merge_fragments(&chars, out)
+}
+
+/// A price question that ends a question in run-on text ("幾多錢呀", "多少钱").
+const PRICE_ENDS: &[&str] = &["多少钱", "多少錢", "几多钱", "幾多錢", "几钱", "幾錢"];
+/// Sentence-final particles that may follow it.
+const PARTICLES: &[char] = &['呀', '啊', '啦', '呢', '吖', '嘛', '喎', '先'];
+/// Words that open a yes/no question ("能不能便宜点", "有冇得平啲").
+const QUESTION_STARTS: &[&str] = &[
+    "能不能",
+    "可不可以",
+    "有没有",
+    "有沒有",
+    "有冇",
+    "可唔可以",
+    "得唔得",
+    "会不会",
+    "會不會",
+    "是不是",
+    "要不要",
+    "使唔使",
+    "能否",
+    "支不支持",
+    "包不包",
+];
+
+/// Cuts inside one unpunctuated Chinese clause `s..e`: after a price question that more text
+/// follows, and before a yes/no question opener when the part before it already asks something.
+fn run_on_cuts(lower: &[char], s: usize, e: usize) -> Vec<(usize, usize)> {
+    let text: String = lower[s..e].iter().collect();
+    let at = |byte: usize| text[..byte].chars().count() + s;
+    let mut cuts: Vec<usize> = Vec::new();
+    for w in PRICE_ENDS {
+        for (b, _) in text.match_indices(w) {
+            let mut end = at(b) + w.chars().count();
+            while end < e && PARTICLES.contains(&lower[end]) {
+                end += 1;
+            }
+            if end + 2 <= e && lower[end..e].iter().any(|c| !c.is_ascii()) {
+                cuts.push(end);
+            }
+        }
+    }
+    for w in QUESTION_STARTS {
+        for (b, _) in text.match_indices(w) {
+            let start = at(b);
+            let from = cuts
+                .iter()
+                .copied()
+                .filter(|&c| c <= start)
+                .max()
+                .unwrap_or(s);
+            let before: String = lower[from..start].iter().collect();
+            if start > from + 2 && is_question(&before) {
+                cuts.push(start);
+            }
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = Vec::new();
+    let mut from = s;
+    for c in cuts.into_iter().filter(|&c| c > s && c < e) {
+        out.push((from, c));
+        from = c;
+    }
+    out.push((from, e));
+    out
 }
 
 /// Greetings that open a message.
@@ -410,123 +489,4 @@ fn merge_fragments(chars: &[char], spans: Vec<(usize, usize)>) -> Vec<(usize, us
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parts(text: &str) -> Vec<String> {
-        let chars: Vec<char> = text.chars().collect();
-        split(text)
-            .into_iter()
-            .map(|(s, e)| chars[s..e].iter().collect::<String>().trim().to_string())
-            .collect()
-    }
-
-    #[test]
-    fn a_space_between_chinese_questions_splits_like_a_comma() {
-        assert_eq!(parts("几钱 保养几耐"), ["几钱", "保养几耐"]);
-        assert_eq!(
-            parts("我屋企得400呎 够唔够佢扫"),
-            ["我屋企得400呎 够唔够佢扫"]
-        );
-        assert_eq!(parts("X10 多少钱"), ["X10 多少钱"]);
-    }
-
-    #[test]
-    fn a_two_character_price_question_stays_a_clause() {
-        assert_eq!(
-            parts("幾錢？寄香港要幾耐、使唔使運費？"),
-            ["幾錢？", "寄香港要幾耐、", "使唔使運費？"]
-        );
-        assert_eq!(parts("嗯，X20多少钱？"), ["嗯，X20多少钱？"]);
-    }
-
-    #[test]
-    fn english_periods_end_sentences_but_not_numbers_or_abbreviations() {
-        let text = "We're moving to Beijing next month. How much is the R8?";
-        let parts: Vec<String> = split(text)
-            .iter()
-            .map(|&(s, e)| text.chars().skip(s).take(e - s).collect())
-            .collect();
-        assert_eq!(
-            parts,
-            [
-                "We're moving to Beijing next month. ",
-                "How much is the R8?"
-            ]
-        );
-        for whole in [
-            "The ratio is 2.5 to 1 I think",
-            "Mr. Li asked about the A7 price",
-            "Is it approx. 60 dB at night",
-        ] {
-            assert_eq!(split(whole).len(), 1, "{whole}");
-        }
-    }
-
-    #[test]
-    fn splits_questions_and_connectives() {
-        assert_eq!(
-            parts("A7 多少钱？滤芯多久换？"),
-            vec!["A7 多少钱？", "滤芯多久换？"]
-        );
-        assert_eq!(
-            parts("A7多少钱，滤芯多久换"),
-            vec!["A7多少钱，", "滤芯多久换"]
-        );
-        assert_eq!(
-            parts("能开发票吗，另外多久能到"),
-            vec!["能开发票吗，", "另外多久能到"]
-        );
-        assert_eq!(
-            parts("how much is the A7 and also does it work with HomeKit"),
-            vec!["how much is the A7", "and also does it work with HomeKit"]
-        );
-        assert_eq!(
-            parts("呢部幾多錢？仲有保養幾耐"),
-            vec!["呢部幾多錢？", "仲有保養幾耐"]
-        );
-    }
-
-    #[test]
-    fn what_follows_a_greeting() {
-        assert_eq!(
-            after_greeting("你好，X20多少钱？").as_deref(),
-            Some("X20多少钱？")
-        );
-        assert_eq!(
-            after_greeting("Hi, how much is the A7?").as_deref(),
-            Some("how much is the A7?")
-        );
-        assert_eq!(after_greeting("你好"), None);
-        assert_eq!(after_greeting("你好吗"), None);
-        assert_eq!(after_greeting("X20多少钱"), None);
-    }
-
-    #[test]
-    fn keeps_statements_with_commas_together() {
-        assert_eq!(
-            parts("想买个净化器，卧室 15 平，预算一千多"),
-            vec!["想买个净化器，卧室 15 平，预算一千多"]
-        );
-        assert_eq!(parts("好的，谢谢"), vec!["好的，谢谢"]);
-        assert_eq!(parts("嗯。A7 多少钱"), vec!["嗯。A7 多少钱"]);
-        assert_eq!(parts(""), Vec::<String>::new());
-        assert_eq!(parts("？？"), vec!["？？"]);
-    }
-
-    #[test]
-    fn question_detection() {
-        assert!(is_question("晚上开着吵不吵"));
-        assert!(is_question("有冇得平啲"));
-        assert!(is_question("does it work with HomeKit"));
-        assert!(!is_question("在开会，晚点打给我"));
-        assert!(!is_question("我要买两台"));
-        assert!(!is_question("I want to buy it"));
-        assert!(is_question("is the 12 month plan interest free"));
-        assert!(is_question("洗碗机除菌效果咋样"));
-        assert!(!is_question("Island delivery is fine"));
-        // 呢 + measure word is Cantonese "this"; the particle 呢 still asks.
-        assert!(!is_question("好，两部我要晒，呢个周末前送到"));
-        assert!(is_question("那X2呢"));
-    }
-}
+mod tests;

@@ -4,7 +4,8 @@
 //! "可唔可以講廣東話"), a clear one (English words; Cantonese-only words such as 嘅 係 唔 咩 哋;
 //! Mandarin-only function words such as 的 是 吗 什么 with no Cantonese word), or none (a model
 //! number, "ok", "A7？", a Chinese sentence with no marker either way). The decision:
-//! * the first turn with any signal decides at once;
+//! * the first turn with any signal decides at once (Chinese with no marker either way answers in
+//!   Mandarin but leaves the decision to the first turn with a marker);
 //! * an explicit request switches at once and is remembered: after it, only another explicit
 //!   request or two clear turns in a row switch back;
 //! * Chinese ↔ English: one clear turn switches (a customer writing a whole sentence in the other
@@ -314,6 +315,22 @@ fn english_words(text: &str) -> usize {
         .count()
 }
 
+/// Cantonese words in a text: the markers, and 蚊 after an amount ("2000 蚊", "三千蚊": the
+/// Cantonese word for yuan/dollars; Mandarin says 块 or 元).
+fn yue_count(text: &str) -> usize {
+    let mut dollars = 0;
+    let mut prev: Option<char> = None;
+    for ch in text.chars().filter(|c| !c.is_whitespace()) {
+        if ch == '蚊'
+            && prev.is_some_and(|p| p.is_ascii_digit() || "十百千万萬两兩幾几".contains(p))
+        {
+            dollars += 1;
+        }
+        prev = Some(ch);
+    }
+    count(text, YUE_MARKERS) + dollars
+}
+
 fn cjk_chars(text: &str) -> usize {
     text.chars().filter(|c| is_cjk(*c)).count()
 }
@@ -321,7 +338,7 @@ fn cjk_chars(text: &str) -> usize {
 /// How many Cantonese-only and Mandarin-only words a text has (for checking replies).
 pub fn marker_counts(text: &str) -> (usize, usize) {
     let t = without_false_markers(&text.to_lowercase());
-    (count(&t, YUE_MARKERS), count(&t, CMN_MARKERS))
+    (yue_count(&t), count(&t, CMN_MARKERS))
 }
 
 /// The signal of one customer turn.
@@ -355,7 +372,7 @@ pub fn signal(a: &Analysis) -> Signal {
         return Signal::Clear(Variety::En);
     }
     let cleaned = without_false_markers(&lower);
-    let yue = count(&cleaned, YUE_MARKERS);
+    let yue = yue_count(&cleaned);
     let cmn = count(&cleaned, CMN_MARKERS);
     if yue > 0 && (yue >= cmn || a.dialect == Dialect::Yue) {
         return Signal::Clear(Variety::Yue);
@@ -374,7 +391,7 @@ pub fn signal(a: &Analysis) -> Signal {
 /// Marker-free Chinese: tells Chinese from English only.
 fn marker_free_chinese(a: &Analysis) -> bool {
     let lower = without_false_markers(&a.text.to_lowercase());
-    count(&lower, YUE_MARKERS) == 0 && count(&lower, CMN_MARKERS) == 0
+    yue_count(&lower) == 0 && count(&lower, CMN_MARKERS) == 0
 }
 
 /// Cantonese evidence strong enough to leave Mandarin on one turn: two Cantonese words, or one
@@ -382,7 +399,7 @@ fn marker_free_chinese(a: &Analysis) -> bool {
 /// for a second turn.
 fn strong_cantonese(a: &Analysis) -> bool {
     let cleaned = without_false_markers(&a.text.to_lowercase());
-    count(&cleaned, YUE_MARKERS) >= 2 || a.dialect == Dialect::Yue
+    yue_count(&cleaned) >= 2 || a.dialect == Dialect::Yue
 }
 
 /// Decide the reply variety for this turn and update the memory.
@@ -400,7 +417,9 @@ pub fn decide(current: Variety, mem: &mut LangState, a: &Analysis) -> Variety {
         }
         Signal::Clear(v) => {
             if !mem.settled {
-                mem.settled = true;
+                // Chinese with no marker either way ("想買部掃地機") is Mandarin for now, but
+                // the first turn with a marker still decides at once.
+                mem.settled = !weak_chinese;
                 mem.pending = None;
                 mem.pending_turns = 0;
                 return v;
