@@ -478,6 +478,13 @@ fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec
             lower.replace_range(at..end, " ");
         }
     }
+    // "寄到我在上海的公司", "我哋公司想買三部", "our office": the customer's own company is
+    // no question about ours.
+    for phrase in OWN_COMPANY {
+        if lower.contains(phrase) {
+            lower = lower.replace(phrase, " ");
+        }
+    }
     if drop_price {
         // "洗碗机多少钱一台" asks the product's price: without the price words, the category and
         // the quantity nothing is left, so no other passage is looked for.
@@ -500,6 +507,27 @@ fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec
     toks.extend(cjk_bigrams(&lower));
     toks
 }
+
+/// The customer's own company or office (blanked from retrieval queries).
+const OWN_COMPANY: &[&str] = &[
+    "我们公司",
+    "我們公司",
+    "我公司",
+    "我的公司",
+    "我们的公司",
+    "我們的公司",
+    "我哋公司",
+    "我哋嘅公司",
+    "我司",
+    "公司地址",
+    "的公司",
+    "嘅公司",
+    "our company",
+    "my company",
+    "our office",
+    "my office",
+    "company address",
+];
 
 /// Words that ask which currency a price is in.
 const CURRENCY: &[&str] = &[

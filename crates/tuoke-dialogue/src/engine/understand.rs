@@ -229,6 +229,15 @@ impl Engine {
             }
             // "也不是不想买": a hedged refusal is hesitation.
             "not_interested" if hedged => Some("hesitate".into()),
+            // "想買三部A7放寫字樓，有冇批發價？": wanting to buy, and asking for the bulk price.
+            "purchase_intent"
+                if question
+                    && [text, normalized]
+                        .iter()
+                        .any(|t| topic_intents(t).contains(&"ask_discount")) =>
+            {
+                Some("ask_discount".into())
+            }
             // "If I order the X10 tonight, when will it reach Kowloon?", "要是买两台呢？": a
             // purchase supposed inside a question asks what follows from it — the topic's
             // question, or what that many would cost.
