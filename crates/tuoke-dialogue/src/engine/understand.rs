@@ -57,7 +57,9 @@ fn states_budget(lower: &str) -> bool {
 fn concept_intent(concept: &str) -> Option<&'static str> {
     Some(match concept {
         "#delivery" | "#overseas" | "#hkmo" => "ask_delivery",
-        "#warranty" | "#returns" | "#out_of_warranty" | "#repair_process" => "ask_after_sales",
+        "#warranty" | "#returns" | "#out_of_warranty" | "#repair_process" | "#fault" => {
+            "ask_after_sales"
+        }
         "#trial" => "ask_trial",
         "#payment" | "#invoice" | "#credit_terms" => "ask_payment",
         "#discount" => "ask_discount",
