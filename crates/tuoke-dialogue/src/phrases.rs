@@ -106,6 +106,12 @@ phrase!(
     "Nothing fits that budget; the closest is the "
 );
 phrase!(
+    UNKNOWN_BRAND,
+    "我们没有{brand}产品的资料，不便评价或比较。我们这边的是：",
+    "我哋冇{brand}產品嘅資料，唔方便評價或者比較。我哋呢邊嘅係：",
+    "I don't have information on {brand} products, so I can't compare or comment on them. Ours: "
+);
+phrase!(
     FOR_ROOM_TOO_SMALL,
     "适用面积小于您的房间",
     "適用面積細過你間房",

@@ -485,6 +485,22 @@ fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec
             lower = lower.replace(phrase, " ");
         }
     }
+    // "寄到我在上海的公司": a company of the speaker's, a few words after 我 (but "你们是哪里的
+    // 公司" asks about ours).
+    for (at, _) in lower
+        .clone()
+        .match_indices("的公司")
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        let before: String = lower[..at].chars().rev().take(8).collect();
+        let mine = before.find('我');
+        let yours = before.find(['你', '您']);
+        if mine.is_some_and(|m| yours.is_none_or(|y| m < y)) {
+            lower.replace_range(at..at + "的公司".len(), " ");
+        }
+    }
     if drop_price {
         // "洗碗机多少钱一台" asks the product's price: without the price words, the category and
         // the quantity nothing is left, so no other passage is looked for.
@@ -520,8 +536,6 @@ const OWN_COMPANY: &[&str] = &[
     "我哋嘅公司",
     "我司",
     "公司地址",
-    "的公司",
-    "嘅公司",
     "our company",
     "my company",
     "our office",

@@ -231,3 +231,18 @@ fn t11_which_one_for_cats_recommends_with_the_pet_reason_and_moves_on() {
         );
     }
 }
+
+#[test]
+fn t12_a_brand_without_talking_points_gets_our_facts_and_no_invented_comparison() {
+    let mut c = TextConvo::new(Language::En, Dialect::Cmn);
+    c.say("How much is the X20 Ultra?");
+    c.say("My friend has a Xiaomi, is yours better?");
+    let r = c.say("What about Dreame or iRobot? Are they cheaper than you?");
+    assert!(r.contains("Dreame") && r.contains("3999"), "{r}");
+    // Not the Xiaomi talking points named a turn earlier.
+    assert!(!r.contains("Xiaomi") && !r.contains("Mi Home"), "{r}");
+    let mut c = TextConvo::new(Language::Zh, Dialect::Yue);
+    c.say("A7幾錢？");
+    let r = c.say("飛利浦個清新機又點？聽講佢哋平啲喎");
+    assert!(r.contains("飛利浦") && r.contains("2499"), "{r}");
+}

@@ -10,9 +10,11 @@
 //! 4. an agent holds the conversation → silence; otherwise
 //! 5. [`respond`](Engine::respond) — one answer per question ([`answer`](crate::answer)), a
 //!    recommendation when needs were given, the playbook node ([`policy`]) composed with them, the
-//!    honest "I don't know" when nothing specific is known, the handoff notices ([`handoff`]);
+//!    honest "I don't know" when nothing specific is known, a brand we have nothing on answered
+//!    with our own facts ([`brands`]), the handoff notices ([`handoff`]);
 //! 6. [`act`](Engine::act) — the node's actions, the hot-lead notification, stage changes.
 
+mod brands;
 mod buying;
 mod clauses;
 mod cues;

@@ -133,7 +133,13 @@ impl Engine {
                 .map(|r| r.text.clone())
                 .unwrap_or_default();
         let (rec, bundled) = match self.recommendation(t, u) {
-            Some((r, bundle)) if !last_bot.contains(&r.text) => (Some(r), bundle),
+            // (The product in context answers a question about another brand.)
+            Some((r, bundle))
+                if !(last_bot.contains(&r.text)
+                    || (u.unknown_brand.is_some() && t.st.product().is_some())) =>
+            {
+                (Some(r), bundle)
+            }
             _ => (None, false),
         };
         let had_rec = rec.is_some();
@@ -169,6 +175,9 @@ impl Engine {
             t.st.mention_products(ids);
         }
         parts.extend(rec);
+        if let Some(brand) = &u.unknown_brand {
+            parts.insert(0, self.unknown_brand_answer(&t.st, brand));
+        }
         // "好，平啲嗰部帮我落单": the product chosen by name or reference, confirmed with its price.
         // (A purchase asked about — "Can I buy the L5 Pro here?" — chooses nothing.)
         if u.intent.as_deref() == Some("purchase_intent")
@@ -252,7 +261,10 @@ impl Engine {
                         if a.text.chars().count() > 24 {
                             q.push('…');
                         }
-                        not_covered.push(q);
+                        // (What another brand does is said not to be known already.)
+                        if u.unknown_brand.is_none() {
+                            not_covered.push(q);
+                        }
                     }
                 }
             }

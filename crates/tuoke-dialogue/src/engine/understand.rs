@@ -95,6 +95,9 @@ pub struct Understood {
     pub sentiment: &'static str,
     /// The product in context before the turn.
     pub product_before: Option<String>,
+    /// A brand named that the company has no talking points for
+    /// ([`unknown_brand`](super::brands::unknown_brand)).
+    pub unknown_brand: Option<String>,
 }
 
 /// "…呢？": what about it ("咁买两部呢？", "如果凑到 10 台呢？").
@@ -416,6 +419,26 @@ impl Engine {
                 }
             }
         }
+        // "What about Dreame or iRobot?": a brand we have nothing on is answered with our own
+        // facts (respond), not with the talking points of a competitor named earlier.
+        let unknown_brand = if facts.entities.contains("competitor") {
+            None
+        } else {
+            super::brands::unknown_brand(company, &a.text)
+        };
+        if unknown_brand.is_some() {
+            if matches!(
+                intent.as_deref(),
+                None | Some("compare_competitor" | "out_of_scope")
+            ) {
+                intent = Some("ask_feature".into());
+            }
+            for c in clauses.iter_mut() {
+                if c.intent.as_deref() == Some("compare_competitor") {
+                    c.intent = Some("ask_feature".into());
+                }
+            }
+        }
         // "A3和A7有什么区别": a comparison of our own products is a question about them, not the
         // competitor stage ("您在对比哪个品牌呢？" would follow every answer after it).
         if intent.as_deref() == Some("compare_competitor")
@@ -554,6 +577,7 @@ impl Engine {
             needs_filled,
             sentiment,
             product_before,
+            unknown_brand,
         }
     }
 }
