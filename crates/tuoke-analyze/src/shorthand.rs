@@ -51,11 +51,79 @@ const AFTER: &[(&str, &str, &str)] = &[
     ("that", "1", "one"),
 ];
 
+/// Number words that voice typing writes for the digits of a model code ("x twenty ultra").
+const NUMBER_WORDS: &[(&str, &str)] = &[
+    ("one", "1"),
+    ("two", "2"),
+    ("three", "3"),
+    ("four", "4"),
+    ("five", "5"),
+    ("six", "6"),
+    ("seven", "7"),
+    ("eight", "8"),
+    ("nine", "9"),
+    ("ten", "10"),
+    ("eleven", "11"),
+    ("twelve", "12"),
+    ("thirteen", "13"),
+    ("fourteen", "14"),
+    ("fifteen", "15"),
+    ("sixteen", "16"),
+    ("seventeen", "17"),
+    ("eighteen", "18"),
+    ("nineteen", "19"),
+    ("twenty", "20"),
+    ("thirty", "30"),
+    ("forty", "40"),
+    ("fifty", "50"),
+];
+
+/// "x twenty ultra" → "x20 ultra", "the l five pro" → "the l5 pro": a lone letter (not the
+/// words "a" and "i") followed by a number word is a model code read aloud.
+fn spoken_model_codes(text: &str) -> Option<String> {
+    let words: Vec<&str> = text.split(' ').collect();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut changed = false;
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        let letter = w.len() == 1
+            && w.chars().all(|c| c.is_ascii_alphabetic())
+            && !matches!(w, "a" | "A" | "i" | "I");
+        let digits = words.get(i + 1).and_then(|n| {
+            let bare = n.trim_end_matches(|c: char| !c.is_ascii_alphanumeric());
+            NUMBER_WORDS
+                .iter()
+                .find(|(word, _)| bare.eq_ignore_ascii_case(word))
+                .map(|(_, d)| (*d, &n[bare.len()..]))
+        });
+        match digits {
+            Some((d, tail)) if letter => {
+                out.push(format!("{w}{d}{tail}"));
+                changed = true;
+                i += 2;
+            }
+            _ => {
+                out.push(w.to_string());
+                i += 1;
+            }
+        }
+    }
+    changed.then(|| out.join(" "))
+}
+
 /// `text` with English chat shorthand spelled out; `None` when nothing changed (the common case).
 pub fn expand(text: &str) -> Option<String> {
     if !text.bytes().any(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
+    let spoken = spoken_model_codes(text);
+    let text = spoken.as_deref().unwrap_or(text);
+    let expanded = expand_words(text);
+    expanded.or(spoken)
+}
+
+fn expand_words(text: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 16);
     let mut changed = false;
     let mut prev: Option<String> = None;
@@ -114,6 +182,21 @@ fn replace(prev: Option<&str>, word: &str, next: Option<char>) -> Option<&'stati
 #[cfg(test)]
 mod tests {
     use super::expand;
+
+    #[test]
+    fn spoken_model_codes_become_codes() {
+        assert_eq!(
+            expand("hi i want to ask about the x twenty ultra how much").as_deref(),
+            Some("hi i want to ask about the x20 ultra how much")
+        );
+        assert_eq!(
+            expand("is the d thirteen quiet?").as_deref(),
+            Some("is the d13 quiet?")
+        );
+        // "a" and "i" are words, not model letters.
+        assert_eq!(expand("a two year warranty"), None);
+        assert_eq!(expand("i two"), None);
+    }
 
     #[test]
     fn spells_out_chat_shorthand() {

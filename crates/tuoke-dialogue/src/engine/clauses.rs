@@ -91,7 +91,9 @@ impl Engine {
             if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
                 continue;
             }
+            // ("部機開唔著": a fault told, not asked about, is answered with the terms too.)
             let asks = c.question
+                || topics.iter().any(|t| t == "#fault")
                 || intent.is_some_and(|i| ASK_INTENTS.contains(&i))
                 || (!topics.is_empty()
                     && intent.is_none_or(|i| {

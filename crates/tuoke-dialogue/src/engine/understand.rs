@@ -56,7 +56,7 @@ fn states_budget(lower: &str) -> bool {
 /// The ask intent a topic concept stands for, if one does.
 fn concept_intent(concept: &str) -> Option<&'static str> {
     Some(match concept {
-        "#delivery" | "#overseas" | "#hkmo" => "ask_delivery",
+        "#delivery" | "#overseas" | "#hkmo" | "#tracking" => "ask_delivery",
         "#warranty" | "#returns" | "#out_of_warranty" | "#repair_process" | "#fault" => {
             "ask_after_sales"
         }
