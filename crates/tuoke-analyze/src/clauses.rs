@@ -252,7 +252,7 @@ pub fn split(text: &str) -> Vec<(usize, usize)> {
     for (s, e) in spans {
         out.extend(split_commas(&chars, s, e));
     }
-    // Voice-typed Chinese with no punctuation at all: cut where one question ends and the next
+    // Voice-typed text with no punctuation at all: cut where one question ends and the next
     // begins ("a7多少钱滤芯多久换一次能不能便宜点").
     if same_len
         && !chars
@@ -310,6 +310,10 @@ fn run_on_cuts(lower: &[char], s: usize, e: usize) -> Vec<(usize, usize)> {
                 cuts.push(end);
             }
         }
+    }
+    // "the x20 ultra how much and the mop can wash by itself or not".
+    for (b, _) in text.match_indices("how much and ") {
+        cuts.push(at(b) + "how much ".len());
     }
     for w in QUESTION_STARTS {
         for (b, _) in text.match_indices(w) {

@@ -24,6 +24,13 @@ fn voice_typed_questions_without_punctuation_split() {
             "有冇得平啲"
         ]
     );
+    assert_eq!(
+        parts("the x20 ultra how much and the mop can wash by itself or not"),
+        [
+            "the x20 ultra how much",
+            "and the mop can wash by itself or not"
+        ]
+    );
     // One question stays whole.
     assert_eq!(parts("x10多少钱"), ["x10多少钱"]);
     assert_eq!(parts("有没有便宜点的"), ["有没有便宜点的"]);

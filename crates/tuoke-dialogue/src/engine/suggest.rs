@@ -97,7 +97,13 @@ impl Engine {
                 .iter()
                 .any(|r| r == p)
         }) && !u.clauses.iter().any(|c| c.question);
-        if u.product_before.is_some() && !asked && u.needs.category.is_none() && !ours {
+        // ("音箱声音大不大？" names the S3's own category: no new search either.)
+        let same_category = u.needs.category.is_none()
+            || u.product_before
+                .as_deref()
+                .and_then(|p| company.product(p))
+                .is_some_and(|p| p.category_id.as_deref() == u.needs.category.as_deref());
+        if u.product_before.is_some() && !asked && same_category && !ours {
             // Needs about the product already in context ("A7 适合15平吗") are questions for retrieval.
             return None;
         }
