@@ -25,6 +25,41 @@ pub struct CompanyInfo {
     /// The chat widget: opening hours and quick replies ([`crate::chat`]).
     #[serde(default)]
     pub chat: crate::chat::ChatSettings,
+    /// What an LLM configured on the server may do for this company ([`LlmSettings`]).
+    #[serde(default, skip_serializing_if = "LlmSettings::is_default")]
+    pub llm: LlmSettings,
+}
+
+/// `llm:` of `company.yaml` (issue 13): whether an LLM that `tuoke serve --llm` (or `chat` /
+/// `test --llm`) configured may reword this company's replies. Without a backend configured it
+/// changes nothing; with one, `phrase: false` keeps every reply of this company the template.
+///
+/// ```yaml
+/// llm:
+///   phrase: false   # default true
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LlmSettings {
+    /// The LLM rewords replies (each rewording checked against the cited facts).
+    #[serde(default = "yes")]
+    pub phrase: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        LlmSettings { phrase: true }
+    }
+}
+
+impl LlmSettings {
+    pub fn is_default(&self) -> bool {
+        *self == LlmSettings::default()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

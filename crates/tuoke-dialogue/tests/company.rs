@@ -337,3 +337,24 @@ fn gazetteer_lists_names_and_aliases() {
     assert!(g.competitors.len() >= 3);
     assert!(g.products.iter().all(|e| !e.names.is_empty()));
 }
+
+#[test]
+fn llm_switch_of_company_yaml_is_parsed_and_checked() {
+    // Absent: an LLM configured on the server may phrase (the default).
+    assert!(Company::demo().info().llm.phrase);
+    let mut src = CompanySources::demo();
+    src.company.push_str("\nllm:\n  phrase: false\n");
+    let c = Company::from_sources(&src).expect("llm: {phrase: false} is valid");
+    assert!(!c.info().llm.phrase);
+    // A wrong type and an unknown key are problems of company.yaml with their line, like any other.
+    for bad in ["\nllm:\n  phrase: maybe\n", "\nllm:\n  phrse: false\n"] {
+        let mut src = CompanySources::demo();
+        src.company.push_str(bad);
+        let p = problems(&src);
+        assert!(
+            p.iter()
+                .any(|p| p.file == "company.yaml" && p.location.starts_with("line")),
+            "{bad}: {p:?}"
+        );
+    }
+}

@@ -18,6 +18,7 @@ mod numbers;
 pub mod openai;
 pub mod phrase;
 mod sse;
+pub mod turn;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +27,7 @@ use std::time::Duration;
 pub use error::LlmError;
 pub use grounding::{Grounding, Rejection, Verdict, check};
 pub use phrase::{PhraseInput, PhraseOutcome, Phrased, Phraser, PhraserConfig};
+pub use turn::TurnPhraser;
 
 /// Who said a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{egress, public, serve};
+use crate::{egress, llm, public, serve};
 
 /// Tunables of a server process.
 #[derive(Debug, Clone)]
@@ -49,6 +49,9 @@ pub struct ServerConfig {
     pub http: serve::HttpLimits,
     /// Per-client limits of public keys and conversation tokens ([`crate::public`]).
     pub public: public::PublicLimits,
+    /// An LLM that rewords replies, each rewording checked against the cited facts
+    /// ([`crate::llm`]); `None` (the default): every reply is the template.
+    pub llm: Option<llm::LlmConfig>,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +77,7 @@ impl Default for ServerConfig {
             canned: Arc::new(tuoke_dialogue::canned::CannedReplies::demo()),
             http: serve::HttpLimits::default(),
             public: public::PublicLimits::default(),
+            llm: None,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod egress;
 pub mod error;
 pub mod http;
 pub mod keys;
+pub mod llm;
 pub mod metrics;
 pub mod openapi;
 pub mod peers;

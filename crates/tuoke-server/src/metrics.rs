@@ -26,6 +26,11 @@ pub struct KindLabel {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: Family<HttpLabels, Counter>,
@@ -39,6 +44,12 @@ pub struct Metrics {
     pub rate_limited: Counter<u64, AtomicU64>,
     pub retention_cleared: Family<KindLabel, Counter>,
     pub connections_refused: Counter,
+    /// LLM phrasing of replies (issue 13): per turn, `used`, `rejected`, `timed_out`, `error`,
+    /// `busy` (no free slot) or `discarded` (re-planned to another reply).
+    pub llm_replies: Family<ResultLabel, Counter>,
+    /// LLM rewordings the grounding checker rejected, by reason (`invented_number`, …).
+    pub llm_rejections: Family<ReasonLabel, Counter>,
+    pub llm_duration: Histogram,
 }
 
 fn latency_buckets() -> impl Iterator<Item = f64> {
@@ -46,6 +57,11 @@ fn latency_buckets() -> impl Iterator<Item = f64> {
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
     ]
     .into_iter()
+}
+
+/// Seconds an LLM takes to phrase a reply (up to its total timeout).
+fn llm_buckets() -> impl Iterator<Item = f64> {
+    [0.1, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0, 20.0].into_iter()
 }
 
 impl Default for Metrics {
@@ -109,8 +125,29 @@ impl Default for Metrics {
             "Connections closed at once because the connection cap was reached",
             connections_refused.clone(),
         );
+        let llm_replies = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "llm_replies",
+            "Replies the LLM was asked to phrase, by result (used, rejected, timed_out, error, busy, discarded)",
+            llm_replies.clone(),
+        );
+        let llm_rejections = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "llm_rejections",
+            "LLM rewordings rejected by the grounding checker, by reason",
+            llm_rejections.clone(),
+        );
+        let llm_duration = Histogram::new(llm_buckets());
+        registry.register(
+            "llm_phrase_duration_seconds",
+            "Time the LLM took to phrase a reply (to the template on a timeout)",
+            llm_duration.clone(),
+        );
         Metrics {
             registry,
+            llm_replies,
+            llm_rejections,
+            llm_duration,
             connections_refused,
             http_requests,
             http_duration,

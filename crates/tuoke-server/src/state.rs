@@ -10,7 +10,7 @@ use tuoke_dialogue::{Company, Engine};
 use tuoke_store::Store;
 
 use crate::config::ServerConfig;
-use crate::{bus, cache, cards, egress, keys, metrics, public};
+use crate::{bus, cache, cards, egress, keys, llm, metrics, public};
 
 /// Everything a request handler needs; shared behind an `Arc`.
 pub struct AppState {
@@ -34,6 +34,8 @@ pub struct AppState {
     pub egress: Arc<egress::EgressPolicy>,
     /// Flips to true when the server shuts down (ends SSE streams and workers).
     pub shutdown: watch::Receiver<bool>,
+    /// Phrases replies when an LLM is configured and the company allows it ([`crate::llm`]).
+    pub llm: Option<llm::ServerLlm>,
 }
 
 impl AppState {
@@ -53,7 +55,12 @@ impl AppState {
             &config.public,
             token_secret,
         );
+        let llm = config
+            .llm
+            .as_ref()
+            .and_then(|l| llm::ServerLlm::new(l, &company));
         AppState {
+            llm,
             egress: Arc::new(egress::EgressPolicy::new(config.webhook_allow.clone())),
             store,
             engine: Engine::new(company.clone()),

@@ -6,7 +6,6 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use futures_util::StreamExt;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tuoke_server::ServerConfig;
@@ -178,11 +177,9 @@ async fn flow_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flow_on_postgres() {
-    let Some(base) = pg_url_or_skip("flow_on_postgres") else {
+    let Some(t) = start_on_pg("flow_on_postgres", test_config()).await else {
         return;
     };
-    let url = fresh_pg_database(&base).await.unwrap();
-    let t = start_with(Some(url), test_config()).await;
     conversation_flow(&t).await;
     t.stop().await;
 }
@@ -617,43 +614,6 @@ async fn per_key_rate_limit_answers_429() {
     );
     assert!(m.contains("tuoke_rate_limited_total"), "{m}");
     t.stop().await;
-}
-
-/// Reads SSE frames until `n` `message` events arrived (or the time is up).
-async fn read_messages(resp: reqwest::Response, n: usize) -> Vec<(Option<i64>, Value)> {
-    let mut out = Vec::new();
-    let mut buf = String::new();
-    let mut stream = resp.bytes_stream();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while out.len() < n {
-        let chunk = match tokio::time::timeout_at(deadline, stream.next()).await {
-            Ok(Some(Ok(c))) => c,
-            _ => break,
-        };
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let frame = buf[..end].to_string();
-            buf = buf[end + 2..].to_string();
-            let mut ev = None;
-            let mut id = None;
-            let mut data = String::new();
-            for line in frame.lines() {
-                if let Some(v) = line.strip_prefix("event:") {
-                    ev = Some(v.trim().to_string());
-                }
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                }
-                if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            if ev.as_deref() == Some("message") {
-                out.push((id, serde_json::from_str(&data).unwrap_or(Value::Null)));
-            }
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use crate::pg_commit::{apply_pg, apply_pg_turn, is_plain_turn, stmt_query};
 use crate::{
-    Commit, Committed, Conversation, CreatedConversation, Db, Message, MessageRole,
+    Commit, Committed, Conversation, CreatedConversation, Db, LlmMark, Message, MessageRole,
     NewConversation, Result, Status, Store, StoreError, day_of, from_json, is_unique_violation,
     new_id, to_json, writes,
 };
@@ -63,6 +63,10 @@ macro_rules! message_from_row {
                     .map(|c| from_json("message citations", &c))
                     .transpose()?,
                 agent: r.try_get("agent")?,
+                llm: r
+                    .try_get::<Option<String>, _>("llm")?
+                    .as_deref()
+                    .and_then(LlmMark::parse),
                 created_at: r.try_get("created_at")?,
             })
         })()
@@ -170,7 +174,7 @@ impl Store {
     ) -> Result<Vec<Message>> {
         let limit = limit.clamp(1, 10_000);
         let rows = read!(self, p => {
-            sqlx::query("SELECT id, conversation_id, seq, role, text, analysis, citations, agent, created_at FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            sqlx::query("SELECT id, conversation_id, seq, role, text, analysis, citations, agent, llm, created_at FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
                 .bind(conversation_id).bind(after).bind(limit).fetch_all(p).await?
                 .into_iter().map(|r| message_from_row!(r)).collect::<Result<Vec<_>>>()?
         });

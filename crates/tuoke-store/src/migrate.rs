@@ -12,6 +12,7 @@ const SQLITE_MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../migrations/sqlite/0004_server_secrets.sql"),
     ),
+    (5, include_str!("../migrations/sqlite/0005_message_llm.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -21,6 +22,10 @@ const PG_MIGRATIONS: &[(i64, &str)] = &[
     (
         5,
         include_str!("../migrations/postgres/0005_server_secrets.sql"),
+    ),
+    (
+        6,
+        include_str!("../migrations/postgres/0006_message_llm.sql"),
     ),
 ];
 

@@ -113,6 +113,46 @@ pub struct Customer {
     pub created_at: i64,
 }
 
+/// What became of an LLM's rewording of a bot message (issue 13), stored in `messages.llm` as
+/// `used`, `rejected:<reason>`, `timed_out` or `failed`; NULL (`None`) when no LLM was asked.
+/// Only [`LlmMark::Used`] means the stored text is the LLM's (checked) rewording; every other
+/// mark means the customer got the template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "reason", rename_all = "snake_case")]
+pub enum LlmMark {
+    /// The rewording passed the grounding check and is the message's text.
+    Used,
+    /// The grounding check rejected the rewording, for this reason (`invented_number`, …).
+    Rejected(String),
+    /// No first token, or no complete answer, in time.
+    TimedOut,
+    /// The backend failed.
+    Failed,
+}
+
+impl LlmMark {
+    /// The column value.
+    pub fn to_db(&self) -> String {
+        match self {
+            LlmMark::Used => "used".into(),
+            LlmMark::Rejected(r) => format!("rejected:{r}"),
+            LlmMark::TimedOut => "timed_out".into(),
+            LlmMark::Failed => "failed".into(),
+        }
+    }
+    /// A column value; `None` for one this version does not know.
+    pub fn parse(s: &str) -> Option<LlmMark> {
+        match s {
+            "used" => Some(LlmMark::Used),
+            "timed_out" => Some(LlmMark::TimedOut),
+            "failed" => Some(LlmMark::Failed),
+            _ => s
+                .strip_prefix("rejected:")
+                .map(|r| LlmMark::Rejected(r.to_string())),
+        }
+    }
+}
+
 /// A message to be stored; the store assigns id and seq.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewMessage {
@@ -121,6 +161,8 @@ pub struct NewMessage {
     pub analysis: Option<Analysis>,
     pub citations: Option<Vec<String>>,
     pub agent: Option<String>,
+    /// A bot message: what became of the LLM's rewording, if an LLM was asked.
+    pub llm: Option<LlmMark>,
 }
 
 impl NewMessage {
@@ -131,6 +173,7 @@ impl NewMessage {
             analysis: None,
             citations: None,
             agent: None,
+            llm: None,
         }
     }
 
@@ -144,6 +187,7 @@ impl NewMessage {
             analysis: self.analysis,
             citations: self.citations,
             agent: self.agent,
+            llm: self.llm,
             created_at: now,
         }
     }
@@ -159,6 +203,10 @@ pub struct Message {
     pub analysis: Option<Analysis>,
     pub citations: Option<Vec<String>>,
     pub agent: Option<String>,
+    /// A bot message: what became of the LLM's rewording ([`LlmMark`]); `None` when no LLM was
+    /// asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmMark>,
     pub created_at: i64,
 }
 

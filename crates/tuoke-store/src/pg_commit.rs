@@ -49,14 +49,14 @@ const PG_TURN: &str = "WITH upd AS (\
         AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $6 AND client_message_id = $8) \
         RETURNING id), \
     ins AS (INSERT INTO messages (id, conversation_id, seq, role, text, analysis, citations, agent, \
-        intent, sentiment, client_message_id, result, day, created_at) \
+        intent, sentiment, client_message_id, result, day, created_at, llm) \
         SELECT * FROM (VALUES \
-        ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), \
-        ($23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)) AS v \
+        ($9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23), \
+        ($24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36, $37, $38)) AS v \
         WHERE EXISTS (SELECT 1 FROM upd) RETURNING 1), \
-    lead AS (UPDATE leads SET score = COALESCE($37, score), grade = COALESCE($38, grade), \
-        evidence = COALESCE($39, evidence), last_activity = $5, \
-        last_message = COALESCE($40, last_message) \
+    lead AS (UPDATE leads SET score = COALESCE($39, score), grade = COALESCE($40, grade), \
+        evidence = COALESCE($41, evidence), last_activity = $5, \
+        last_message = COALESCE($42, last_message) \
         WHERE conversation_id = $6 AND EXISTS (SELECT 1 FROM upd) RETURNING 1) \
     SELECT count(*) FROM upd";
 

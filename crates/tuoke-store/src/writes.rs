@@ -23,13 +23,13 @@ pub(crate) mod sql {
     pub const CLIENT_MESSAGE_USED: &str =
         "SELECT seq FROM messages WHERE conversation_id = $1 AND client_message_id = $2";
     pub const INSERT_MESSAGE: &str = "INSERT INTO messages (id, conversation_id, seq, role, text, analysis, \
-        citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+        citations, agent, intent, sentiment, client_message_id, result, day, created_at, llm) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
     /// A customer message and the bot's reply in one statement.
     pub const INSERT_MESSAGE_PAIR: &str = "INSERT INTO messages (id, conversation_id, seq, role, text, analysis, \
-        citations, agent, intent, sentiment, client_message_id, result, day, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14), \
-        ($15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)";
+        citations, agent, intent, sentiment, client_message_id, result, day, created_at, llm) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15), \
+        ($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)";
     pub const UPDATE_LEAD: &str = "UPDATE leads SET score = $1, grade = $2, evidence = $3, last_activity = $4, \
         last_message = COALESCE($5, last_message) WHERE conversation_id = $6";
     pub const TOUCH_LEAD: &str = "UPDATE leads SET last_activity = $1, last_message = COALESCE($2, last_message) \
@@ -125,12 +125,12 @@ fn sentiment_str(a: &tuoke_core::Analysis) -> &'static str {
     }
 }
 
-/// The 14 column values of one message row, in [`sql::INSERT_MESSAGE`] order.
+/// The 15 column values of one message row, in [`sql::INSERT_MESSAGE`] order.
 pub(crate) fn message_params<'a>(
     m: &'a Message,
     cmid: Option<&'a str>,
     result: Option<&'a str>,
-) -> [Param<'a>; 14] {
+) -> [Param<'a>; 15] {
     [
         Param::text(&m.id),
         Param::text(&m.conversation_id),
@@ -146,6 +146,7 @@ pub(crate) fn message_params<'a>(
         Param::opt(result),
         Param::owned(Some(crate::day_of(m.created_at))),
         Param::int(m.created_at),
+        Param::owned(m.llm.as_ref().map(crate::LlmMark::to_db)),
     ]
 }
 
@@ -212,7 +213,7 @@ fn message_writes(job: &Job) -> Vec<Stmt<'_>> {
     match job.messages.as_slice() {
         [] => Vec::new(),
         [a, b] => {
-            let mut params = Vec::with_capacity(28);
+            let mut params = Vec::with_capacity(30);
             params.extend(message_params(a, cmid, res));
             params.extend(message_params(b, None, None));
             vec![Stmt {

@@ -89,6 +89,59 @@ async fn conversation_lifecycle(s: Store) {
 }
 both!(lifecycle, conversation_lifecycle);
 
+/// The LLM mark of a bot message (issue 13) is stored and read back on every write path: the
+/// greeting, a plain turn (PostgreSQL's one-statement turn) and a turn with a handoff (the
+/// transaction of single statements); messages without one read back `None`.
+async fn llm_marks(s: Store) {
+    let mut new = new_conv(None);
+    new.messages[0].llm = Some(LlmMark::TimedOut);
+    let c = s.create_conversation(new).await.unwrap().conversation;
+    let mut plain = turn_commit(&c, "多少钱", None, 10);
+    plain.messages[1].llm = Some(LlmMark::Used);
+    s.commit(plain, |_| None).await.unwrap();
+    let c = s.get_conversation_fresh(&c.id).await.unwrap().unwrap();
+    let mut with_handoff = turn_commit(&c, "找人工", None, 10);
+    with_handoff.messages[1].llm = Some(LlmMark::Rejected("invented_number".into()));
+    with_handoff.handoff = Some(HandoffChange::Requested {
+        reason: "request_human".into(),
+        summary: json!({}),
+    });
+    s.commit(with_handoff, |_| None).await.unwrap();
+    let c = s.get_conversation_fresh(&c.id).await.unwrap().unwrap();
+    let mut failed = turn_commit(&c, "还有吗", None, 10);
+    failed.messages[1].llm = Some(LlmMark::Failed);
+    s.commit(failed, |_| None).await.unwrap();
+    let marks: Vec<Option<LlmMark>> = s
+        .list_messages(&c.id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.llm)
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            Some(LlmMark::TimedOut),
+            None,
+            Some(LlmMark::Used),
+            None,
+            Some(LlmMark::Rejected("invented_number".into())),
+            None,
+            Some(LlmMark::Failed),
+        ]
+    );
+    for m in [
+        LlmMark::Used,
+        LlmMark::Rejected("omitted".into()),
+        LlmMark::TimedOut,
+        LlmMark::Failed,
+    ] {
+        assert_eq!(LlmMark::parse(&m.to_db()), Some(m));
+    }
+    assert_eq!(LlmMark::parse("something_newer"), None);
+}
+both!(llm_mark, llm_marks);
+
 /// Many tasks race turns on one conversation: every turn is stored exactly once, seqs are
 /// contiguous, and the final version counts every commit (no lost update).
 async fn racing_turns(s: Store) {

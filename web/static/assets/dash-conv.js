@@ -119,11 +119,24 @@ export function addTurn(m) {
     h('div', { class: 'meta' }, `${role}${turnNo ? ` · ${t('evidence_turn', { n: turnNo })}` : ''} · ${formatTime(m.created_at)}`),
     h('div', { class: 'text' }, m.text),
     m.role === 'customer' ? annotations(m.analysis) : null,
-    m.citations && m.citations.length ? h('div', { class: 'meta' }, `KB: ${m.citations.join(', ')}`) : null);
+    m.citations && m.citations.length ? h('div', { class: 'meta' }, `KB: ${m.citations.join(', ')}`) : null,
+    llmMarker(m.llm));
   const after = [...list.children].find((x) => Number(x.dataset.seq) > m.seq);
   if (after) list.insertBefore(li, after); else list.append(li);
   list.scrollTop = list.scrollHeight;
   markRead();
+}
+
+/** What became of the LLM's rewording of a bot message: "LLM" (its checked rewording was sent),
+ *  "LLM rejected: reason", "LLM timed out" or "LLM failed" (the template was sent). */
+function llmMarker(mark) {
+  if (!mark || !mark.status) return null;
+  const used = mark.status === 'used';
+  const text = used ? t('llm_used')
+    : mark.status === 'rejected' ? t('llm_rejected', { r: mark.reason || '?' })
+    : mark.status === 'timed_out' ? t('llm_timed_out') : t('llm_failed');
+  return h('div', { class: `meta llm ${used ? 'llm-used' : 'llm-fallback'}`, title: t(used ? 'llm_used_hint' : 'llm_fallback_hint') },
+    h('span', { class: 'chip' }, text));
 }
 
 /** An evidence line in the UI language: the grading signal's own text, the intent by name. */

@@ -18,6 +18,8 @@ const zh = {
   reason_complaint: '投诉', reason_repeated_fallback: '多次未能理解', reason_agent_takeover: '坐席主动接管', reason_none: '尚未转人工',
   reason_hot_lead: '高意向线索', variety_cmn: '普通话', variety_yue: '粤语', variety_en: '英语',
   evidence_turn: '第 {n} 轮', intent_suffix: '（意图：{i}）',
+  llm_used: 'LLM', llm_rejected: 'LLM 被拒：{r}', llm_timed_out: 'LLM 超时', llm_failed: 'LLM 出错',
+  llm_used_hint: '由 LLM 改写，已通过事实核对', llm_fallback_hint: '已发送原模板回复',
 };
 const zhHK = {
   nav_leads: '收件匣', leads_title: '收件匣與線索', tab_waiting: '等待真人', tab_mine: '我的', tab_all: '全部',
@@ -36,6 +38,8 @@ const zhHK = {
   evidence_turn: '第 {n} 輪', intent_suffix: '（意圖：{i}）', reason_request_human: '客戶要求真人',
   reason_complaint: '投訴', reason_repeated_fallback: '多次未能理解', reason_agent_takeover: '坐席主動接手', reason_none: '未轉真人',
   variety_cmn: '普通話', variety_yue: '粵語', variety_en: '英語', lead: '線索評級',
+  llm_used: 'LLM', llm_rejected: 'LLM 被拒：{r}', llm_timed_out: 'LLM 逾時', llm_failed: 'LLM 出錯',
+  llm_used_hint: '由 LLM 改寫，已通過事實核對', llm_fallback_hint: '已發送原本嘅模板回覆',
 };
 const en = {
   nav_leads: 'Inbox', leads_title: 'Inbox and leads', tab_waiting: 'Waiting for a person', tab_mine: 'Mine', tab_all: 'All',
@@ -53,5 +57,7 @@ const en = {
   seconds: '{n} s', per_agent: 'Per agent', taken: 'Taken over', evidence_turn: 'turn {n}', intent_suffix: ' (intent: {i})',
   reason_request_human: 'customer asked for a person', reason_complaint: 'complaint', reason_repeated_fallback: 'not understood repeatedly',
   reason_agent_takeover: 'taken over by an agent', reason_none: 'no handoff yet', variety_cmn: 'Mandarin', variety_yue: 'Cantonese', variety_en: 'English',
+  llm_used: 'LLM', llm_rejected: 'LLM rejected: {r}', llm_timed_out: 'LLM timed out', llm_failed: 'LLM failed',
+  llm_used_hint: 'Reworded by the LLM; passed the fact check', llm_fallback_hint: 'The template reply was sent',
 };
 addStrings({ zh, 'zh-HK': zhHK, en });

@@ -34,7 +34,7 @@ use crate::views::conversation::{ConversationOut, status_of};
 use crate::views::list::Items;
 use crate::views::message::MessageOut;
 use crate::views::turn::turn_body;
-use crate::{pii, script};
+use crate::{llm, pii, script};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -321,6 +321,24 @@ pub async fn post_message(
         .observe(t.elapsed().as_secs_f64());
     let engine = &st.engine;
     let contact = contact_of(&analysis);
+    // A resend (a client that gave up waiting for a phrased reply) is not phrased again.
+    if st.llm.is_some()
+        && let Some(cmid) = &body.client_message_id
+        && let Some(r) = st.store.turn_result(&id, cmid).await?
+    {
+        return resend(r, &text);
+    }
+    // With an LLM: the engine's turn on the loaded state, its reply reworded (and checked)
+    // before anything is committed; the first plan below uses that output.
+    let (mut early, phrasing) = match &st.llm {
+        Some(llm) => {
+            let out = engine.turn(&cur.state, &analysis, Utc::now());
+            let phrasing = llm.phrase(&st.company, &out, &st.metrics).await;
+            (Some((cur.conv.version, out)), phrasing)
+        }
+        None => (None, None),
+    };
+    let mut turn_llm = None;
     // The body as stored with the customer message is also the response: serialized once.
     let stored_body = std::sync::Mutex::new(None::<String>);
     let r = mutate(
@@ -328,7 +346,11 @@ pub async fn post_message(
         cur,
         body.client_message_id.clone(),
         |c, state| {
-            let mut out = engine.turn(state, &analysis, Utc::now());
+            let mut out = match early.take() {
+                Some((version, out)) if version == c.version => out,
+                _ => engine.turn(state, &analysis, Utc::now()),
+            };
+            turn_llm = llm::apply(phrasing.as_ref(), &mut out);
             if let Some(r) = &mut out.reply {
                 r.text = script::for_variety(&r.text, out.state.variety).into_owned();
             }
@@ -339,6 +361,7 @@ pub async fn post_message(
             if let Some(r) = &out.reply {
                 let mut bm = NewMessage::text(MessageRole::Bot, r.text.clone());
                 bm.citations = Some(r.citations.clone());
+                bm.llm = llm::stored_mark(turn_llm.as_ref());
                 msgs.push(bm);
             }
             let handoff = out.actions.iter().find_map(|a| match a {
@@ -377,11 +400,7 @@ pub async fn post_message(
         Err(Mutated::Duplicate) => {
             let cmid = body.client_message_id.as_deref().unwrap_or_default();
             return match st.store.turn_result(&id, cmid).await? {
-                // The same id for another text is a client bug, not a resend (as Stripe does).
-                Some(r) if r["message"]["text"].as_str() != Some(text.as_str()) => {
-                    Err(ApiError::IdempotencyMismatch)
-                }
-                Some(r) => Ok(Json(r).into_response()),
+                Some(r) => resend(r, &text),
                 None => Err(ApiError::Duplicate("client_message_id already used".into())),
             };
         }
@@ -391,6 +410,9 @@ pub async fn post_message(
     st.metrics
         .turn_duration
         .observe(started.elapsed().as_secs_f64());
+    if let Some(t) = &turn_llm {
+        llm::count(&st.metrics, t);
+    }
     let (after, msgs) = (&done.after, &done.messages);
     let out = done.plan.out.as_ref();
     publish(
@@ -408,6 +430,15 @@ pub async fn post_message(
         },
     };
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The stored response of a turn, for a resend of its `client_message_id` with `text`.
+fn resend(r: Value, text: &str) -> Result<Response, ApiError> {
+    // The same id for another text is a client bug, not a resend (as Stripe does).
+    if r["message"]["text"].as_str() != Some(text) {
+        return Err(ApiError::IdempotencyMismatch);
+    }
+    Ok(Json(r).into_response())
 }
 
 /// Contact details the customer typed, for their customer record (written with the turn; they

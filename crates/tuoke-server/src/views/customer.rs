@@ -45,10 +45,12 @@ impl<'a> From<&'a ConversationState> for CustomerState<'a> {
     }
 }
 
-/// A message JSON without what the models made of the customer's text.
+/// A message JSON without what the models made of the customer's text and of the reply (the
+/// LLM mark).
 pub fn message(mut v: Value) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.remove("analysis");
+        o.remove("llm");
     }
     v
 }

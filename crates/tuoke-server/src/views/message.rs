@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tuoke_core::Analysis;
-use tuoke_store::{Message, MessageRole};
+use tuoke_store::{LlmMark, Message, MessageRole};
 use utoipa::ToSchema;
 
 use crate::bus;
@@ -30,6 +30,12 @@ pub struct MessageOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     agent: Option<&'a String>,
+    /// A bot message: what became of the LLM's rewording (`{"status": "used"}`,
+    /// `{"status": "rejected", "reason": "invented_number"}`, `timed_out`, `failed`); absent
+    /// when no LLM was asked. Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    llm: Option<&'a LlmMark>,
     /// Product cards of the products a bot message cites ([`crate::cards`]).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<Object>)]
@@ -48,6 +54,7 @@ impl<'a> MessageOut<'a> {
             analysis: m.analysis.as_ref(),
             citations: m.citations.as_ref(),
             agent: m.agent.as_ref(),
+            llm: m.llm.as_ref(),
             cards: match (&m.role, &m.citations) {
                 (MessageRole::Bot, Some(c)) => cards.for_citations(c),
                 _ => Vec::new(),
@@ -57,9 +64,11 @@ impl<'a> MessageOut<'a> {
 }
 
 impl MessageOut<'_> {
-    /// The message as its customer sees it (no analysis; [`crate::views::customer`]).
+    /// The message as its customer sees it (no analysis, no LLM mark;
+    /// [`crate::views::customer`]).
     pub fn for_customer(mut self) -> Self {
         self.analysis = None;
+        self.llm = None;
         self
     }
 }

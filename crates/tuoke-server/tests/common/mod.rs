@@ -56,6 +56,27 @@ pub fn sqlite_url(dir: &tempfile::TempDir) -> String {
 
 /// Starts a server on `url` (a fresh SQLite file when `None`) with `config`.
 pub async fn start_with(url: Option<String>, config: ServerConfig) -> TestServer {
+    start_full(url, config, company()).await
+}
+
+/// Starts a server with `config` on a fresh PostgreSQL database, or `None` (test `test` skipped)
+/// without `TUOKE_PG_URL`.
+pub async fn start_on_pg(test: &str, config: ServerConfig) -> Option<TestServer> {
+    let base = tuoke_testkit::pg_url_or_skip(test)?;
+    let url = tuoke_testkit::fresh_pg_database(&base).await.unwrap();
+    Some(start_with(Some(url), config).await)
+}
+
+/// Starts a server on a fresh SQLite file with `config` for `company`.
+pub async fn start_company(config: ServerConfig, company: Arc<Company>) -> TestServer {
+    start_full(None, config, company).await
+}
+
+async fn start_full(
+    url: Option<String>,
+    config: ServerConfig,
+    company: Arc<Company>,
+) -> TestServer {
     let (url, dir) = match url {
         Some(u) => (u, None),
         None => {
@@ -71,7 +92,7 @@ pub async fn start_with(url: Option<String>, config: ServerConfig) -> TestServer
     let widget = key_for(&store, Role::Widget, "site-widget").await;
     let widget2 = key_for(&store, Role::Widget, "other-site").await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = tuoke_server::start(listener, store.clone(), company(), analyzer(), config)
+    let server = tuoke_server::start(listener, store.clone(), company, analyzer(), config)
         .await
         .unwrap();
     let base = format!("http://{}", server.addr);
@@ -223,4 +244,44 @@ impl TestServer {
             s.shutdown().await.unwrap();
         }
     }
+}
+
+/// Reads SSE frames until `n` `message` events arrived (or the time is up).
+pub async fn read_messages(resp: reqwest::Response, n: usize) -> Vec<(Option<i64>, Value)> {
+    let mut out = Vec::new();
+    let mut buf = String::new();
+    let mut stream = resp.bytes_stream();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while out.len() < n {
+        let chunk =
+            match tokio::time::timeout_at(deadline, futures_util::StreamExt::next(&mut stream))
+                .await
+            {
+                Ok(Some(Ok(c))) => c,
+                _ => break,
+            };
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let frame = buf[..end].to_string();
+            buf = buf[end + 2..].to_string();
+            let mut ev = None;
+            let mut id = None;
+            let mut data = String::new();
+            for line in frame.lines() {
+                if let Some(v) = line.strip_prefix("event:") {
+                    ev = Some(v.trim().to_string());
+                }
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                }
+                if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+            if ev.as_deref() == Some("message") {
+                out.push((id, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+        }
+    }
+    out
 }

@@ -1,16 +1,19 @@
-//! `--llm SPEC` for `tuoke chat` and `tuoke test`: the dialogue engine decides the reply, the LLM
-//! (a local GGUF or an OpenAI-compatible server, `tuoke-llm`) may reword it, and the grounding
-//! checker decides whether the rewording or the template reaches the customer. With
+//! `--llm SPEC` for `tuoke chat`, `tuoke test` and `tuoke serve`: the dialogue engine decides the
+//! reply, the LLM (a local GGUF or an OpenAI-compatible server, `tuoke-llm`) may reword it, and the
+//! grounding checker decides whether the rewording or the template reaches the customer. `serve`
+//! only opens the backend here ([`LlmArgs::open_backend`]); the server phrases with it itself
+//! (`tuoke_server::llm`). `llm: {phrase: false}` in company.yaml turns it off for that company. With
 //! `tuoke test --llm … --llm-audit FILE`, every LLM output and the checker's verdict are written
 //! out (JSON, and a Markdown table beside it) for reading by hand.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
-use tuoke_dialogue::{Company, TurnOutput, state::Role as TurnRole};
-use tuoke_llm::{ChatMessage, PhraseInput, PhraseOutcome, Phrased, Phraser, PhraserConfig, Role};
+use tuoke_dialogue::{Company, TurnOutput};
+use tuoke_llm::{LlmBackend, PhraseOutcome, Phrased, PhraserConfig, TurnPhraser};
 
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct LlmArgs {
@@ -33,25 +36,28 @@ pub struct LlmArgs {
 
 /// An opened LLM with its runtime (the CLI is synchronous).
 pub struct Llm {
-    phraser: Phraser,
+    phraser: TurnPhraser,
     rt: tokio::runtime::Runtime,
-    names: Vec<String>,
 }
 
-/// Customer and bot turns kept in the prompt.
-const LAST_TURNS: usize = 2;
+impl LlmArgs {
+    /// The phrasing deadlines and limits these flags set.
+    pub fn phraser_config(&self) -> PhraserConfig {
+        PhraserConfig {
+            first_token: Duration::from_millis(self.llm_first_token_ms),
+            total: Duration::from_millis(self.llm_timeout_ms),
+            fact_chars: self.llm_fact_chars,
+            ..PhraserConfig::default()
+        }
+    }
 
-impl Llm {
-    /// Opens the backend `args.llm` names, or `None` without `--llm`.
-    pub fn open(args: &LlmArgs, company: &Company) -> Result<Option<Llm>> {
-        let Some(spec) = &args.llm else {
+    /// Opens the backend `--llm` names (`None` without `--llm`); the API key of an
+    /// `openai:` backend comes from `TUOKE_LLM_API_KEY` and is never logged. A local model is
+    /// loaded here (seconds), so call it before serving.
+    pub fn open_backend(&self) -> Result<Option<Arc<dyn LlmBackend>>> {
+        let Some(spec) = &self.llm else {
             return Ok(None);
         };
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .context("starting the LLM runtime")?;
         let started = std::time::Instant::now();
         let backend = tuoke_llm::open(spec).with_context(|| format!("--llm {spec}"))?;
         tracing::info!(
@@ -59,75 +65,37 @@ impl Llm {
             ms = started.elapsed().as_millis() as u64,
             "LLM ready"
         );
-        let config = PhraserConfig {
-            first_token: Duration::from_millis(args.llm_first_token_ms),
-            total: Duration::from_millis(args.llm_timeout_ms),
-            fact_chars: args.llm_fact_chars,
-            ..PhraserConfig::default()
-        };
-        let g = company.gazetteer();
-        let mut names: Vec<String> = g
-            .products
-            .iter()
-            .chain(&g.competitors)
-            .flat_map(|e| e.names.iter().cloned())
-            .collect();
-        for c in company.competitors() {
-            names.extend(
-                c.products
-                    .iter()
-                    .flat_map(|p| p.name.split('/').map(|s| s.trim().to_string())),
-            );
+        Ok(Some(backend))
+    }
+}
+
+impl Llm {
+    /// Opens the backend `args.llm` names, or `None` without `--llm`.
+    pub fn open(args: &LlmArgs, company: &Company) -> Result<Option<Llm>> {
+        if args.llm.is_none() {
+            return Ok(None);
         }
+        if !company.info().llm.phrase {
+            tracing::warn!("company.yaml has llm.phrase: false; --llm is ignored for this company");
+            return Ok(None);
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .context("starting the LLM runtime")?;
+        let Some(backend) = args.open_backend()? else {
+            return Ok(None);
+        };
         Ok(Some(Llm {
-            phraser: Phraser::new(backend, config),
+            phraser: TurnPhraser::new(backend, args.phraser_config(), company),
             rt,
-            names,
         }))
     }
 
     /// Rewords the reply of `out` (None when there is no reply to reword).
     pub fn phrase(&self, company: &Company, out: &TurnOutput) -> Option<PhraseOutcome> {
-        let reply = out.reply.as_ref()?;
-        if reply.text.trim().is_empty() {
-            return None;
-        }
-        let facts: Vec<String> = reply
-            .citations
-            .iter()
-            .filter_map(|c| company.entry_text(c))
-            .collect();
-        let history = &out.state.history;
-        // The last record is this reply itself.
-        let before = history.len().saturating_sub(1);
-        let last_turns: Vec<ChatMessage> = history[..before]
-            .iter()
-            .rev()
-            .take(LAST_TURNS)
-            .rev()
-            .map(|r| {
-                let role = if r.role == TurnRole::Customer {
-                    Role::User
-                } else {
-                    Role::Assistant
-                };
-                ChatMessage::new(role, r.text.clone())
-            })
-            .collect();
-        let customer_words: Vec<String> = history
-            .iter()
-            .filter(|r| r.role == TurnRole::Customer)
-            .map(|r| r.text.clone())
-            .collect();
-        let input = PhraseInput {
-            template: &reply.text,
-            facts: &facts,
-            last_turns: &last_turns,
-            customer_words: &customer_words,
-            variety: out.state.variety,
-            known_names: &self.names,
-        };
-        Some(self.rt.block_on(self.phraser.phrase(&input)))
+        self.rt.block_on(self.phraser.phrase(company, out))
     }
 }
 

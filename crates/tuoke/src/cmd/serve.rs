@@ -64,6 +64,15 @@ pub struct ServeArgs {
     /// Conversations one client address may open per hour with a widget key (0 = no cap).
     #[arg(long, default_value_t = 60)]
     pub conversations_per_client_hour: u32,
+    /// An LLM rewords the robot's replies (`--llm gguf:PATH | openai:URL[#model]`, as for
+    /// `tuoke chat`); every rewording is checked against the cited facts, and the template is
+    /// sent when it fails or is late. `llm: {phrase: false}` in company.yaml turns it off.
+    #[command(flatten)]
+    pub llm: super::llm::LlmArgs,
+    /// With `--llm`: replies phrased at the same time; a turn that finds all taken gets the
+    /// template at once.
+    #[arg(long, default_value_t = 4)]
+    pub llm_max_concurrent: usize,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -77,12 +86,30 @@ pub struct DemoArgs {
 }
 
 pub fn run(a: ServeArgs) -> anyhow::Result<()> {
+    let llm = llm_config(&a)?;
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     rt.enable_all();
     if let Some(n) = a.threads {
         rt.worker_threads(n.max(1));
     }
-    rt.build()?.block_on(serve(a, false))
+    rt.build()?.block_on(serve(a, false, llm))
+}
+
+/// The LLM of `--llm`, opened (a local model loaded) before the server starts.
+fn llm_config(a: &ServeArgs) -> anyhow::Result<Option<tuoke_server::llm::LlmConfig>> {
+    let deadline = tuoke_server::serve::HttpLimits::default().request_timeout;
+    if a.llm.llm.is_some() && Duration::from_millis(a.llm.llm_timeout_ms) >= deadline {
+        bail!(
+            "--llm-timeout-ms must be below the request deadline of {} s",
+            deadline.as_secs()
+        );
+    }
+    let Some(backend) = a.llm.open_backend()? else {
+        return Ok(None);
+    };
+    let mut config = tuoke_server::llm::LlmConfig::new(backend, a.llm.phraser_config());
+    config.max_concurrent = a.llm_max_concurrent.max(1);
+    Ok(Some(config))
 }
 
 pub fn demo(d: DemoArgs) -> anyhow::Result<()> {
@@ -101,11 +128,13 @@ pub fn demo(d: DemoArgs) -> anyhow::Result<()> {
         outbox_keep_days: 7,
         trusted_proxy_header: None,
         conversations_per_client_hour: 60,
+        llm: super::llm::LlmArgs::default(),
+        llm_max_concurrent: 4,
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(serve(a, true))
+        .block_on(serve(a, true, None))
 }
 
 /// `n` units of `unit_secs` seconds; 0 means no window (keep forever).
@@ -113,7 +142,11 @@ fn window(n: u64, unit_secs: u64) -> Option<Duration> {
     (n > 0).then(|| Duration::from_secs(n.saturating_mul(unit_secs)))
 }
 
-async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    a: ServeArgs,
+    demo: bool,
+    llm: Option<tuoke_server::llm::LlmConfig>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.data_dir)
         .with_context(|| format!("creating data dir {}", a.data_dir.display()))?;
     let url = database_url(&a.data_dir, a.database.as_deref());
@@ -161,6 +194,7 @@ async fn serve(a: ServeArgs, demo: bool) -> anyhow::Result<()> {
             conversations_per_client_per_hour: a.conversations_per_client_hour,
             ..Default::default()
         },
+        llm,
         ..ServerConfig::default()
     };
     let listener = tokio::net::TcpListener::bind(a.addr)
