@@ -218,6 +218,22 @@ const ASK_YUE: &[&str] = &[
 /// Words that make "speak Cantonese" / "讲广东话" a fact about someone else, not a request
 /// ("My parents only speak Cantonese", "我爸妈只会讲广东话").
 const ABOUT_OTHERS: &[&str] = &[
+    // What a product speaks or shows: "Is the app available in English?", "说明书有英文吗".
+    "the app",
+    "your app",
+    "available in",
+    "manual",
+    "menu",
+    "interface",
+    "instructions",
+    "voice assistant",
+    "说明书",
+    "說明書",
+    "界面",
+    "菜单",
+    "菜單",
+    "语音助手",
+    "語音助手",
     "only speak",
     "parents",
     "mum ",
@@ -341,19 +357,27 @@ pub fn marker_counts(text: &str) -> (usize, usize) {
     (yue_count(&t), count(&t, CMN_MARKERS))
 }
 
-/// The signal of one customer turn.
-pub fn signal(a: &Analysis) -> Signal {
-    let lower = a.text.to_lowercase();
-    for (list, v) in [
+/// The variety a (lower-case) text explicitly asks for ("English please", "可以講普通話嗎？"), if
+/// it does (not "我妈只会讲粤语", which speaks of someone else).
+pub fn requested(lower: &str) -> Option<Variety> {
+    [
         (ASK_EN, Variety::En),
         (ASK_YUE, Variety::Yue),
         (ASK_CMN, Variety::Cmn),
-    ] {
-        if count(&lower, list) > 0
-            && (count(&lower, ABOUT_OTHERS) == 0 || count(&lower, REQUEST_CUES) > 0)
-        {
-            return Signal::Explicit(v);
-        }
+    ]
+    .into_iter()
+    .find(|(list, _)| {
+        count(lower, list) > 0
+            && (count(lower, ABOUT_OTHERS) == 0 || count(lower, REQUEST_CUES) > 0)
+    })
+    .map(|(_, v)| v)
+}
+
+/// The signal of one customer turn.
+pub fn signal(a: &Analysis) -> Signal {
+    let lower = a.text.to_lowercase();
+    if let Some(v) = requested(&lower) {
+        return Signal::Explicit(v);
     }
     let cjk = cjk_chars(&lower);
     let en = english_words(&lower);
@@ -462,138 +486,4 @@ pub fn decide(current: Variety, mem: &mut LangState, a: &Analysis) -> Variety {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn an(text: &str, dialect: Dialect) -> Analysis {
-        let mut a = Analysis::with_intent(text, "ask_price", 0.9);
-        a.dialect = dialect;
-        a.language = if cjk_chars(text) == 0 {
-            Language::En
-        } else {
-            Language::Zh
-        };
-        a
-    }
-
-    #[test]
-    fn a_language_someone_else_speaks_is_no_request() {
-        assert_eq!(
-            signal(&an(
-                "My parents only speak Cantonese. Do you have a voice assistant that understands them?",
-                Dialect::Cmn
-            )),
-            Signal::Clear(Variety::En)
-        );
-        assert_eq!(
-            signal(&an("我爸妈只会讲广东话，音箱听得懂吗？", Dialect::Cmn)),
-            Signal::Clear(Variety::Cmn)
-        );
-        // Asked for, it still switches.
-        assert_eq!(
-            signal(&an("Can you speak Cantonese?", Dialect::Cmn)),
-            Signal::Explicit(Variety::Yue)
-        );
-        assert_eq!(
-            signal(&an("可唔可以用普通话？我阿妈睇唔明广东话", Dialect::Yue)),
-            Signal::Explicit(Variety::Cmn)
-        );
-    }
-
-    fn run(turns: &[(&str, Dialect)]) -> Vec<Variety> {
-        let mut v = Variety::Cmn;
-        let mut mem = LangState::default();
-        turns
-            .iter()
-            .map(|(t, d)| {
-                v = decide(v, &mut mem, &an(t, *d));
-                v
-            })
-            .collect()
-    }
-
-    #[test]
-    fn one_ambiguous_turn_never_flips_mandarin_to_cantonese() {
-        use Dialect::*;
-        let v = run(&[
-            ("这个净化器多少钱", Cmn),
-            ("我想买一台扫地机器人", Yue),
-            ("A7", Yue),
-        ]);
-        assert_eq!(v, vec![Variety::Cmn; 3]);
-    }
-
-    #[test]
-    fn mandarin_za_and_a_lone_marker_keep_mandarin() {
-        use Dialect::*;
-        let v = run(&[
-            ("X20 多少钱", Cmn),
-            ("那我买了下个月你们搞活动降价咋办", Cmn),
-            ("行吧，我想想", Cmn),
-        ]);
-        assert_eq!(v, vec![Variety::Cmn; 3]);
-        // A Cantonese sentence-final 咋 still counts.
-        assert_eq!(
-            signal(&an("得一年保养咋？", Yue)),
-            Signal::Clear(Variety::Yue)
-        );
-        // One Cantonese word waits for a second turn; two switch, even when the dialect model
-        // hesitates.
-        let v = run(&[("X20 多少钱", Cmn), ("快啲送", Cmn), ("快啲送得唔得", Cmn)]);
-        assert_eq!(v, vec![Variety::Cmn, Variety::Cmn, Variety::Yue]);
-    }
-
-    #[test]
-    fn cantonese_words_switch_and_short_turns_keep_it() {
-        use Dialect::*;
-        let v = run(&[
-            ("呢部幾多錢呀", Yue),
-            ("A7", Cmn),
-            ("好", Cmn),
-            ("送貨要幾耐", Yue),
-        ]);
-        assert_eq!(v, vec![Variety::Yue; 4]);
-        // Two clear Mandarin turns are needed to go back.
-        let v = run(&[
-            ("有冇得平啲", Yue),
-            ("这个是什么颜色的", Cmn),
-            ("那个怎么卖的", Cmn),
-        ]);
-        assert_eq!(v, vec![Variety::Yue, Variety::Yue, Variety::Cmn]);
-    }
-
-    #[test]
-    fn explicit_requests_are_honoured_and_kept() {
-        use Dialect::*;
-        let v = run(&[
-            ("这个多少钱", Cmn),
-            ("English please", Cmn),
-            ("A7呢", Cmn),
-            ("这个是什么", Cmn),
-            ("可唔可以講廣東話", Yue),
-        ]);
-        assert_eq!(
-            v,
-            vec![
-                Variety::Cmn,
-                Variety::En,
-                Variety::En,
-                Variety::En,
-                Variety::Yue
-            ]
-        );
-    }
-
-    #[test]
-    fn english_sentences_switch_but_model_names_do_not() {
-        use Dialect::*;
-        let v = run(&[
-            ("x20多少钱", Cmn),
-            ("X20 Ultra", Cmn),
-            ("how long is the warranty", Cmn),
-        ]);
-        assert_eq!(v, vec![Variety::Cmn, Variety::Cmn, Variety::En]);
-        let v = run(&[("How much is the A7?", Cmn), ("ok", Cmn), ("好的", Cmn)]);
-        assert_eq!(v, vec![Variety::En, Variety::En, Variety::Cmn]);
-    }
-}
+mod tests;

@@ -106,6 +106,12 @@ phrase!(
     "Nothing fits that budget; the closest is the "
 );
 phrase!(
+    VARIETY_SWITCHED,
+    "好的，接下来我用普通话为您服务。",
+    "好呀，跟住我用廣東話同你傾。",
+    "Sure, I'll continue in English."
+);
+phrase!(
     UNKNOWN_BRAND,
     "我们没有{brand}产品的资料，不便评价或比较。我们这边的是：",
     "我哋冇{brand}產品嘅資料，唔方便評價或者比較。我哋呢邊嘅係：",

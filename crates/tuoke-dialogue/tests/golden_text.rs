@@ -246,3 +246,50 @@ fn t12_a_brand_without_talking_points_gets_our_facts_and_no_invented_comparison(
     let r = c.say("飛利浦個清新機又點？聽講佢哋平啲喎");
     assert!(r.contains("飛利浦") && r.contains("2499"), "{r}");
 }
+
+#[test]
+fn t13_asking_for_another_language_switches_and_calls_nobody() {
+    for (lang, dialect, first, ask, ack) in [
+        (
+            Language::Zh,
+            Dialect::Yue,
+            "D13幾錢？",
+            "可以講普通話嗎？我老公睇唔明廣東話。",
+            "普通话",
+        ),
+        (
+            Language::Zh,
+            Dialect::Cmn,
+            "D13多少钱",
+            "English please",
+            "English",
+        ),
+    ] {
+        let mut c = TextConvo::new(lang, dialect);
+        c.say(first);
+        let r = c.say(ask);
+        assert!(r.contains(ack), "{r}");
+        // No hand-off, and no product's language list.
+        assert!(
+            !c.0.all_actions
+                .iter()
+                .any(|a| matches!(a, Action::Handoff { .. })),
+            "{r}"
+        );
+        assert!(!r.contains("S3"), "{r}");
+    }
+    // A question about what the app speaks is no request to switch.
+    let mut c = TextConvo::new(Language::En, Dialect::Cmn);
+    let r = c.say("Is the app available in English?");
+    assert!(!r.contains("continue in English"), "{r}");
+}
+
+#[test]
+fn t14_a_time_to_call_with_the_number_schedules_the_call() {
+    let mut c = TextConvo::new(Language::Zh, Dialect::Cmn);
+    c.say("S3多少钱");
+    let r = c.say("我要进会议了，明天下午两点你们打给我吧，电话 13712345678。");
+    assert_eq!(c.0.node(), "callback_scheduled", "{r}");
+    assert!(c.0.slot("callback_time").is_some(), "{r}");
+    assert_eq!(c.0.slot("phone"), Some(&json!("+8613712345678")), "{r}");
+}

@@ -228,6 +228,22 @@ pub(super) fn wants_to_buy(lower: &str) -> bool {
     })
 }
 
+/// A purchase made or supposed made ("去年买的", "买了要自己装吗", "I bought it last year").
+pub(super) const BOUGHT: &[&str] = &[
+    "买的",
+    "買的",
+    "买了",
+    "買了",
+    "买咗",
+    "買咗",
+    "购买的",
+    "購買的",
+    "bought",
+    "purchased",
+    "i got it",
+    "we got it",
+];
+
 pub(super) const BUY_WORDS: &[&str] = &[
     "买",
     "買",

@@ -91,6 +91,13 @@ impl Engine {
             if intent == Some("compare_competitor") && u.facts.entities.contains("competitor") {
                 continue;
             }
+            // "可以講普通話嗎？我老公睇唔明廣東話。": the language of the talk, not of a product.
+            if u.switched_variety
+                && (crate::lang::requested(&c.text.to_lowercase()).is_some()
+                    || topics.iter().any(|t| t == "#language"))
+            {
+                continue;
+            }
             // ("部機開唔著": a fault told, not asked about, is answered with the terms too.)
             let asks = c.question
                 || topics.iter().any(|t| t == "#fault")

@@ -120,6 +120,25 @@ pub(super) const ACT_INTENTS: &[&str] = &[
     "compare_competitor",
 ];
 
+/// Asking to be called ("明天下午两点你们打给我吧", "ring me at 3").
+pub(super) const CALL_ME: &[&str] = &[
+    "打给我",
+    "打給我",
+    "打俾我",
+    "打畀我",
+    "打电话给我",
+    "打電話給我",
+    "联系我",
+    "聯系我",
+    "聯絡我",
+    "回电",
+    "回電",
+    "call me",
+    "ring me",
+    "phone me",
+    "give me a call",
+];
+
 /// Words of a real deferral ("在开会，晚点打给我", "call me tomorrow", "遲啲打俾我").
 pub(super) const DEFERRAL: &[&str] = &[
     "忙",

@@ -22,6 +22,7 @@ mod handoff;
 mod policy;
 mod respond;
 mod suggest;
+mod topics;
 mod understand;
 
 use std::collections::BTreeMap;

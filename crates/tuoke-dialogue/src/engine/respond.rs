@@ -178,6 +178,17 @@ impl Engine {
         if let Some(brand) = &u.unknown_brand {
             parts.insert(0, self.unknown_brand_answer(&t.st, brand));
         }
+        if u.switched_variety {
+            parts.insert(
+                0,
+                Answer {
+                    kind: answer::AnswerKind::Passage,
+                    text: phrases::VARIETY_SWITCHED.get(v).to_string(),
+                    citations: Vec::new(),
+                    passage: None,
+                },
+            );
+        }
         // "好，平啲嗰部帮我落单": the product chosen by name or reference, confirmed with its price.
         // (A purchase asked about — "Can I buy the L5 Pro here?" — chooses nothing.)
         if u.intent.as_deref() == Some("purchase_intent")
@@ -246,8 +257,7 @@ impl Engine {
                     // The playbook's node for a topic answers it from the KB fields ("多久能
                     // 发货" → the delivery node); only a question no node is about is uncovered.
                     let node_answers = a.intent.as_deref().is_some_and(|i| {
-                        i != "ask_feature"
-                            && super::understand::topic_intents(&a.query).contains(&i)
+                        i != "ask_feature" && super::topics::topic_intents(&a.query).contains(&i)
                     });
                     // A clause asking what to choose is answered by the recommendation.
                     let recommended =

@@ -8,66 +8,11 @@ use tuoke_core::{Analysis, SentimentLabel};
 use super::buying::*;
 use super::cues::*;
 use super::policy::push_history;
+use super::topics::{concept_intent, states_budget, topic_intents};
 use super::{Engine, TurnCtx};
 use crate::context::{self, TurnFacts};
 use crate::needs::{self, Needs};
 use crate::state::{Action, Role, TurnAnalysis, TurnRecord};
-
-/// The ask intents a question's topics stand for (`concepts.yaml`): "运费几多？" asks about
-/// delivery whatever the model read.
-pub(crate) fn topic_intents(query: &str) -> Vec<&'static str> {
-    let mut out = Vec::new();
-    let lower = query.to_lowercase();
-    if crate::question::asks_price(&lower) && !states_budget(&lower) {
-        out.push("ask_price");
-    }
-    for t in crate::concepts::tokens(&lower) {
-        if let Some(i) = concept_intent(&t)
-            && !out.contains(&i)
-        {
-            out.push(i);
-        }
-    }
-    out
-}
-
-/// "预算一千几蚊" (几 is no question there), "budget under 2k": a budget stated, no price asked.
-fn states_budget(lower: &str) -> bool {
-    has(lower, BUDGET)
-        && !has(
-            lower,
-            &[
-                "多少钱",
-                "多少錢",
-                "几多钱",
-                "幾多錢",
-                "几钱",
-                "幾錢",
-                "价格",
-                "價格",
-                "价钱",
-                "價錢",
-                "how much",
-                "price",
-            ],
-        )
-}
-
-/// The ask intent a topic concept stands for, if one does.
-fn concept_intent(concept: &str) -> Option<&'static str> {
-    Some(match concept {
-        "#delivery" | "#overseas" | "#hkmo" | "#tracking" => "ask_delivery",
-        "#warranty" | "#returns" | "#out_of_warranty" | "#repair_process" | "#fault" => {
-            "ask_after_sales"
-        }
-        "#trial" => "ask_trial",
-        "#payment" | "#invoice" | "#credit_terms" => "ask_payment",
-        "#discount" => "ask_discount",
-        // "含安装吗", "Does the price include installation?": what the price covers.
-        "#install_fee" => "ask_price",
-        _ => return None,
-    })
-}
 
 /// A clause as the engine reads it.
 #[derive(Debug, Clone)]
@@ -95,6 +40,8 @@ pub struct Understood {
     pub sentiment: &'static str,
     /// The product in context before the turn.
     pub product_before: Option<String>,
+    /// The turn asks for another language ([`crate::lang::requested`]).
+    pub switched_variety: bool,
     /// A brand named that the company has no talking points for
     /// ([`unknown_brand`](super::brands::unknown_brand)).
     pub unknown_brand: Option<String>,
@@ -264,6 +211,12 @@ impl Engine {
                 }
             }
             "purchase_intent" if !has(&lower, BUY_WORDS) => None,
+            // "我去年买的 X10 充不进电了", "L5 Pro 买了要自己装吗？": an owner (or a buyer
+            // already decided) asking about what follows, not a wish to buy.
+            "purchase_intent" if question && has(&lower, BOUGHT) => [text, normalized]
+                .iter()
+                .find_map(|t| topic_intents(t).first().map(|i| i.to_string()))
+                .or_else(|| Some("ask_feature".into())),
             // "We're five people plus a helper", "我哋屋企四个人": a head count, not a request
             // for a person.
             "request_human" if quantity => None,
@@ -370,6 +323,41 @@ impl Engine {
             }
         }
 
+        // "明天下午两点你们打给我吧，电话 137…": a time to be called, with the number to call.
+        let call_time = a
+            .entities
+            .iter()
+            .any(|e| e.kind == tuoke_core::EntityType::Datetime)
+            && has(&text_lower, CALL_ME);
+        if call_time && matches!(intent.as_deref(), None | Some("provide_contact")) {
+            intent = Some("busy_later".into());
+        }
+        // "Thanks, talk tomorrow. Bye!" once the call is arranged: a farewell, not a new time.
+        if t.st.slots.contains_key("callback_time")
+            && !call_time
+            && clauses
+                .iter()
+                .any(|c| c.intent.as_deref() == Some("goodbye"))
+        {
+            intent = Some("goodbye".into());
+        }
+        // "可以講普通話嗎？", "English please": a change of language, already made for this
+        // turn's reply (lang), is no request for a person nor a question about the S3's languages.
+        let switched_variety = crate::lang::requested(&text_lower).is_some();
+        if switched_variety {
+            for c in clauses.iter_mut() {
+                if crate::lang::requested(&c.text.to_lowercase()).is_some() {
+                    c.intent = None;
+                    c.question = false;
+                }
+            }
+            if matches!(
+                intent.as_deref(),
+                Some("request_human" | "out_of_scope" | "ask_feature")
+            ) {
+                intent = None;
+            }
+        }
         let needs = needs::extract(company, a);
         let facts = context::apply(company, &mut t.st, a, intent.as_deref(), t.now);
         let needs_filled = needs::apply(&needs, &mut t.st.slots);
@@ -578,6 +566,7 @@ impl Engine {
             sentiment,
             product_before,
             unknown_brand,
+            switched_variety,
         }
     }
 }
