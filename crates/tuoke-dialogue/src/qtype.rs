@@ -90,6 +90,11 @@ const FEE_WORDS: &[&str] = &[
 ];
 const HOW_MUCH: &[&str] = &["多少", "几多", "幾多", "几钱", "幾錢", "how much", "what"];
 const MEASURE_CUES: &[&str] = &[
+    // "洗一次要用多少水": litres, not a count of programmes.
+    "多少水",
+    "几多水",
+    "幾多水",
+    "how much water",
     "多大",
     "多高",
     "多重",

@@ -210,6 +210,16 @@ impl Engine {
                     None => Some("purchase_intent".into()),
                 }
             }
+            // "What can you do on the X10 for that quantity?": an offer asked for, whatever the
+            // model read.
+            "ask_feature" | "out_of_scope"
+                if question
+                    && [text, normalized]
+                        .iter()
+                        .any(|t| topic_intents(t).first() == Some(&"ask_discount")) =>
+            {
+                Some("ask_discount".into())
+            }
             "purchase_intent" if !has(&lower, BUY_WORDS) => None,
             // "我去年买的 X10 充不进电了", "L5 Pro 买了要自己装吗？": an owner (or a buyer
             // already decided) asking about what follows, not a wish to buy.
