@@ -208,7 +208,7 @@ const DURATION_UNITS: &[&str] = &[
     "day", "year", "hour", "min", "week",
 ];
 const MEASURE_UNITS: &[&str] = &[
-    "mm", "cm", "kg", "㎡", "m²", "m³", "db", "ml", "l/", "w", "v", "pa", "°c", "平", "毫米",
+    "mm", "cm", "kg", "㎡", "m²", "m³", "db", "ml", "l/", "l", "w", "v", "pa", "°c", "平", "毫米",
     "厘米", "公斤", "升", "m ", "l ",
 ];
 const COUNT_UNITS: &[&str] = &[
