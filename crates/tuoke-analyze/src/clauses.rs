@@ -294,8 +294,9 @@ const QUESTION_STARTS: &[&str] = &[
     "包不包",
 ];
 
-/// Cuts inside one unpunctuated Chinese clause `s..e`: after a price question that more text
-/// follows, and before a yes/no question opener when the part before it already asks something.
+/// Cuts inside one unpunctuated clause `s..e`: after a Chinese price question that more text
+/// follows (or an English "how much" followed by "and"), and before a yes/no question opener
+/// when the part before it already asks something.
 fn run_on_cuts(lower: &[char], s: usize, e: usize) -> Vec<(usize, usize)> {
     let text: String = lower[s..e].iter().collect();
     let at = |byte: usize| text[..byte].chars().count() + s;

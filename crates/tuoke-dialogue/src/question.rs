@@ -487,13 +487,8 @@ fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec
     }
     // "寄到我在上海的公司": a company of the speaker's, a few words after 我 (but "你们是哪里的
     // 公司" asks about ours).
-    for (at, _) in lower
-        .clone()
-        .match_indices("的公司")
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-    {
+    let at_de_gongsi: Vec<usize> = lower.match_indices("的公司").map(|(i, _)| i).collect();
+    for at in at_de_gongsi.into_iter().rev() {
         let before: String = lower[..at].chars().rev().take(8).collect();
         let mine = before.find('我');
         let yours = before.find(['你', '您']);

@@ -13,25 +13,33 @@ use std::sync::{Arc, LazyLock, RwLock};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
-type Cache = RwLock<HashMap<(usize, usize), Option<Arc<AhoCorasick>>>>;
+/// One list, compiled: the automaton over its words (`None` when it cannot be built; the callers
+/// then search word by word), and whether the list holds the empty word, which every text holds.
+struct Compiled {
+    ac: Option<AhoCorasick>,
+    has_empty: bool,
+}
+
+type Cache = RwLock<HashMap<(usize, usize), Arc<Compiled>>>;
 
 static CACHE: LazyLock<Cache> = LazyLock::new(|| RwLock::new(HashMap::new()));
 
-/// The automaton of a list (built on first use); `None` when it cannot be built, then the
-/// callers fall back to one search per word.
-fn automaton(words: &'static [&'static str]) -> Option<Arc<AhoCorasick>> {
+/// The compiled list (built on first use).
+fn compiled(words: &'static [&'static str]) -> Arc<Compiled> {
     let key = (words.as_ptr() as usize, words.len());
     if let Ok(cache) = CACHE.read()
-        && let Some(ac) = cache.get(&key)
+        && let Some(c) = cache.get(&key)
     {
-        return ac.clone();
+        return c.clone();
     }
-    let built = AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .build(words.iter().filter(|w| !w.is_empty()))
-        .inspect_err(|e| tracing::error!(error = %e, "word list automaton"))
-        .ok()
-        .map(Arc::new);
+    let built = Arc::new(Compiled {
+        ac: AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(words.iter().filter(|w| !w.is_empty()))
+            .inspect_err(|e| tracing::error!(error = %e, "word list automaton"))
+            .ok(),
+        has_empty: words.iter().any(|w| w.is_empty()),
+    });
     if let Ok(mut cache) = CACHE.write() {
         cache.insert(key, built.clone());
     }
@@ -40,10 +48,11 @@ fn automaton(words: &'static [&'static str]) -> Option<Arc<AhoCorasick>> {
 
 /// The text holds one of the words as a substring (`"晚上开着吵不吵"` holds `"吵"`).
 pub fn any(hay: &str, words: &'static [&'static str]) -> bool {
-    if words.iter().any(|w| w.is_empty()) {
+    let c = compiled(words);
+    if c.has_empty {
         return true;
     }
-    match automaton(words) {
+    match &c.ac {
         Some(ac) => ac.is_match(hay),
         None => words.iter().any(|w| hay.contains(w)),
     }
@@ -53,10 +62,11 @@ pub fn any(hay: &str, words: &'static [&'static str]) -> bool {
 /// nor right after it (a plural `s` aside): "fan" is in "a fan" and "fans", not in "fancy".
 /// Chinese words need no boundary.
 pub fn any_word(hay: &str, words: &'static [&'static str]) -> bool {
-    if words.iter().any(|w| w.is_empty()) {
+    let c = compiled(words);
+    if c.has_empty {
         return true;
     }
-    let Some(ac) = automaton(words) else {
+    let Some(ac) = &c.ac else {
         return words.iter().any(|w| crate::text::contains_word(hay, w));
     };
     ac.find_overlapping_iter(hay).any(|m| {

@@ -19,6 +19,7 @@ impl Engine {
     pub(super) fn recommendation(&self, t: &TurnCtx<'_>, u: &Understood) -> Option<(Answer, bool)> {
         let company = &*self.company;
         let v = t.st.variety;
+        let lower = t.analysis.text.to_lowercase();
         let asked = u.needs.asks_recommendation;
         let gave = !u.needs_filled.is_empty();
         // Clearly upset (a weak negative reading of a plain statement — "Our company is
@@ -44,7 +45,7 @@ impl Engine {
             return None;
         }
         // "I'll take the cheaper one" picked a product discussed: no search for another.
-        if u.facts.reference && !crate::needs::asks_for_another(&t.analysis.text.to_lowercase()) {
+        if u.facts.reference && !crate::needs::asks_for_another(&lower) {
             return None;
         }
         // Several categories at once ("门锁、净水器、洗碗机都要，总预算15000"): one of each.
@@ -67,9 +68,7 @@ impl Engine {
             return Some((bundle, true));
         }
         // "这两款哪个好" about the products just discussed is a comparison, not a new search.
-        if answer::refers_to_several(&t.analysis.text.to_lowercase())
-            && t.st.products_mentioned().len() >= 2
-        {
+        if answer::refers_to_several(&lower) && t.st.products_mentioned().len() >= 2 {
             return None;
         }
         if !(asked || gave)
@@ -113,7 +112,7 @@ impl Engine {
         if asked
             && let Some((_, max)) = crate::needs::budget_range(&t.st.slots)
             && !cands.iter().any(|p| p.price.amount <= max)
-            && has_open_request(&t.analysis.text.to_lowercase())
+            && has_open_request(&lower)
         {
             let within: Vec<_> = company
                 .products()
@@ -125,7 +124,6 @@ impl Engine {
             }
         }
         // "有没有比较便宜的？" with the A7 in play: only what costs less than the A7.
-        let lower = t.analysis.text.to_lowercase();
         if crate::needs::asks_alternative(&lower)
             && crate::needs::asks_cheaper(&lower)
             && let Some(cur) = u.product_before.as_deref().and_then(|p| company.product(p))

@@ -97,6 +97,17 @@ impl Engine {
     ) -> Option<String> {
         let pb = &self.company.playbook;
         let lower = text.to_lowercase();
+        // The topics' ask intents of the clause as written and as normalized, read by several
+        // rules below: computed once, when the first of them asks.
+        let topics_cell = std::cell::OnceCell::new();
+        let topics =
+            || topics_cell.get_or_init(|| [topic_intents(text), topic_intents(normalized)]);
+        // The first topic intent, from the text as written if it has one.
+        let first_topic = || {
+            topics()
+                .iter()
+                .find_map(|t| t.first().map(|i| i.to_string()))
+        };
         if !question && has(&lower, COMMIT) && !has(&lower, UNCOMMIT) {
             return Some("purchase_intent".into());
         }
@@ -183,10 +194,7 @@ impl Engine {
             "not_interested" if hedged => Some("hesitate".into()),
             // "想買三部A7放寫字樓，有冇批發價？": wanting to buy, and asking for the bulk price.
             "purchase_intent"
-                if question
-                    && [text, normalized]
-                        .iter()
-                        .any(|t| topic_intents(t).contains(&"ask_discount")) =>
+                if question && topics().iter().any(|t| t.contains(&"ask_discount")) =>
             {
                 Some("ask_discount".into())
             }
@@ -213,29 +221,22 @@ impl Engine {
             // "What can you do on the X10 for that quantity?": an offer asked for, whatever the
             // model read.
             "ask_feature" | "out_of_scope"
-                if question
-                    && [text, normalized]
-                        .iter()
-                        .any(|t| topic_intents(t).first() == Some(&"ask_discount")) =>
+                if question && topics().iter().any(|t| t.first() == Some(&"ask_discount")) =>
             {
                 Some("ask_discount".into())
             }
             "purchase_intent" if !has(&lower, BUY_WORDS) => None,
             // "我去年买的 X10 充不进电了", "L5 Pro 买了要自己装吗？": an owner (or a buyer
             // already decided) asking about what follows, not a wish to buy.
-            "purchase_intent" if question && has(&lower, BOUGHT) => [text, normalized]
-                .iter()
-                .find_map(|t| topic_intents(t).first().map(|i| i.to_string()))
-                .or_else(|| Some("ask_feature".into())),
+            "purchase_intent" if question && has(&lower, BOUGHT) => {
+                first_topic().or_else(|| Some("ask_feature".into()))
+            }
             // "We're five people plus a helper", "我哋屋企四个人": a head count, not a request
             // for a person.
             "request_human" if quantity => None,
             // "要唔要自己搵人裝？": a person to install it is a question about installation, not a
             // request for one of our staff (those say 人工 / 真人 / agent, see HUMAN).
-            "request_human" if question => [text, normalized]
-                .iter()
-                .find_map(|t| topic_intents(t).first().map(|i| i.to_string()))
-                .or_else(|| Some("request_human".into())),
+            "request_human" if question => first_topic().or_else(|| Some("request_human".into())),
             // "We're a 12-person startup, office is about 65 square metres.": no contact in it.
             "provide_contact" if !gives_contact(&lower) => None,
             "ask_discount" if !has(&lower, DISCOUNT_WORDS) => {
