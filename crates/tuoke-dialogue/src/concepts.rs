@@ -118,14 +118,42 @@ pub fn tokens(text: &str) -> Vec<String> {
             }
         }
     }
-    hit.into_iter()
+    let mut out: Vec<String> = hit
+        .into_iter()
         .filter_map(|i| m.concepts.get(i).map(|c| c.token.clone()))
-        .collect()
+        .collect();
+    // "每层大概100平", "卧室十五平": a number of 平 is a floor area (a word list cannot say "a
+    // number before it"; 平 alone is also "cheap").
+    if !out.iter().any(|t| t == "#area") && counts_area(&lower) {
+        out.push("#area".into());
+        out.sort();
+    }
+    out
+}
+
+/// A number followed by 平 that is an area ("100平", "十五平"), not "平啲" (cheaper) or "平价".
+fn counts_area(lower: &str) -> bool {
+    let chars: Vec<char> = lower.chars().collect();
+    chars.windows(2).enumerate().any(|(i, w)| {
+        w[1] == '平'
+            && (w[0].is_ascii_digit() || "一二三四五六七八九十百两兩".contains(w[0]))
+            && !chars
+                .get(i + 2)
+                .is_some_and(|c| "啲价價板安台衡时時常均民面底方米".contains(*c))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_of_ping_is_an_area_and_cheaper_is_not() {
+        assert!(tokens("每层大概100平，放一部够唔够？").contains(&"#area".to_string()));
+        assert!(tokens("卧室十五平").contains(&"#area".to_string()));
+        assert!(!tokens("可以平啲吗").contains(&"#area".to_string()));
+        assert!(!tokens("两平价").contains(&"#area".to_string()));
+    }
 
     #[test]
     fn the_table_parses_and_every_concept_has_words() {

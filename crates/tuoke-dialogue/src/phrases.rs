@@ -282,3 +282,17 @@ phrase!(
     "買{qty}件可以享{min}件或以上嘅{pct}%折扣",
     "{qty} units get the {pct}% discount for {min} or more"
 );
+
+phrase!(
+    VOLUME_BELOW,
+    "买{qty}件还不到批量优惠（{min}件起）",
+    "買{qty}件未夠批量優惠（{min}件起）",
+    "{qty} units is below the volume discounts (they start at {min})"
+);
+
+phrase!(
+    ASK_QUANTITY,
+    "您大概需要几件？",
+    "你大概要幾多件？",
+    "How many units do you need?"
+);

@@ -147,13 +147,21 @@ impl RenderCtx<'_> {
                         if p.discount.bulk.is_empty() {
                             return None;
                         }
-                        // The tier the count they gave reaches, then every tier.
-                        let reached = self
-                            .state
-                            .slots
-                            .get("quantity")
-                            .and_then(Value::as_f64)
-                            .and_then(|q| volume_tier(p, q, v));
+                        // The tier the count they gave reaches, then every tier. With no count,
+                        // or one below the first tier, the policy note (what one unit can get,
+                        // the tiers, the trade-in) instead.
+                        let qty = self.state.slots.get("quantity").and_then(Value::as_f64);
+                        let reached = qty.and_then(|q| volume_tier(p, q, v));
+                        let sep = if v.is_chinese() { "；" } else { "; " };
+                        if reached.is_none()
+                            && let Some(note) = p.discount.note.as_ref()
+                        {
+                            cite_product(p, cites);
+                            return Some(match qty.and_then(|q| below_tiers(p, q, v)) {
+                                Some(below) => format!("{below}{sep}{}", self.text(note)),
+                                None => self.text(note),
+                            });
+                        }
                         let all = join(
                             v,
                             p.discount.bulk.iter().map(|t| match v {
@@ -171,9 +179,7 @@ impl RenderCtx<'_> {
                             }),
                         );
                         match reached {
-                            Some(r) => {
-                                format!("{r}{}{all}", if v.is_chinese() { "；" } else { "; " })
-                            }
+                            Some(r) => format!("{r}{sep}{all}"),
                             None => all,
                         }
                     }
@@ -192,6 +198,11 @@ impl RenderCtx<'_> {
                 s
             }
             "quantity" => fmt_num(self.state.slots.get("quantity")?.as_f64()?),
+            // "How many do you need?" only while the count is unknown (never fails).
+            "ask_quantity" => match self.state.slots.get("quantity") {
+                Some(_) => String::new(),
+                None => crate::phrases::ASK_QUANTITY.get(v).to_string(),
+            },
             "budget" => {
                 let b = self.state.slots.get("budget")?;
                 fmt_price(
@@ -307,7 +318,6 @@ impl RenderCtx<'_> {
     }
 }
 
-/// "买30件可享20件及以上的10%优惠": the volume tier `qty` units of `p` reach, in words.
 /// A product named with its price, as lists say it: "the Yunqi Air Purifier A7 (¥2499)",
 /// "云栖空气净化器 A7（¥2499）".
 pub(crate) fn name_and_price(p: &Product, v: Variety) -> String {
@@ -317,6 +327,7 @@ pub(crate) fn name_and_price(p: &Product, v: Variety) -> String {
     }
 }
 
+/// "买30件可享20件及以上的10%优惠": the volume tier `qty` units of `p` reach, in words.
 pub(crate) fn volume_tier(p: &Product, qty: f64, v: Variety) -> Option<String> {
     if !(qty >= 2.0 && qty.is_finite()) {
         return None;
@@ -329,6 +340,22 @@ pub(crate) fn volume_tier(p: &Product, qty: f64, v: Variety) -> Option<String> {
             .replace("{min}", &fmt_num(t.min_qty))
             .replace("{pct}", &fmt_num(t.pct)),
     )
+}
+
+/// "买2件还不到批量优惠（5件起）": `qty` units of `p` reach no volume tier.
+fn below_tiers(p: &Product, qty: f64, v: Variety) -> Option<String> {
+    let first = p
+        .discount
+        .bulk
+        .iter()
+        .map(|t| t.min_qty)
+        .min_by(f64::total_cmp)?;
+    (qty >= 1.0 && qty < first).then(|| {
+        crate::phrases::VOLUME_BELOW
+            .get(v)
+            .replace("{qty}", &fmt_num(qty))
+            .replace("{min}", &fmt_num(first))
+    })
 }
 
 /// A competitor talking point that can be said while `ours` is in context: it names that

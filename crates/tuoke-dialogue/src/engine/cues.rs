@@ -1,9 +1,7 @@
-//! The words the engine reads a turn by, beside the intent model: deferrals, refusals,
-//! hesitations and their hedges, farewells, requests for a person, complaints. Each list is
-//! matched as substrings of the lower-cased clause ([`has`]). Buying words (commitments, prices,
-//! budgets, discounts, contact details) are in [`super::buying`].
-
-use super::buying::PRICE_HEDGES;
+//! The words the engine reads a turn by, beside the intent model: deferrals, farewells, requests
+//! for a person, other brands and shops. Each list is matched as substrings of the lower-cased
+//! clause ([`has`]). Buying words (commitments, prices, budgets, discounts, contact details) are
+//! in [`super::buying`]; refusals, hesitations, their hedges and complaints in [`super::moods`].
 
 /// Intents whose question a bare "那X2呢" / "另一款呢" repeats about another product.
 pub(super) const CARRY_INTENTS: &[&str] = &[
@@ -33,26 +31,6 @@ pub(super) const ACCEPT: &[&str] = &[
     "price is fine",
     "price is ok",
     "price is okay",
-];
-
-/// Wanting to compare before deciding.
-pub(super) const SHOPPING_AROUND: &[&str] = &[
-    "再比较",
-    "再比較",
-    "比较比较",
-    "比較比較",
-    "比较吓",
-    "比較吓",
-    "比较下",
-    "比較下",
-    "货比三家",
-    "貨比三家",
-    "compare a bit",
-    "compare a little",
-    "compare more",
-    "compare some more",
-    "shop around",
-    "look around a bit",
 ];
 
 /// Words that ask for a person.
@@ -197,115 +175,6 @@ pub(super) const DEFERRAL: &[&str] = &[
     "get back to",
 ];
 
-/// Words of a refusal ("不需要了", "算了", "no thanks").
-pub(super) const REFUSAL: &[&str] = &[
-    "不需要",
-    "不用了",
-    "不要了",
-    "不买",
-    "不買",
-    "算了",
-    "没兴趣",
-    "沒興趣",
-    "不感兴趣",
-    "不感興趣",
-    "不考虑",
-    "不考慮",
-    "唔使",
-    "唔要",
-    "唔買",
-    "唔买",
-    "冇兴趣",
-    "冇興趣",
-    "算啦",
-    "唔需要",
-    "no thanks",
-    "no, thanks",
-    "not interested",
-    "don't need",
-    "do not need",
-    "don't want",
-    "forget it",
-    "no need",
-    "not for me",
-    "not buying",
-    "pass on",
-    "stop",
-    "别再",
-    "別再",
-    "不要再",
-    "太贵了不",
-    "不了",
-];
-
-/// Words of a hesitation ("我再考虑考虑", "let me think").
-pub(super) const HESITATION: &[&str] = &[
-    "考虑",
-    "考慮",
-    "想想",
-    "想一想",
-    "犹豫",
-    "猶豫",
-    "再看看",
-    "再说",
-    "再說",
-    "不确定",
-    "不確定",
-    "纠结",
-    "糾結",
-    "拿不定",
-    "諗下",
-    "谂下",
-    "諗吓",
-    "谂吓",
-    "睇吓先",
-    "睇下先",
-    "再睇",
-    "唔肯定",
-    "think about",
-    "think it over",
-    "let me think",
-    "not sure",
-    "hesitant",
-    "unsure",
-    "maybe later",
-    "on the fence",
-    "need time",
-    "hmm",
-    "嗯…",
-    "有点贵",
-    "有點貴",
-    "太贵",
-    "太貴",
-    "贵了",
-    "貴咗",
-    "expensive",
-];
-
-/// Hedges that keep a negation from being a refusal or a complaint, with [`PRICE_HEDGES`]
-/// (see [`hedged`]).
-pub(super) const HEDGES: &[&str] = &[
-    "也不是不想",
-    "不是不想",
-    "也不是不买",
-    "唔係唔想",
-    "not saying no",
-    "not that i don't",
-    "isn't too bad",
-    "not bad",
-    "不错",
-    "不錯",
-    "唔錯",
-    "挺好",
-    "还行",
-    "還行",
-];
-
-/// The text hedges a negation: any of [`HEDGES`] or [`PRICE_HEDGES`].
-pub(super) fn hedged(lower: &str) -> bool {
-    has(lower, HEDGES) || has(lower, PRICE_HEDGES)
-}
-
 /// Words that close a conversation.
 pub(super) const FAREWELL: &[&str] = &[
     "bye",
@@ -320,24 +189,6 @@ pub(super) const FAREWELL: &[&str] = &[
     "走先",
     "good night",
 ];
-
-/// The text without its A-not-A questions ("使唔使", "要不要", "需唔需要"): a refusal word
-/// inside one ("唔使", "不要") asks, it refuses nothing.
-pub(super) fn without_a_not_a(lower: &str) -> String {
-    let c: Vec<char> = lower.chars().collect();
-    let mut out = String::with_capacity(lower.len());
-    let mut i = 0;
-    while i < c.len() {
-        // X不X / X唔X, and the two-character XY不XY / XY唔XY ("需不需要" keeps only its tail).
-        if i + 2 < c.len() && matches!(c[i + 1], '不' | '唔') && c[i] == c[i + 2] {
-            i += 3;
-            continue;
-        }
-        out.push(c[i]);
-        i += 1;
-    }
-    out
-}
 
 /// Brands other than ours spoken of without a name ("别家", "其他牌子", "other brands"): a
 /// comparison with competitors needs one of these or a competitor named.
@@ -404,170 +255,35 @@ pub(super) const PRICE_SEEN: &[&str] = &[
     "less", "deal",
 ];
 
+/// Does `hay` (lower-cased) hold any of `words` ([`crate::words::any`])?
 pub(super) fn has(hay: &str, words: &'static [&'static str]) -> bool {
     crate::words::any(hay, words)
 }
 
-/// "让我想想", "我谂谂先", "I'll think about it": the customer wants time to decide.
-pub(super) const THINK_IT_OVER: &[&str] = &[
-    "想想",
-    "想一想",
-    "想一下",
-    "考虑一下",
-    "考慮一下",
-    "考虑下",
-    "考慮下",
-    "諗諗",
-    "谂谂",
-    "諗一諗",
-    "谂一谂",
-    "諗下先",
-    "谂下先",
-    "想下先",
-    "think about it",
-    "think it over",
-    "let me think",
-    "sleep on it",
-    "諗多",
-    "谂多",
-    "諗清楚",
-    "谂清楚",
-    "想清楚",
-    "商量一下",
-    "商量下",
-    "商量商量",
-    "get back to you",
-    "mull it over",
-    "talk it over",
-];
-
-/// Words that complain about us: a fault, a delivery or service gone wrong, a demand for redress.
-/// A clause the model reads as a complaint without any of them, in a turn that asks something,
-/// states a need ("Our toddler has dust allergies", "the air gets so dry in winter").
-/// The machine a customer had before ours ("旧嗰部", "my old vacuum"): its faults are no
-/// complaint about us.
-pub(super) const OLD_MACHINE: &[&str] = &[
-    "旧嗰部",
-    "舊嗰部",
-    "旧嗰个",
-    "舊嗰個",
-    "旧的那",
-    "舊的那",
-    "旧那",
-    "舊那",
-    "以前那",
-    "以前部",
-    "以前嗰",
-    "之前那",
-    "之前的那",
-    "原来那",
-    "原來那",
-    "家里那台旧",
-    "旧机",
-    "舊機",
-    "my old",
-    "our old",
-    "the old one",
-    "previous one",
-    "previous vacuum",
-    "previous robot",
-];
-
-pub(super) const COMPLAINT_CUES: &[&str] = &[
-    "投诉",
-    "投訴",
-    "差评",
-    "差評",
-    "太差",
-    "很差",
-    "好差",
-    "差劲",
-    "差勁",
-    "垃圾",
-    "坏",
-    "壞",
-    "不转",
-    "不轉",
-    "不动了",
-    "不動了",
-    "没反应",
-    "沒反應",
-    "冇反應",
-    "冇反应",
-    "出问题",
-    "出問題",
-    "毛病",
-    "退货",
-    "退貨",
-    "退钱",
-    "退錢",
-    "不满意",
-    "不滿意",
-    "唔满意",
-    "唔滿意",
-    "坏了",
-    "壞了",
-    "坏掉",
-    "壞掉",
-    "壞咗",
-    "坏咗",
-    "故障",
-    "不能用",
-    "用不了",
-    "唔用得",
-    "退款",
-    "骗",
-    "騙",
-    "失望",
-    "生气",
-    "生氣",
-    "气死",
-    "氣死",
-    "嬲",
-    "怎么回事",
-    "怎麼回事",
-    "搞什么",
-    "搞什麼",
-    "搞咩",
-    "还没到",
-    "還沒到",
-    "没收到",
-    "沒收到",
-    "冇收到",
-    "未收到",
-    "漏水",
-    "态度",
-    "態度",
-    "不理人",
-    "没人理",
-    "冇人理",
-    "complain",
-    "terrible",
-    "worst",
-    "refund",
-    "disappointed",
-    "angry",
-    "not working",
-    "doesn't work",
-    "does not work",
-    "stopped working",
-    "broken",
-    "faulty",
-    "defective",
-    "scam",
-    "rip-off",
-    "rip off",
-    "useless",
-    "never arrived",
-    "hasn't arrived",
-    "still waiting",
-    "damaged",
-    "rude",
-    "problem with",
-    "issue with",
-    "won't turn on",
-    "doesn't turn on",
-    "not charging",
-    "keeps stopping",
-    "return it",
+/// Words that make a sentence a question even without a mark ("能不能便宜点", "点解咁贵").
+pub(super) const ASKING_WORDS: &[&str] = &[
+    "吗",
+    "嗎",
+    "能不能",
+    "可不可以",
+    "有没有",
+    "有沒有",
+    "有冇",
+    "可唔可以",
+    "得唔得",
+    "点解",
+    "點解",
+    "为什么",
+    "為什麼",
+    "为啥",
+    "怎么",
+    "怎麼",
+    "多少",
+    "几多",
+    "幾多",
+    "why",
+    "can you",
+    "could you",
+    "is there",
+    "any ",
 ];

@@ -19,6 +19,7 @@ mod buying;
 mod clauses;
 mod cues;
 mod handoff;
+mod moods;
 mod policy;
 mod respond;
 mod suggest;

@@ -250,15 +250,18 @@ impl Engine {
         }
         for a in asked {
             match a.answer {
-                Some(x) if !parts.iter().any(|p| p.text == x.text) => parts.push(x),
+                Some(x) if !parts.iter().any(|p| said_already(&p.text, &x.text)) => parts.push(x),
                 Some(_) => {}
                 None => {
                     open_question = true;
                     // The playbook's node for a topic answers it from the KB fields ("多久能
                     // 发货" → the delivery node); only a question no node is about is uncovered.
+                    // (Not abroad: the node's terms are the mainland's — "带到新加坡还保修吗".)
                     let node_answers = a.intent.as_deref().is_some_and(|i| {
                         i != "ask_feature" && super::topics::topic_intents(&a.query).contains(&i)
-                    });
+                    }) && !crate::concepts::tokens(&a.query)
+                        .iter()
+                        .any(|t| t == "#overseas");
                     // A clause asking what to choose is answered by the recommendation.
                     let recommended =
                         had_rec && crate::needs::asks_recommendation(&a.text.to_lowercase());
@@ -589,4 +592,19 @@ fn filled(u: &Understood) -> std::collections::BTreeSet<String> {
         .chain(u.needs_filled.iter())
         .cloned()
         .collect()
+}
+
+/// `new` says nothing `earlier` has not: the same text, or the same fact after its product label
+/// ("R8: RO reverse osmosis…" after a recommendation that quoted it).
+fn said_already(earlier: &str, new: &str) -> bool {
+    if earlier == new {
+        return true;
+    }
+    let fact = new
+        .split_once('：')
+        .or_else(|| new.split_once(": "))
+        .map_or(new, |(_, f)| f)
+        .trim()
+        .trim_end_matches(['。', '.']);
+    fact.chars().count() >= 12 && earlier.contains(fact)
 }

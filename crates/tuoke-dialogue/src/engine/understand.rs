@@ -7,6 +7,7 @@ use tuoke_core::{Analysis, SentimentLabel};
 
 use super::buying::*;
 use super::cues::*;
+use super::moods::*;
 use super::policy::push_history;
 use super::topics::{concept_intent, states_budget, topic_intents};
 use super::{Engine, TurnCtx};
@@ -140,10 +141,12 @@ impl Engine {
         // ("太贵了，2000 卖不卖？": a counter-offer asked is the same objection.)
         let counter_offer =
             lower.chars().filter(char::is_ascii_digit).count() >= 3 || has(&lower, COUNTER_OFFER);
-        if (!question || counter_offer)
+        // ("超预算了，太贵了吧": a sigh, not a question — no mark, no question word.)
+        let sighed = !lower.contains(['?', '？']) && !has(&lower, ASKING_WORDS);
+        if (!question || counter_offer || sighed)
             && has(&lower, PRICE_OBJECTION)
             && !has(&lower, PRICE_HEDGES)
-            && !has(&lower, REFUSAL)
+            && !refuses(&lower)
         {
             return Some("ask_discount".into());
         }
@@ -169,7 +172,7 @@ impl Engine {
             }
             // A refusal and a hesitation need their words ("budget under 4000" refuses nothing,
             // "Will it fit?" hesitates about nothing).
-            "not_interested" if !has(&without_a_not_a(&lower), REFUSAL) => None,
+            "not_interested" if !refuses(&lower) => None,
             // "预算一千多块": a budget stated asks no price.
             "ask_price" if states_budget(&lower) => None,
             "hesitate" if !has(&lower, HESITATION) => None,
@@ -372,6 +375,11 @@ impl Engine {
         let needs = needs::extract(company, a);
         let facts = context::apply(company, &mut t.st, a, intent.as_deref(), t.now);
         let needs_filled = needs::apply(&needs, &mut t.st.slots);
+        // "你好，我想要R8净水器", "hello, interested in the A7": a greeting that goes on to name
+        // a product is about the product (presented, not answered with "how can I help?").
+        if intent.as_deref() == Some("greeting") && facts.entities.contains("product") {
+            intent = None;
+        }
         // Needs read as something else ("15平米的房间" is no competitor comparison; "哪一款比较
         // 适合养猫的家庭？" asks about our products).
         if !needs.is_empty() {

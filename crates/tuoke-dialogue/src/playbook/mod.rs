@@ -78,6 +78,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "discount_note",
     // customer slots (fallible)
     "quantity",
+    "ask_quantity",
     "budget",
     "callback_time",
     "timeline",
