@@ -272,6 +272,13 @@ const GENERIC: &[&str] = &[
     "then",
     "okay",
     "ok",
+    // "Possible?", "Doable?": the clause before asks, this one only presses.
+    "possibl",
+    "possible",
+    "doabl",
+    "doable",
+    "feasibl",
+    "feasible",
 ];
 
 /// Does the question ask about something in particular? (See [`Asked::specific`].)

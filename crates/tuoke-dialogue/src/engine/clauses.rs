@@ -4,7 +4,7 @@
 
 use super::Engine;
 use super::cues::ASK_INTENTS;
-use super::understand::Understood;
+use super::understand::{ClauseView, Understood};
 use crate::answer::{self, Ask};
 use crate::state::ConversationState;
 
@@ -53,7 +53,12 @@ impl Engine {
         } else {
             Vec::new()
         };
-        for c in &u.clauses {
+        let clauses: Vec<ClauseView> = u
+            .clauses
+            .iter()
+            .flat_map(|c| conjoined(&self.company, c))
+            .collect();
+        for c in &clauses {
             let intent = c.intent.as_deref();
             // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
             // our topics asks about it, whatever intent the model read ("它续航多久" is no
@@ -127,12 +132,31 @@ impl Engine {
                 (None, Some(last)) if what_about => format!("{} {last}", c.query),
                 _ => c.query.clone(),
             };
+            let before = prev;
             prev = Some(&c.query);
             let ask = Ask {
                 text: &query,
                 intent,
                 turn_named: &turn_named,
             };
+            let mut found = answer::answer_at(&self.company, st, ask, st.variety, tuning);
+            // "Will your team do the installation, and what is the timeline?": a clause the KB
+            // has nothing for alone may go on from the one before it (the installation's
+            // timeline), asked together.
+            if found.is_none()
+                && let Some(p) = before.filter(|_| query == c.query)
+            {
+                let joined = format!("{p} {}", c.query);
+                let ask = Ask {
+                    text: &joined,
+                    intent,
+                    turn_named: &turn_named,
+                };
+                found = answer::answer_at(&self.company, st, ask, st.variety, tuning).filter(|x| {
+                    out.iter()
+                        .all(|a: &answer::Asked| a.answer.as_ref() != Some(x))
+                });
+            }
             out.push(answer::Asked {
                 text: c.text.clone(),
                 question: c.question,
@@ -140,9 +164,56 @@ impl Engine {
                 query: query.clone(),
                 intent: c.intent.clone(),
                 turn_named: turn_named.clone(),
-                answer: answer::answer_at(&self.company, st, ask, st.variety, tuning),
+                answer: found,
             });
         }
         out
     }
+}
+
+/// Words joining two things asked in one breath ("the price and the shipping fee", "发票和账期").
+const AND_WORDS: &[&str] = &[" and ", "和", "以及", "还有", "同埋"];
+
+/// A clause asking about two topics joined by "and" ("What's the price and the shipping fee to
+/// HK?", "a special VAT invoice and 30-day credit") as two clauses, when each side asks about a
+/// topic of its own (a concept, or a price); otherwise the clause as it is.
+/// (A statement is not split — "it arrived 10 days ago and it's already rattling" tells one
+/// story — nor a question about several products: "净水器和洗碗机一共多少钱" asks one price.)
+fn conjoined(company: &crate::company::Company, c: &ClauseView) -> Vec<ClauseView> {
+    let lower = c.query.to_lowercase();
+    let several = company.find_names(&lower).len() + company.categories_named(&lower).len() >= 2;
+    if !c.question || several {
+        return vec![c.clone()];
+    }
+    let topic = |t: &str| -> Option<Vec<String>> {
+        let mut ts: Vec<String> = crate::question::topic_concepts(company, t)
+            .into_iter()
+            .filter(|t| !crate::kb::PLACE_CONCEPTS.contains(&t.as_str()))
+            .collect();
+        if crate::question::asks_price(&t.to_lowercase()) {
+            ts.push("price".into());
+        }
+        (!ts.is_empty()).then_some(ts)
+    };
+    for w in AND_WORDS {
+        let Some((left, right)) = lower.split_once(w) else {
+            continue;
+        };
+        if left.trim().is_empty() || right.trim().is_empty() {
+            continue;
+        }
+        let (Some(l), Some(r)) = (topic(left), topic(right)) else {
+            continue;
+        };
+        if r.iter().all(|t| l.contains(t)) || l.iter().all(|t| r.contains(t)) {
+            continue;
+        }
+        let part = |q: &str| ClauseView {
+            text: q.trim().to_string(),
+            query: q.trim().to_string(),
+            ..c.clone()
+        };
+        return vec![part(left), part(right)];
+    }
+    vec![c.clone()]
 }

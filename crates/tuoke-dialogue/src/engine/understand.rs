@@ -125,8 +125,12 @@ impl Engine {
         }
         // "转人工吧，我留个电话 135…": asking for a person is the point, whatever else is said
         // (but "人工客服几点下班？" asks about the hotline).
-        if has(&lower, HUMAN) && !(question && crate::qtype::wanted(&lower).is_some()) {
-            return Some("request_human".into());
+        if has(&lower, HUMAN) {
+            if !(question && crate::qtype::wanted(&lower).is_some()) {
+                return Some("request_human".into());
+            }
+            // ("真人几点返工？": when the people are there — the hours, a question.)
+            return Some(first_topic().unwrap_or_else(|| "ask_feature".into()));
         }
         // "价格不是很贵，能接受": the customer accepts (the price words are no price question).
         if !question && has(&lower, ACCEPT) {
