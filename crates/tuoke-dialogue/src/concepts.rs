@@ -99,7 +99,18 @@ pub fn tokens(text: &str) -> Vec<String> {
     if let Some(ac) = &m.substrings
         && let Ok(it) = ac.try_find_overlapping_iter(lower.as_str())
     {
+        let bytes = lower.as_bytes();
         for f in it {
+            // An English phrase starts a word: "a store" is not in "data stored" (its end may
+            // run on: "price drop" in "the price drops").
+            let pattern_ascii = bytes.get(f.start()..f.end()).is_some_and(|b| b.is_ascii());
+            let glued = |i: Option<usize>| {
+                i.and_then(|i| bytes.get(i))
+                    .is_some_and(|b| b.is_ascii_alphanumeric())
+            };
+            if pattern_ascii && glued(f.start().checked_sub(1)) {
+                continue;
+            }
             if let Some(&i) = m.pattern_concept.get(f.pattern().as_usize()) {
                 hit.insert(i);
             }
@@ -153,6 +164,12 @@ mod tests {
         assert!(tokens("卧室十五平").contains(&"#area".to_string()));
         assert!(!tokens("可以平啲吗").contains(&"#area".to_string()));
         assert!(!tokens("两平价").contains(&"#area".to_string()));
+    }
+
+    #[test]
+    fn an_english_phrase_is_whole_words() {
+        assert!(tokens("is there a store in hangzhou").contains(&"#stores".to_string()));
+        assert!(!tokens("where is my account data stored").contains(&"#stores".to_string()));
     }
 
     #[test]

@@ -225,6 +225,29 @@ const ALTERNATIVE: &[&str] = &[
 ];
 
 const RECOMMEND: &[&str] = &[
+    // Asked again after a recommendation, or why it ("那选哪款？", "So which one?", "为什么选它？").
+    "so which one",
+    "which one then",
+    "so which",
+    "那选哪",
+    "那买哪",
+    "咁揀邊",
+    "咁买边",
+    "咁買邊",
+    "为什么选",
+    "為什麼選",
+    "为什么推荐",
+    "為什麼推薦",
+    "点解揀",
+    "點解揀",
+    "点解拣",
+    "点解推荐",
+    "點解推薦",
+    "why that one",
+    "why this one",
+    "why do you recommend",
+    "why recommend",
+    "why would you pick",
     "推荐",
     "怎么配",
     "点配",
@@ -317,6 +340,27 @@ const RECOMMEND: &[&str] = &[
 
 fn has(hay: &str, needles: &'static [&'static str]) -> bool {
     crate::words::any(hay, needles)
+}
+
+/// "为什么选它？", "why that one?": the reasons for the product put forward.
+pub fn asks_why_chosen(lower: &str) -> bool {
+    const WHY: &[&str] = &[
+        "为什么选",
+        "為什麼選",
+        "为什么推荐",
+        "為什麼推薦",
+        "点解揀",
+        "點解揀",
+        "点解拣",
+        "点解推荐",
+        "點解推薦",
+        "why that one",
+        "why this one",
+        "why do you recommend",
+        "why recommend",
+        "why would you pick",
+    ];
+    has(lower, WHY)
 }
 
 /// The (lower-case) text asks what to choose, or for another product.

@@ -160,6 +160,10 @@ const PLACE_CUES: &[&str] = &[
     "showroom",
     "opening hours",
 ];
+/// "What's your email address?", "where is my data stored?": the place of no shop.
+const NOT_A_PLACE: &[&str] = &[
+    "email", "e-mail", "邮箱", "郵箱", "电邮", "電郵", "data", "数据", "數據", "资料", "資料",
+];
 /// Words an address is made of.
 const PLACE_WORDS: &[&str] = &[
     "路", "道", "街", "号", "號", "大厦", "大廈", "广场", "廣場", "中心", "road", "street",
@@ -188,7 +192,7 @@ pub fn wanted(lower: &str) -> Option<Want> {
     let has = |cues: &'static [&'static str]| crate::words::any(lower, cues);
     if has(TIME_CUES) {
         Some(Want::Time)
-    } else if has(PLACE_CUES) {
+    } else if has(PLACE_CUES) && !has(NOT_A_PLACE) {
         Some(Want::Place)
     } else if has(DURATION_CUES) {
         Some(Want::Duration)

@@ -212,10 +212,12 @@ fn retrieval_test_table() {
     // no-answer precision 0.636; session 12: 0.823, 0.656. Session 13 (the second exception):
     // the no-concept boost turns one wrong answer ("有冇email可以联络你哋" → the dishwasher
     // installation entry) into "no answer" although the row is answerable, so precision
-    // 0.656 → 0.636 while a miss is fixed and the dev table gains (docs/benchmarks.md).
-    assert!(all.top1() >= 0.82, "top-1 {:.3}", all.top1());
+    // 0.656 → 0.636 while a miss is fixed and the dev table gains (docs/benchmarks.md); later
+    // in the session (concepts for e-mail, repairs, privacy; English phrases start a word) the
+    // table reached top-1 0.832, precision 0.677.
+    assert!(all.top1() >= 0.83, "top-1 {:.3}", all.top1());
     assert!(
-        all.none_precision() >= 0.63 && all.none_recall() >= 0.58,
+        all.none_precision() >= 0.67 && all.none_recall() >= 0.58,
         "no-answer P {:.3} R {:.3}",
         all.none_precision(),
         all.none_recall()

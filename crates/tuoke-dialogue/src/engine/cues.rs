@@ -115,6 +115,15 @@ pub(super) const CALL_ME: &[&str] = &[
     "ring me",
     "phone me",
     "give me a call",
+    // Going on with the talk at a time ("can we continue at 8pm tonight?", "晚上八点再聊").
+    "continue at",
+    "continue tonight",
+    "continue later",
+    "talk at",
+    "chat at",
+    "再聊",
+    "再倾",
+    "再傾",
 ];
 
 /// Words of a real deferral ("在开会，晚点打给我", "call me tomorrow", "遲啲打俾我").
@@ -173,6 +182,18 @@ pub(super) const DEFERRAL: &[&str] = &[
     "not now",
     "another time",
     "get back to",
+    "driving",
+    "在开车",
+    "在開車",
+    "开紧车",
+    "開緊車",
+    "揸紧车",
+    "揸緊車",
+    "in a meeting",
+    "continue at",
+    "continue later",
+    "talk later",
+    "chat later",
 ];
 
 /// Words that close a conversation.

@@ -124,7 +124,8 @@ impl Engine {
         let v = t.st.variety;
         let mut parts: Vec<Answer> = Vec::new();
         // A recommendation the last bot turn already gave is not given again ("多少钱？" right
-        // after it: the price, not the whole recommendation once more).
+        // after it: the price, not the whole recommendation once more) unless they ask for it
+        // again ("那选哪款？", "why that one?").
         let last_bot =
             t.st.history
                 .iter()
@@ -135,7 +136,11 @@ impl Engine {
         let (rec, bundled) = match self.recommendation(t, u) {
             // (The product in context answers a question about another brand.)
             Some((r, bundle))
-                if !(last_bot.contains(&r.text)
+                if !((last_bot.contains(&r.text)
+                    && !u.clauses.iter().any(|c| {
+                        crate::needs::asks_recommendation(&c.text.to_lowercase())
+                            || crate::needs::asks_recommendation(&c.query.to_lowercase())
+                    }))
                     || (u.unknown_brand.is_some() && t.st.product().is_some())) =>
             {
                 (Some(r), bundle)
@@ -227,6 +232,10 @@ impl Engine {
         // products for "哪一款比较适合养猫的家庭？" says it again at length.
         if let Some(r) = parts.first().filter(|_| had_rec) {
             let named = cited_products(company, &r.citations);
+            // (A clause asking what to choose is answered by a recommendation that names one.)
+            if !named.is_empty() {
+                asked.retain(|a| !crate::needs::asks_recommendation(&a.text.to_lowercase()));
+            }
             asked.retain(|a| {
                 a.answer.as_ref().is_none_or(|x| {
                     x.kind != answer::AnswerKind::Compare

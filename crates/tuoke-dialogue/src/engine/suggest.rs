@@ -24,7 +24,12 @@ impl Engine {
         let gave = !u.needs_filled.is_empty();
         // Clearly upset (a weak negative reading of a plain statement — "Our company is
         // evaluating robot vacuums…" scored -0.22 — is no reason to hold back a recommendation).
+        // (Asked again for the choice we made, however it sounds: "为什么选它？" reads negative.)
+        let again = asked
+            && (crate::needs::asks_why_chosen(&lower)
+                || !crate::state::list_slot(&t.st.slots, "recommended").is_empty());
         let upset = u.sentiment == "negative"
+            && !again
             && t.st
                 .sentiment_trend
                 .last()
@@ -45,7 +50,11 @@ impl Engine {
             return None;
         }
         // "I'll take the cheaper one" picked a product discussed: no search for another.
-        if u.facts.reference && !crate::needs::asks_for_another(&lower) {
+        // ("为什么选它？" asks the reasons again.)
+        if u.facts.reference
+            && !crate::needs::asks_for_another(&lower)
+            && !crate::needs::asks_why_chosen(&lower)
+        {
             return None;
         }
         // Several categories at once ("门锁、净水器、洗碗机都要，总预算15000"): one of each.

@@ -170,7 +170,9 @@ impl Engine {
             // A deferral needs deferral words; a time word in a question is not one.
             "busy_later"
                 if !has(&lower, DEFERRAL)
-                    || (question && !has(&lower, &["打", "call", "ring me", "phone me"])) =>
+                    || (question
+                        && !has(&lower, &["打", "call", "ring me", "phone me"])
+                        && !has(&lower, CALL_ME)) =>
             {
                 None
             }
