@@ -379,7 +379,7 @@ impl KnowledgeBase {
                 let asks = |c: &str| query.iter().any(|t| t == c);
                 // (Nor what happens when one arrives faulty: "X10 开机就报错".)
                 let company_wide = (focus.intent == Some("ask_payment") && asks("#payment"))
-                    || (asks("#fault") && !asks("#warranty"))
+                    || ((asks("#fault") || asks("#repair")) && !asks("#warranty"))
                     || (asks("#stores") && matches!(focus.want, Some(Want::Place | Want::Time)));
                 if p.product.is_none() && focused && !company_wide {
                     // With a product in focus, its own facts come before company-wide FAQ.

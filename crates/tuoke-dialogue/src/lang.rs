@@ -123,6 +123,10 @@ const YUE_MARKERS: &[&str] = &[
     "鑊",
     "搞掂",
     "啫",
+    // Hong Kong words for things ("睡房", "空氣清新機").
+    "睡房",
+    "清新机",
+    "清新機",
 ];
 
 /// Mandarin function words that written Cantonese replaces (的→嘅, 是→係, 不→唔, 吗→咩/嗎 …).

@@ -78,7 +78,13 @@ pub fn english_count(company: &Company, text: &str) -> Option<f64> {
             continue;
         }
         let after_verb = i > 0 && words.get(i - 1).is_some_and(|p| VERBS.contains(p));
-        if after_verb || names_product(i + 1) {
+        // ("30 of the R8 water purifiers")
+        let of_the = match (next, words.get(i + 2).copied()) {
+            ("of", Some("the" | "your" | "those" | "these")) => i + 3,
+            ("of", _) => i + 2,
+            _ => i + 1,
+        };
+        if after_verb || names_product(i + 1) || names_product(of_the) {
             return Some(n);
         }
     }

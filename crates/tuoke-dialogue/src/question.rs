@@ -272,6 +272,9 @@ const GENERIC: &[&str] = &[
     "then",
     "okay",
     "ok",
+    "other",
+    "one",
+    "another",
     // "Possible?", "Doable?": the clause before asks, this one only presses.
     "possibl",
     "possible",

@@ -47,6 +47,8 @@ impl Engine {
         // An elliptical follow-up ("A3 滤网多少钱？多久要换？") asks about the previous
         // question's topic: its query carries the previous clause along.
         let mut prev: Option<&str> = None;
+        // The clause before, whatever it asked (a clause may go on from it).
+        let mut last: Option<&str> = None;
         let turn_named: Vec<String> = if u.clauses.len() > 1 {
             let all: Vec<&str> = u.clauses.iter().map(|c| c.text.as_str()).collect();
             answer::named_products(&self.company, &all.join(" "))
@@ -132,8 +134,12 @@ impl Engine {
                 (None, Some(last)) if what_about => format!("{} {last}", c.query),
                 _ => c.query.clone(),
             };
-            let before = prev;
-            prev = Some(&c.query);
+            let before = last.replace(&c.query);
+            // ("What about the other one, the A7?": a clause of fillers leaves the last question
+            // to the next one.)
+            if answer::is_specific(&self.company, &c.query) {
+                prev = Some(&c.query);
+            }
             let ask = Ask {
                 text: &query,
                 intent,

@@ -123,6 +123,11 @@ impl Engine {
         let pb = &company.playbook;
         let v = t.st.variety;
         let mut parts: Vec<Answer> = Vec::new();
+        // Another product in context starts the replies over: its discounts are told from the
+        // first variant, not with "we can't go lower" left from haggling over the last one.
+        if u.product_before.is_some() && t.st.product() != u.product_before.as_deref() {
+            t.st.counters.node_visits.clear();
+        }
         // A recommendation the last bot turn already gave is not given again ("多少钱？" right
         // after it: the price, not the whole recommendation once more) unless they ask for it
         // again ("那选哪款？", "why that one?").
@@ -232,9 +237,13 @@ impl Engine {
         // products for "哪一款比较适合养猫的家庭？" says it again at length.
         if let Some(r) = parts.first().filter(|_| had_rec) {
             let named = cited_products(company, &r.citations);
-            // (A clause asking what to choose is answered by a recommendation that names one.)
+            // (A clause asking what to choose is answered by a recommendation that names one,
+            // and so are the needs told without a question: "睡房大概 35 平方米" is no question
+            // about a 35 W motor.)
             if !named.is_empty() {
-                asked.retain(|a| !crate::needs::asks_recommendation(&a.text.to_lowercase()));
+                asked.retain(|a| {
+                    a.question && !crate::needs::asks_recommendation(&a.text.to_lowercase())
+                });
             }
             asked.retain(|a| {
                 a.answer.as_ref().is_none_or(|x| {

@@ -48,11 +48,20 @@ pub struct Understood {
     pub unknown_brand: Option<String>,
 }
 
-/// "…呢？": what about it ("咁买两部呢？", "如果凑到 10 台呢？").
+/// "…呢？", "what about…": what about it ("咁买两部呢？", "如果凑到 10 台呢？", "What about 30
+/// S3 hubs?", "And on 30 of the R8s?").
 fn what_about(lower: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "what about",
+        "how about",
+        "and for ",
+        "and on ",
+        "and with ",
+    ];
     lower
         .trim_end_matches(['?', '？', ' ', '啊', '呀'])
         .ends_with('呢')
+        || OPENERS.iter().any(|o| lower.trim_start().starts_with(o))
 }
 
 /// The text could hold contact details: an e-mail, a phone-length run of digits, or words that
