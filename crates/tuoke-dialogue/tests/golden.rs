@@ -240,8 +240,12 @@ fn g07_price_haggler_hears_only_kb_discounts() {
     // Third ask: still the KB limit, never a new number.
     assert!(!r.contains('8'));
     assert_eq!(c.score(), 10 + 10 + 5 - 5);
-    // A product without a discount note: its maximum from the KB.
+    // Another product starts over: its own volume tier first, then (it has no discount note)
+    // its maximum from the KB.
     let r = c.turn(say("X2 Pro呢，能便宜吗", "ask_discount").product("X2 Pro", "lock-x2"));
+    assert_eq!(c.node(), "discount");
+    assert!(r.contains("10件及以上优惠8%"), "{r}");
+    let r = c.turn(say("再便宜点呢", "ask_discount"));
     assert_eq!(c.node(), "discount_max");
     assert!(r.contains("最多能优惠8%"), "{r}");
     // A product without any discount.
