@@ -144,14 +144,24 @@ pub fn tokens(text: &str) -> Vec<String> {
 
 /// A number followed by 平 that is an area ("100平", "十五平"), not "平啲" (cheaper) or "平价".
 fn counts_area(lower: &str) -> bool {
-    let chars: Vec<char> = lower.chars().collect();
-    chars.windows(2).enumerate().any(|(i, w)| {
-        w[1] == '平'
-            && (w[0].is_ascii_digit() || "一二三四五六七八九十百两兩".contains(w[0]))
-            && !chars
-                .get(i + 2)
-                .is_some_and(|c| "啲价價板安台衡时時常均民面底方米".contains(*c))
-    })
+    if !lower.contains('平') {
+        return false;
+    }
+    let mut it = lower.chars().peekable();
+    let mut before: Option<char> = None;
+    while let Some(c) = it.next() {
+        if c == '平'
+            && before
+                .is_some_and(|b| b.is_ascii_digit() || "一二三四五六七八九十百两兩".contains(b))
+            && !it
+                .peek()
+                .is_some_and(|n| "啲价價板安台衡时時常均民面底方米".contains(*n))
+        {
+            return true;
+        }
+        before = Some(c);
+    }
+    false
 }
 
 #[cfg(test)]

@@ -364,6 +364,17 @@ impl KnowledgeBase {
         limit: usize,
     ) -> Vec<PassageHit<'a>> {
         let context: Vec<String> = focus.intent.map(str::to_string).into_iter().collect();
+        // The concepts asked, and those of them that are no place (once, not per passage).
+        let asked: Vec<&String> = query.iter().filter(|t| t.starts_with('#')).collect();
+        let topical: Vec<&String> = asked
+            .iter()
+            .copied()
+            .filter(|t| !PLACE_CONCEPTS.contains(&t.as_str()))
+            .collect();
+        let abroad_service = query.iter().any(|t| t == "#overseas")
+            && query
+                .iter()
+                .any(|t| matches!(t.as_str(), "#warranty" | "#fault" | "#install" | "#returns"));
         let mut hits: Vec<PassageHit<'a>> = self
             .passage_index
             .search_with(query, &context, None, usize::MAX)
@@ -419,15 +430,10 @@ impl KnowledgeBase {
                 {
                     score *= b.topic;
                 }
-                let asked: Vec<&String> = query.iter().filter(|t| t.starts_with('#')).collect();
                 if asked.len() >= 2 && asked.iter().all(|t| p.concepts.contains(t)) {
                     score *= b.all_concepts;
                 }
-                let topical: Vec<&&String> = asked
-                    .iter()
-                    .filter(|t| !PLACE_CONCEPTS.contains(&t.as_str()))
-                    .collect();
-                if !topical.is_empty() && !topical.iter().any(|t| p.concepts.contains(**t)) {
+                if !topical.is_empty() && !topical.iter().any(|t| p.concepts.contains(t)) {
                     score *= b.no_concept;
                 }
                 // "寄香港得唔得？" asks delivery to Hong Kong: an entry about other places
@@ -447,10 +453,7 @@ impl KnowledgeBase {
                 // "带到新加坡以后坏了还能保修吗？": service abroad is answered only by an entry
                 // that speaks of abroad (the mainland warranty text does not). (Abroad said on
                 // the way — "我人在台北，手機睇唔睇到門口？" — asks about the app.)
-                let service = ["#warranty", "#fault", "#install", "#returns"]
-                    .iter()
-                    .any(|c| asks(c));
-                if service && asks("#overseas") && !p.concepts.iter().any(|c| c == "#overseas") {
+                if abroad_service && !p.concepts.iter().any(|c| c == "#overseas") {
                     score *= b.not_abroad;
                 }
                 if let Some(w) = focus.want.filter(|w| p.values.contains(w)) {

@@ -365,7 +365,12 @@ pub fn asks_why_chosen(lower: &str) -> bool {
 
 /// The (lower-case) text asks what to choose, or for another product.
 pub fn asks_recommendation(lower: &str) -> bool {
-    has(lower, RECOMMEND) || asks_alternative(lower)
+    asks_choice(lower) || asks_alternative(lower)
+}
+
+/// The (lower-case) text asks what to choose ("揀邊部好", "which would you pick").
+pub fn asks_choice(lower: &str) -> bool {
+    has(lower, RECOMMEND)
 }
 
 /// The (lower-case) text asks for another product than the one in play ("有没有比较便宜的？",

@@ -186,9 +186,13 @@ const AND_WORDS: &[&str] = &[" and ", "和", "以及", "还有", "同埋"];
 /// (A statement is not split — "it arrived 10 days ago and it's already rattling" tells one
 /// story — nor a question about several products: "净水器和洗碗机一共多少钱" asks one price.)
 fn conjoined(company: &crate::company::Company, c: &ClauseView) -> Vec<ClauseView> {
+    if !c.question {
+        return vec![c.clone()];
+    }
     let lower = c.query.to_lowercase();
-    let several = company.find_names(&lower).len() + company.categories_named(&lower).len() >= 2;
-    if !c.question || several {
+    if !AND_WORDS.iter().any(|w| lower.contains(w))
+        || company.find_names(&lower).len() + company.categories_named(&lower).len() >= 2
+    {
         return vec![c.clone()];
     }
     let topic = |t: &str| -> Option<Vec<String>> {

@@ -77,7 +77,13 @@ impl Engine {
             return Some((bundle, true));
         }
         // "这两款哪个好" about the products just discussed is a comparison, not a new search.
-        if answer::refers_to_several(&lower) && t.st.products_mentioned().len() >= 2 {
+        // ("咁邊部靜啲？" weighs them by one spec: the side-by-side; "A3 同 A7 揀邊部好？" asks
+        // for a choice, which the ranking makes.)
+        if (answer::refers_to_several(&lower)
+            || (crate::question::has(&lower, crate::question::COMPARE)
+                && !crate::needs::asks_choice(&lower)))
+            && t.st.products_mentioned().len() >= 2
+        {
             return None;
         }
         if !(asked || gave)
