@@ -72,6 +72,9 @@ pub struct Company {
     names_ac: Option<aho_corasick::AhoCorasick>,
     /// Every category's names and aliases, lower-cased, longest first.
     category_words: Vec<String>,
+    /// One automaton over [`Self::category_words`] (a substring search per word was a tenth of
+    /// a turn).
+    category_ac: Option<aho_corasick::AhoCorasick>,
     /// Per category (file order): its id and its names and aliases, lower-cased — read on every
     /// turn by [`Company::categories_named`], so lower-cased once here.
     category_names: Vec<(String, Vec<String>)>,
@@ -222,6 +225,9 @@ impl Company {
                     playbook,
                     grading,
                     kb,
+                    category_ac: aho_corasick::AhoCorasick::new(&category_words)
+                        .inspect_err(|e| tracing::error!(error = %e, "category automaton"))
+                        .ok(),
                     category_words,
                     names_ac: aho_corasick::AhoCorasick::new(names.iter().map(|(n, _, _)| n))
                         .inspect_err(|e| tracing::error!(error = %e, "name automaton"))
@@ -252,6 +258,17 @@ impl Company {
     /// Every category name and alias, lower-cased, longest first.
     pub fn category_words(&self) -> &[String] {
         &self.category_words
+    }
+
+    /// Where category words stand in a lower-cased text (byte ranges, overlapping).
+    pub(crate) fn category_spans(&self, lower: &str) -> Vec<(usize, usize)> {
+        let Some(ac) = &self.category_ac else {
+            return Vec::new();
+        };
+        match ac.try_find_overlapping_iter(lower) {
+            Ok(it) => it.map(|m| (m.start(), m.end())).collect(),
+            Err(_) => Vec::new(),
+        }
     }
     pub fn categories(&self) -> &[Category] {
         &self.categories
@@ -409,10 +426,8 @@ impl Company {
                 }
             }
         }
-        for n in self.category_words.iter().filter(|n| !n.is_empty()) {
-            for (i, _) in lower.match_indices(n.as_str()) {
-                blank(i, i + n.len());
-            }
+        for (start, end) in self.category_spans(lower) {
+            blank(start, end);
         }
         lower
             .char_indices()

@@ -139,6 +139,10 @@ pub fn tokens(text: &str) -> Vec<String> {
         out.push("#area".into());
         out.sort();
     }
+    // "门槛有成2公分高": the height of a threshold, not the size of the machine.
+    if out.iter().any(|t| t == "#threshold") {
+        out.retain(|t| t != "#size");
+    }
     out
 }
 

@@ -88,7 +88,22 @@ const FEE_WORDS: &[&str] = &[
     "安裝費",
     "shipping",
 ];
-const HOW_MUCH: &[&str] = &["多少", "几多", "幾多", "几钱", "幾錢", "how much", "what"];
+const HOW_MUCH: &[&str] = &[
+    "多少",
+    "几多",
+    "幾多",
+    "几钱",
+    "幾錢",
+    "怎么算",
+    "怎麼算",
+    "点计",
+    "點計",
+    "点收",
+    "點收",
+    "how much",
+    "what",
+    "how do you charge",
+];
 const MEASURE_CUES: &[&str] = &[
     // "洗一次要用多少水": litres, not a count of programmes.
     "多少水",

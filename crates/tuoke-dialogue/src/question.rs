@@ -146,6 +146,18 @@ const PRICE_WORDS: &[&str] = &[
     "贵",
     "貴",
     "便宜",
+    // Asking for a quote ("Kindly share the rate for 120 locks", "报个价").
+    "quotation",
+    "quote for",
+    "rate for",
+    "rates for",
+    "best rate",
+    "your rate",
+    "your rates",
+    "报价",
+    "報價",
+    "报个价",
+    "報個價",
 ];
 
 /// Words that make a clause about several products at once ("这两款", "它们", "both").
@@ -528,10 +540,16 @@ fn topic_tokens_uncached(company: &Company, text: &str, drop_price: bool) -> Vec
     if drop_price {
         // "洗碗机多少钱一台" asks the product's price: without the price words, the category and
         // the quantity nothing is left, so no other passage is looked for.
-        for n in company.category_words() {
-            if lower.contains(n.as_str()) {
-                lower = lower.replace(n.as_str(), " ");
+        let spans = company.category_spans(&lower);
+        if !spans.is_empty() {
+            let mut keep = vec![true; lower.len()];
+            for (start, end) in spans {
+                keep.iter_mut()
+                    .take(end)
+                    .skip(start)
+                    .for_each(|k| *k = false);
             }
+            lower = blank_bytes(&lower, &keep);
         }
     }
     let mut toks: Vec<String> = tokenize(&lower)
@@ -560,6 +578,10 @@ const OWN_COMPANY: &[&str] = &[
     "我哋嘅公司",
     "我司",
     "公司地址",
+    // "公司在南京，下周一之前能送到吗？": where their company is (the place stays).
+    "公司在",
+    "公司喺",
+    "公司係",
     "our company",
     "my company",
     "our office",
@@ -594,4 +616,24 @@ const CURRENCY: &[&str] = &[
 
 pub(crate) fn asks_currency(lower: &str) -> bool {
     has(lower, CURRENCY)
+}
+
+/// `text` with every character whose bytes are not all kept replaced by a space (a run of
+/// such characters by one space).
+fn blank_bytes(text: &str, keep: &[bool]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blanked = false;
+    for (i, c) in text.char_indices() {
+        if keep
+            .get(i..i + c.len_utf8())
+            .is_some_and(|k| k.iter().all(|x| *x))
+        {
+            out.push(c);
+            blanked = false;
+        } else if !blanked {
+            out.push(' ');
+            blanked = true;
+        }
+    }
+    out
 }

@@ -121,6 +121,19 @@ pub fn retrieve_at<'a>(
         .into_iter()
         .filter(|h| !(drop_price && h.passage.kind == PassageKind::Price));
     let best = cands.next()?;
+    // A close runner-up that states the kind of value asked for ("the shipping fee to HK": the
+    // FAQ's ¥60, not the R8's delivery text that states days) answers instead of the best.
+    // (Sums only: they are read reliably; a count or a duration is often written in words.)
+    let has_want = |h: &crate::kb::PassageHit<'_>| h.passage.values.contains(&Want::Money);
+    if want == Some(Want::Money) && !has_want(&best) {
+        let rest: Vec<_> = cands.clone().take(RUNNERS_UP).collect();
+        if let Some(r) = rest
+            .into_iter()
+            .find(|h| has_want(h) && good(h) && h.score >= best.score * WANTED_RUNNER_UP)
+        {
+            return Some((r.passage, r.score));
+        }
+    }
     if good(&best) {
         return Some((best.passage, best.score));
     }
@@ -134,6 +147,8 @@ pub fn retrieve_at<'a>(
 
 /// How many passages after the best one may answer in its stead ([`retrieve_at`]).
 const RUNNERS_UP: usize = 2;
+/// How close a runner-up stating the value asked for must come to the best that does not.
+const WANTED_RUNNER_UP: f32 = 0.9;
 
 /// The query tokens of a question, the kind of value it wants, and its three best passages.
 /// The hit scores above the threshold (a passage without the value asked for needs more).
@@ -179,8 +194,13 @@ fn search_focused<'a>(
         Some(o) => o.to_vec(),
         None => named_products(company, ask.text),
     };
-    if named.is_empty() {
-        named = ask.turn_named.to_vec();
+    // ("S3多少钱？和X20一起买有优惠吗？": a bundle is about every product of the turn.)
+    if named.is_empty() || q.iter().any(|t| t == "#bundle") {
+        for p in ask.turn_named {
+            if !named.contains(p) {
+                named.push(p.clone());
+            }
+        }
     }
     let play = match only {
         Some(o) => o.to_vec(),

@@ -200,6 +200,18 @@ impl Engine {
             let (body, c) = recommend::render_recommendation(company, &fits, v)?;
             text = body;
             citations = c;
+            // "…the rate for 120 smart locks": the volume tier that count reaches, too.
+            if let Some(p) = fits.first().map(|f| f.product)
+                && let Some(tier) =
+                    t.st.slots
+                        .get("quantity")
+                        .and_then(Value::as_f64)
+                        .and_then(|q| crate::render::volume_tier(p, q, v))
+            {
+                text.push_str(phrases::sep(v));
+                text.push_str(&tier);
+                text.push_str(if v.is_chinese() { "。" } else { "." });
+            }
             if let Some(q) = question.filter(|_| fits.len() > 1) {
                 text.push_str(phrases::sep(v));
                 text.push_str(&q);
