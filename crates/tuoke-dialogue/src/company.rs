@@ -287,15 +287,19 @@ impl Company {
     /// whole words).
     pub fn find_category(&self, lower: &str) -> Option<String> {
         let lower = &*without_feature_words(lower);
+        // (Most texts name no category: one automaton pass says so before any word is tried.)
+        if self.category_spans(lower).is_empty() {
+            return None;
+        }
         let mut best: Option<(usize, &str)> = None;
-        for c in &self.categories {
-            for n in c.aliases.iter().map(String::as_str).chain(c.name.all()) {
-                let n = n.to_lowercase();
-                if n.is_empty() || best.is_some_and(|(l, _)| l >= n.chars().count()) {
+        for (id, names) in &self.category_names {
+            for n in names {
+                let len = n.chars().count();
+                if best.is_some_and(|(l, _)| l >= len) {
                     continue;
                 }
-                if contains_word(lower, &n) {
-                    best = Some((n.chars().count(), c.id.as_str()));
+                if contains_word(lower, n) {
+                    best = Some((len, id.as_str()));
                 }
             }
         }

@@ -84,7 +84,7 @@ pub fn english_count(company: &Company, text: &str) -> Option<f64> {
             ("of", _) => i + 2,
             _ => i + 1,
         };
-        if after_verb || names_product(i + 1) || names_product(of_the) {
+        if after_verb || names_product(i + 1) || (of_the != i + 1 && names_product(of_the)) {
             return Some(n);
         }
     }

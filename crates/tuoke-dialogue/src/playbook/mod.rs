@@ -78,6 +78,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "discount_note",
     // customer slots (fallible)
     "quantity",
+    // "How many do you need?" while no count is known, else nothing (never fails)
     "ask_quantity",
     "budget",
     "callback_time",
@@ -536,6 +537,6 @@ impl Playbook {
 pub fn is_fallible(p: &str) -> bool {
     !matches!(
         p,
-        "company" | "hours" | "company_phone" | "company_email" | "product_list"
+        "company" | "hours" | "company_phone" | "company_email" | "product_list" | "ask_quantity"
     )
 }
