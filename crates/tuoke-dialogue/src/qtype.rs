@@ -88,6 +88,23 @@ const FEE_WORDS: &[&str] = &[
     "安裝費",
     "shipping",
 ];
+/// Whether there is a fee ("寄過去要唔要運費？"): the answer is the sum (or that it is free).
+const FEE_YES_NO: &[&str] = &[
+    "要不要",
+    "要唔要",
+    "收不收",
+    "收唔收",
+    "使唔使",
+    "用不用",
+    "免不免",
+    "包不包",
+    "包唔包",
+    "有没有",
+    "有冇",
+    "is there",
+    "do i pay",
+    "any ",
+];
 const HOW_MUCH: &[&str] = &[
     "多少",
     "几多",
@@ -215,7 +232,7 @@ pub fn wanted(lower: &str) -> Option<Want> {
         Some(Want::Count)
     } else if has(MEASURE_CUES) {
         Some(Want::Measure)
-    } else if has(MONEY_CUES) || (has(FEE_WORDS) && has(HOW_MUCH)) {
+    } else if has(MONEY_CUES) || (has(FEE_WORDS) && (has(HOW_MUCH) || has(FEE_YES_NO))) {
         Some(Want::Money)
     } else {
         None

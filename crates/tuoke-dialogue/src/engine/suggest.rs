@@ -153,7 +153,29 @@ impl Engine {
         let question = recommend::next_question(company, &t.st.slots, &cands, v);
         let mut text;
         let mut citations = Vec::new();
-        if !t.st.slots.contains_key("category") && t.st.product().is_none() {
+        // "朋友入伙，想送啲智能家居嘢，預算 2000 左右": a gift on a budget, any category — what
+        // we sell within it, ranked.
+        let open_gift = !t.st.slots.contains_key("category")
+            && t.st.product().is_none()
+            && has_open_request(&lower)
+            && crate::needs::budget_range(&t.st.slots).is_some();
+        if open_gift
+            && let Some((_, max)) = crate::needs::budget_range(&t.st.slots)
+            && let within = company
+                .products()
+                .iter()
+                .filter(|p| p.price.amount <= max)
+                .collect::<Vec<_>>()
+            && !within.is_empty()
+            && let Some((body, c)) = recommend::render_recommendation(
+                company,
+                &recommend::rank(company, &t.st.slots, &within),
+                v,
+            )
+        {
+            text = body;
+            citations = c;
+        } else if !t.st.slots.contains_key("category") && t.st.product().is_none() {
             // Without a category nothing sensible can be ranked: ask for it.
             text = question?;
         } else if only_category && cands.len() > 1 && !asked {
@@ -229,6 +251,16 @@ impl Engine {
 
 /// Words that open a request to any product ("anything", "任何", a gift).
 const OPEN_REQUEST: &[&str] = &[
+    "想送",
+    "送俾",
+    "送畀",
+    "送给",
+    "送給",
+    "入伙",
+    "入夥",
+    "乔迁",
+    "喬遷",
+    "housewarming",
     "anything",
     "something",
     "any product",
