@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tuoke_dialogue::{Action, ConversationState, Lead, TurnOutput};
 use tuoke_store::{
     Commit, ContactChange, Conversation, HandoffChange, LeadUpdate, Message, NewAudit, NewMessage,
-    Owner, Status, StoreError,
+    NewOutcome, Owner, Status, StoreError,
 };
 
 use crate::auth::Auth;
@@ -119,6 +119,8 @@ pub(crate) struct Plan {
     pub contact: Option<ContactChange>,
     /// The audit entry of a staff action.
     pub audit: Option<NewAudit>,
+    /// The outcome a close records (the funnel's row).
+    pub outcome: Option<NewOutcome>,
     pub out: Option<TurnOutput>,
 }
 
@@ -133,6 +135,7 @@ impl Plan {
             webhooks: Vec::new(),
             contact: None,
             audit: None,
+            outcome: None,
             out: None,
         }
     }
@@ -191,6 +194,7 @@ pub(crate) async fn mutate(
             events: p.webhooks.clone(),
             contact: p.contact.clone(),
             audit: p.audit.clone(),
+            outcome: p.outcome.clone(),
             now: tuoke_store::now_ms(),
         };
         let now = commit.now;

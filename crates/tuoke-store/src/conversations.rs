@@ -243,6 +243,7 @@ impl Store {
             events: c.events,
             contact: c.contact,
             audit: c.audit,
+            outcome: c.outcome,
             now,
         };
         let messages = match &self.db {

@@ -290,6 +290,18 @@ pub struct NewAudit {
     pub detail: Value,
 }
 
+/// The outcome a conversation is closed with, written with the closing commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOutcome {
+    /// `won`, `lost` or `follow_up`.
+    pub outcome: String,
+    pub agent: Option<String>,
+    /// The key of the agent who closed it.
+    pub agent_key: String,
+    pub note: Option<String>,
+    pub closed_at: i64,
+}
+
 /// One optimistic-concurrency change of a conversation.
 #[derive(Debug, Clone)]
 pub struct Commit {
@@ -312,6 +324,8 @@ pub struct Commit {
     pub contact: Option<ContactChange>,
     /// An audit entry about the change (a take-over, a release), in the same transaction.
     pub audit: Option<NewAudit>,
+    /// The outcome of a close (the funnel's row), in the same transaction.
+    pub outcome: Option<NewOutcome>,
     pub now: i64,
 }
 

@@ -68,6 +68,7 @@ pub(crate) fn is_plain_turn(job: &writes::Job) -> bool {
         && job.events.is_empty()
         && job.contact.is_none()
         && job.audit.is_none()
+        && job.outcome.is_none()
 }
 
 /// Writes a plain turn with [`PG_TURN`]; when it writes nothing, finds out why.

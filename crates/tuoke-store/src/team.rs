@@ -328,18 +328,6 @@ impl Store {
             .collect())
     }
 
-    /// Records (or replaces) how a conversation ended.
-    pub async fn set_outcome(&self, o: &Outcome, agent_key: &str) -> Result<()> {
-        write!(self, p => {
-            sqlx::query("INSERT INTO outcomes (conversation_id, outcome, agent, agent_key, note, closed_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (conversation_id) DO UPDATE SET outcome = excluded.outcome, agent = excluded.agent, \
-                         agent_key = excluded.agent_key, note = excluded.note, closed_at = excluded.closed_at")
-                .bind(&o.conversation_id).bind(&o.outcome).bind(&o.agent).bind(agent_key).bind(&o.note).bind(o.closed_at)
-                .execute(p).await?;
-        });
-        Ok(())
-    }
-
     pub async fn get_outcome(&self, conversation_id: &str) -> Result<Option<Outcome>> {
         let r: Option<(String, String, Option<String>, Option<String>, i64)> = read!(self, p => {
             sqlx::query_as("SELECT conversation_id, outcome, agent, note, closed_at FROM outcomes WHERE conversation_id = $1")

@@ -8,7 +8,9 @@ use std::borrow::Cow;
 
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 
-use crate::{ContactChange, HandoffChange, Message, NewAudit, Result, Status, StoreError};
+use crate::{
+    ContactChange, HandoffChange, Message, NewAudit, NewOutcome, Result, Status, StoreError,
+};
 
 /// The SQL of a conversation commit, shared by the SQLite writer (rusqlite) and the PostgreSQL
 /// path (sqlx). `$n` placeholders are understood by both engines; SQLite numbers them by first
@@ -55,6 +57,11 @@ pub(crate) mod sql {
         WHERE id = (SELECT customer_id FROM conversations WHERE id = $5)";
     pub const INSERT_AUDIT: &str = "INSERT INTO audit_events (id, at, actor, action, target, detail) \
         VALUES ($1, $2, $3, $4, $5, $6)";
+    /// A conversation's outcome (closing it again replaces it).
+    pub const UPSERT_OUTCOME: &str = "INSERT INTO outcomes (conversation_id, outcome, agent, agent_key, \
+        note, closed_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (conversation_id) DO UPDATE SET \
+        outcome = excluded.outcome, agent = excluded.agent, agent_key = excluded.agent_key, \
+        note = excluded.note, closed_at = excluded.closed_at";
     pub const ACTIVE_WEBHOOKS: &str = "SELECT id, events FROM webhooks WHERE active = 1";
     pub const INSERT_DELIVERY: &str = "INSERT INTO webhook_outbox (id, webhook_id, event, payload, attempts, \
         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $5)";
@@ -152,7 +159,7 @@ pub(crate) fn message_params<'a>(
 
 /// What a commit writes once its version-checked conversation update matched: the messages
 /// (the first one carries the client_message_id and the stored result), the lead, the
-/// customer's contact details, the handoff and the audit entry, in that order. Webhook outbox
+/// customer's contact details, the handoff, a close's outcome and the audit entry, in that order. Webhook outbox
 /// rows need the subscriptions and come from [`delivery_writes`].
 pub(crate) fn commit_writes(job: &Job) -> Vec<Stmt<'_>> {
     let mut out = message_writes(job);
@@ -194,6 +201,19 @@ pub(crate) fn commit_writes(job: &Job) -> Vec<Stmt<'_>> {
     }
     if let Some(h) = &job.handoff {
         out.extend(handoff_writes(job, h));
+    }
+    if let Some(o) = &job.outcome {
+        out.push(Stmt {
+            sql: sql::UPSERT_OUTCOME,
+            params: vec![
+                conv.clone(),
+                Param::text(&o.outcome),
+                Param::opt(o.agent.as_deref()),
+                Param::text(&o.agent_key),
+                Param::opt(o.note.as_deref()),
+                Param::int(o.closed_at),
+            ],
+        });
     }
     if let Some(a) = &job.audit {
         out.push(audit_write(
@@ -354,6 +374,7 @@ pub(crate) struct Job {
     pub events: Vec<(String, serde_json::Value)>,
     pub contact: Option<ContactChange>,
     pub audit: Option<NewAudit>,
+    pub outcome: Option<NewOutcome>,
     pub now: i64,
 }
 

@@ -259,3 +259,61 @@ async fn one_open_handoff_per_conversation(s: Store) {
     assert!(open(&snap)[0]["agent"].is_null());
 }
 both!(one_open_handoff, one_open_handoff_per_conversation);
+
+/// A close with its outcome and audit entry, as `POST /v1/conversations/{id}/close` commits it.
+fn close(cur: &Conversation) -> Commit {
+    let mut t = turn_commit(cur, "", None, 0);
+    t.messages.clear();
+    t.lead = None;
+    t.status = Status::Closed;
+    t.outcome = Some(NewOutcome {
+        outcome: "won".into(),
+        agent: Some("Alice".into()),
+        agent_key: "key-alice".into(),
+        note: Some("paid".into()),
+        closed_at: 42,
+    });
+    t.audit = Some(NewAudit {
+        actor: Some("key-alice".into()),
+        action: "conversation.close".into(),
+        detail: json!({"outcome": "won", "agent": "Alice"}),
+    });
+    t
+}
+
+/// A close is one transaction: when its outcome row fails, the conversation stays open and no
+/// audit entry is written; when its audit entry fails, no outcome is left behind.
+async fn close_is_one_transaction(s: Store, url: String) {
+    let c = conversation(&s).await;
+    let before = snapshot(&s, &c.id).await;
+    for table in ["outcomes", "audit_events"] {
+        fault::fail(&url, table, Write::Insert).await.unwrap();
+        let r = s.commit(close(&c), |_| None).await;
+        assert!(
+            matches!(&r, Err(e) if e.to_string().contains(fault::MESSAGE)),
+            "{table}: {r:?}"
+        );
+        assert_eq!(
+            snapshot(&s, &c.id).await,
+            before,
+            "a partial close ({table})"
+        );
+        assert!(s.get_outcome(&c.id).await.unwrap().is_none(), "{table}");
+        fault::heal(&url, table).await.unwrap();
+    }
+    s.commit(close(&c), |_| None).await.unwrap();
+    let after = snapshot(&s, &c.id).await;
+    assert_eq!(after.status, Status::Closed);
+    assert_eq!(after.audit, before.audit + 1);
+    let o = s.get_outcome(&c.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            o.outcome.as_str(),
+            o.agent.as_deref(),
+            o.note.as_deref(),
+            o.closed_at
+        ),
+        ("won", Some("Alice"), Some("paid"), 42)
+    );
+}
+both!(close_atomic, close_is_one_transaction, url);

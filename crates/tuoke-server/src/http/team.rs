@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tuoke_store::{HandoffChange, Outcome, Role, Status};
+use tuoke_store::{HandoffChange, NewOutcome, Outcome, Role, Status};
 use utoipa::ToSchema;
 
 use crate::auth::Auth;
@@ -18,7 +18,7 @@ use crate::error::{ApiError, JsonBody, P};
 use crate::http::input::{check_len, required_text};
 use crate::keys::{STREAM_TOKEN_SECS, issue_stream_token};
 use crate::service::{
-    Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
+    self, Change, Plan, check_owner, load_for_change, load_open, mutate, publish, unmutate,
 };
 use crate::state::AppState;
 use crate::views::contact::ContactOut;
@@ -160,6 +160,14 @@ pub async fn close(
     let agent = owner
         .and_then(|o| o.agent)
         .unwrap_or_else(|| auth.key.name.clone());
+    let o = Outcome {
+        conversation_id: id.clone(),
+        outcome: body.outcome.clone(),
+        agent: Some(agent.clone()),
+        note,
+        closed_at: tuoke_store::now_ms(),
+    };
+    // The close, its outcome and its audit entry: one transaction.
     let done = mutate(
         &st,
         conv,
@@ -171,6 +179,18 @@ pub async fn close(
             s.updated_at = chrono::Utc::now();
             Ok(Plan {
                 handoff: open.then_some(HandoffChange::Released),
+                outcome: Some(NewOutcome {
+                    outcome: o.outcome.clone(),
+                    agent: o.agent.clone(),
+                    agent_key: auth.key.id.clone(),
+                    note: o.note.clone(),
+                    closed_at: o.closed_at,
+                }),
+                audit: Some(service::audit(
+                    &auth,
+                    "conversation.close",
+                    json!({"outcome": o.outcome, "agent": agent}),
+                )),
                 ..Plan::state(s)
             })
         },
@@ -178,22 +198,6 @@ pub async fn close(
     )
     .await
     .map_err(unmutate)?;
-    let o = Outcome {
-        conversation_id: id.clone(),
-        outcome: body.outcome.clone(),
-        agent: Some(agent.clone()),
-        note,
-        closed_at: tuoke_store::now_ms(),
-    };
-    st.store.set_outcome(&o, &auth.key.id).await?;
-    st.store
-        .audit(
-            Some(&auth.key.id),
-            "conversation.close",
-            Some(&id),
-            &json!({"outcome": o.outcome, "agent": agent}),
-        )
-        .await?;
     publish(&st, &Change::of(&done.before, &done.after, &done.messages));
     Ok(Json(CloseOut {
         conversation: ConversationOut::loaded(&done.after),

@@ -115,6 +115,7 @@ pub fn turn_commit(c: &Conversation, text: &str, cmid: Option<&str>, score: i64)
         events: Vec::new(),
         contact: None,
         audit: None,
+        outcome: None,
         now: now_ms(),
     }
 }
