@@ -242,6 +242,7 @@ mod tests {
             events: Vec::new(),
             contact: None,
             audit: None,
+            outcome: None,
             now,
         }
     }
