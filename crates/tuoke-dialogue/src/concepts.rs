@@ -139,6 +139,14 @@ pub fn tokens(text: &str) -> Vec<String> {
         out.push("#area".into());
         out.sort();
     }
+    // "我家门大概 6 公分厚": how thick the door is, words apart.
+    if !out.iter().any(|t| t == "#door_fit")
+        && (lower.contains('门') || lower.contains('門') || lower.contains("door"))
+        && (lower.contains('厚') || lower.contains("thick"))
+    {
+        out.push("#door_fit".into());
+        out.sort();
+    }
     // "门槛有成2公分高": the height of a threshold, not the size of the machine.
     if out.iter().any(|t| t == "#threshold") {
         out.retain(|t| t != "#size");
