@@ -214,8 +214,8 @@ fn retrieval_test_table() {
     // installation entry) into "no answer" although the row is answerable, so precision
     // 0.656 → 0.636 while a miss is fixed and the dev table gains (docs/benchmarks.md); later
     // in the session (concepts for e-mail, repairs, privacy; English phrases start a word) the
-    // table reached top-1 0.832, precision 0.677.
-    assert!(all.top1() >= 0.83, "top-1 {:.3}", all.top1());
+    // table reached top-1 0.832, precision 0.677, and 0.845 with the intent's passage kind ×1.1.
+    assert!(all.top1() >= 0.84, "top-1 {:.3}", all.top1());
     assert!(
         all.none_precision() >= 0.67 && all.none_recall() >= 0.58,
         "no-answer P {:.3} R {:.3}",
