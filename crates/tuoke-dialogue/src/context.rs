@@ -534,23 +534,18 @@ fn matching_product(
     best.map(|(_, id)| id.to_string())
 }
 
-/// "另一款": the most recently mentioned other product, else the next product of the same category.
+/// "另一款": the most recently mentioned other product, else the next product of the same category;
+/// none when the category has no other ("the other one we're looking at" beside our only water
+/// purifier is another brand's, not a robot vacuum).
 fn other_product(company: &Company, mentioned: &[String], current: Option<&str>) -> Option<String> {
     if let Some(p) = mentioned.iter().rev().find(|p| Some(p.as_str()) != current) {
         return Some(p.clone());
     }
-    let cur = current.and_then(|c| company.product(c));
-    let same_cat = company
+    let cur = current.and_then(|c| company.product(c))?;
+    company
         .products()
         .iter()
-        .find(|p| Some(p.id.as_str()) != current && cur.is_some_and(|c| c.category == p.category));
-    same_cat
-        .or_else(|| {
-            company
-                .products()
-                .iter()
-                .find(|p| Some(p.id.as_str()) != current)
-        })
+        .find(|p| p.id != cur.id && p.category == cur.category)
         .map(|p| p.id.clone())
 }
 
