@@ -12,7 +12,7 @@ use std::process::Command;
 /// `fresh9.yaml` 78.0 % of 141, `fresh10.yaml` 84.7 % of 144, `fresh11.yaml` 86.9 % of 168,
 /// `fresh12.yaml` 89.9 % of 149, `fresh13.yaml` 88.8 % of 170. All 396 stories (2,325 turns) now
 /// 95.1 %. Raise this as the engine improves; the target is 0.97.
-const FLOOR: f64 = 0.945;
+const FLOOR: f64 = 0.95;
 
 #[test]
 fn demo_stories_pass_at_least_the_floor() {
