@@ -113,8 +113,8 @@ phrase!(
 );
 phrase!(
     UNKNOWN_BRAND,
-    "我们没有{brand}产品的资料，不便评价或比较。我们这边的是：",
-    "我哋冇{brand}產品嘅資料，唔方便評價或者比較。我哋呢邊嘅係：",
+    "{brand}的产品我们没有相关资料，不便评价或比较。我们这边的是：",
+    "{brand}嘅產品我哋冇相關資料，唔方便評價或者比較。我哋呢邊嘅係：",
     "I don't have information on {brand} products, so I can't compare or comment on them. Ours: "
 );
 phrase!(
