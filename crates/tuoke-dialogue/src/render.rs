@@ -329,7 +329,8 @@ pub(crate) fn name_and_price(p: &Product, v: Variety) -> String {
 
 /// "买30件可享20件及以上的10%优惠": the volume tier `qty` units of `p` reach, in words.
 pub(crate) fn volume_tier(p: &Product, qty: f64, v: Variety) -> Option<String> {
-    if !(qty >= 2.0 && qty.is_finite()) {
+    // (A count is whole: "20.83 units" is no order, and would be stated rounded.)
+    if !(qty >= 2.0 && qty.is_finite() && qty.fract() == 0.0) {
         return None;
     }
     let t = p.discount.tier_for(qty)?;
@@ -350,7 +351,7 @@ fn below_tiers(p: &Product, qty: f64, v: Variety) -> Option<String> {
         .iter()
         .map(|t| t.min_qty)
         .min_by(f64::total_cmp)?;
-    (qty >= 1.0 && qty < first).then(|| {
+    (qty >= 1.0 && qty < first && qty.fract() == 0.0).then(|| {
         crate::phrases::VOLUME_BELOW
             .get(v)
             .replace("{qty}", &fmt_num(qty))
