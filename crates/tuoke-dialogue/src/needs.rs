@@ -225,7 +225,7 @@ const ALTERNATIVE: &[&str] = &[
 ];
 
 const RECOMMEND: &[&str] = &[
-    // Asked again after a recommendation, or why it ("那选哪款？", "So which one?", "为什么选它？").
+    // Asked again after a recommendation ("那选哪款？", "So which one?"; why it: [`asks_why_chosen`]).
     "so which one",
     "which one then",
     "so which",
@@ -234,20 +234,6 @@ const RECOMMEND: &[&str] = &[
     "咁揀邊",
     "咁买边",
     "咁買邊",
-    "为什么选",
-    "為什麼選",
-    "为什么推荐",
-    "為什麼推薦",
-    "点解揀",
-    "點解揀",
-    "点解拣",
-    "点解推荐",
-    "點解推薦",
-    "why that one",
-    "why this one",
-    "why do you recommend",
-    "why recommend",
-    "why would you pick",
     "推荐",
     "怎么配",
     "点配",
@@ -368,9 +354,10 @@ pub fn asks_recommendation(lower: &str) -> bool {
     asks_choice(lower) || asks_alternative(lower)
 }
 
-/// The (lower-case) text asks what to choose ("揀邊部好", "which would you pick").
+/// The (lower-case) text asks what to choose ("揀邊部好", "which would you pick"), or why the
+/// choice we made.
 pub fn asks_choice(lower: &str) -> bool {
-    has(lower, RECOMMEND)
+    has(lower, RECOMMEND) || asks_why_chosen(lower)
 }
 
 /// The (lower-case) text asks for another product than the one in play ("有没有比较便宜的？",
