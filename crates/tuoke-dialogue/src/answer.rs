@@ -18,9 +18,7 @@
 use crate::company::Company;
 use crate::kb::{Passage, PassageKind};
 use crate::phrases;
-use crate::question::{
-    COMPARE, DIFFERENCE, PLURAL, asks_currency, asks_price, has, topic_concepts,
-};
+use crate::question::{DIFFERENCE, PLURAL, asks_currency, asks_price, has, topic_concepts};
 pub use crate::question::{is_elliptical, is_specific, refers_to_several};
 use crate::recommend::{passage_text, render_comparison};
 pub use crate::retrieve::{
@@ -113,7 +111,8 @@ pub fn answer_at(
             passage: None,
         });
     }
-    let compares = has(&lower, COMPARE) || (has(&lower, DIFFERENCE) && !asks_price(&lower));
+    let compares =
+        crate::question::compares(&lower) || (has(&lower, DIFFERENCE) && !asks_price(&lower));
     if compares && !names_competitor {
         let ids: Vec<String> = if named.len() >= 2 {
             named.clone()

@@ -265,6 +265,11 @@ pub fn apply(
                 mentioned.push(id.clone());
             }
         }
+        // ("几钱呀？同 X10 一齐买会唔会平啲？": the one bought along with the product in context
+        // is named; the product in context stays.)
+        if products.len() == 1 && current.is_some() && chosen != current && bundled(&lower, a) {
+            chosen = current.clone();
+        }
     } else {
         // References to products in context.
         let pick = if contains_any(&lower, FIRST) {
@@ -349,9 +354,7 @@ pub fn apply(
             && let [only] = company.products_in(cat).as_slice()
             && current.as_deref() != Some(only.id.as_str())
             // ("同门锁一齐买会唔会平啲？": bought along with, the product in context stays.)
-            && !crate::concepts::tokens(&format!("{lower} {}", a.normalized.to_lowercase()))
-                .iter()
-                .any(|t| t == "#bundle")
+            && !bundled(&lower, a)
         {
             // "What about the water purifier?": a category of one product names it (the
             // product comes into context; it is not "named" for the playbook's conditions).
@@ -381,8 +384,7 @@ pub fn apply(
         st.slots.remove("compared");
         st.slots.remove("recommended");
     } else if mentioned.len() >= 2
-        && (contains_any(&lower, crate::question::COMPARE)
-            || contains_any(&lower, crate::question::PLURAL))
+        && (crate::question::compares(&lower) || contains_any(&lower, crate::question::PLURAL))
     {
         st.slots
             .insert("compared".into(), json!(mentioned[mentioned.len() - 2..]));
@@ -512,6 +514,13 @@ pub fn apply(
         }
     }
     facts
+}
+
+/// The turn speaks of buying things together ("同 X10 一齐买", "together with the lock").
+fn bundled(lower: &str, a: &Analysis) -> bool {
+    crate::concepts::tokens(&format!("{lower} {}", a.normalized.to_lowercase()))
+        .iter()
+        .any(|t| t == "#bundle")
 }
 
 /// Our product matching what the customer says about a competitor ("小米的门锁" → our lock): the

@@ -41,6 +41,7 @@ pub mod recommend;
 pub mod render;
 pub mod retrieve;
 mod schema;
+pub mod script;
 pub mod state;
 pub mod text;
 pub mod words;

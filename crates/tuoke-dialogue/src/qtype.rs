@@ -191,6 +191,21 @@ const PLACE_CUES: &[&str] = &[
     "store",
     "showroom",
     "opening hours",
+    // Seeing the real thing somewhere ("香港边度可以睇实物？", "where can I see one?").
+    "看实物",
+    "看實物",
+    "睇实物",
+    "睇實物",
+    "看真机",
+    "看真機",
+    "睇真机",
+    "睇真機",
+    "哪里可以看",
+    "哪里能看",
+    "边度可以睇",
+    "邊度可以睇",
+    "where can i see",
+    "where can i try",
 ];
 /// "What's your email address?", "where is my data stored?": the place of no shop.
 const NOT_A_PLACE: &[&str] = &[

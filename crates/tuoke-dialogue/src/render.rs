@@ -79,10 +79,18 @@ fn list(v: Variety, items: impl Iterator<Item = String>) -> String {
 
 fn fmt_time(s: &str, v: Variety) -> Option<String> {
     let dt = chrono::DateTime::parse_from_rfc3339(s).ok()?;
+    // A day without an hour ("这周末", "on Friday") is stored at midnight: say the day only.
+    if chrono::Timelike::hour(&dt) == 0 && chrono::Timelike::minute(&dt) == 0 {
+        return Some(if v.is_chinese() {
+            dt.format("%-m月%-d日").to_string()
+        } else {
+            dt.format("on %b %-d").to_string()
+        });
+    }
     Some(if v.is_chinese() {
         dt.format("%-m月%-d日 %H:%M").to_string()
     } else {
-        dt.format("%b %-d, %H:%M").to_string()
+        dt.format("on %b %-d at %H:%M").to_string()
     })
 }
 

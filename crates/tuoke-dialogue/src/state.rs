@@ -153,6 +153,9 @@ pub struct LangState {
     /// Set once a customer turn has given any signal at all (the first signal decides at once).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub settled: bool,
+    /// The Chinese script the customer writes in, once a turn showed it (see [`crate::script`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<crate::script::Script>,
 }
 
 fn is_zero(n: &u8) -> bool {

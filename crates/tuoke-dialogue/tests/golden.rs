@@ -124,7 +124,8 @@ fn g03_cantonese_customer_gets_cantonese_replies() {
     );
     assert!(r.contains("嘅售價係¥1999"), "{r}");
     let r = c.turn(say("有咩保養？", "ask_after_sales").yue());
-    assert!(r.contains("售後保障") && r.contains("整机保修2年"), "{r}");
+    // The KB's fact (written in Simplified) is quoted in the reply's script.
+    assert!(r.contains("售後保障") && r.contains("整機保修2年"), "{r}");
     assert_eq!(c.cites(), vec!["product:lock-x1"]);
     let r = c.turn(say("好，我要一部", "purchase_intent").yue());
     assert!(r.contains("請留低你嘅手機號碼"), "{r}");
@@ -132,6 +133,20 @@ fn g03_cantonese_customer_gets_cantonese_replies() {
     assert_eq!(c.state().variety, tuoke_dialogue::Variety::Yue);
     assert_eq!(c.grade(), Grade::B); // 10 + 10 price + 5 details + 30 purchase = 55
     assert_eq!(c.score(), 55);
+}
+
+#[test]
+fn g03b_cantonese_typed_in_simplified_is_answered_in_simplified() {
+    let mut c = Convo::new(fixture(), Language::Zh, Dialect::Yue);
+    let r = c.turn(
+        say("X1几钱呀？", "ask_price")
+            .product("X1", "lock-x1")
+            .yue(),
+    );
+    assert!(r.contains("嘅售价系¥1999"), "{r}");
+    // A turn with no script-specific character keeps the decision.
+    let r = c.turn(say("有冇保用？", "ask_after_sales").yue());
+    assert!(r.contains("售后保障") && r.contains("整机保修2年"), "{r}");
 }
 
 #[test]
@@ -289,7 +304,7 @@ fn g09_busy_with_time_in_one_sentence_english() {
             .en(),
     );
     assert_eq!(c.node(), "callback_scheduled");
-    assert!(r.contains("Nov 27, 10:00"), "{r}");
+    assert!(r.contains("on Nov 27 at 10:00"), "{r}");
     assert_eq!(c.stage(), "follow_up");
 }
 

@@ -215,7 +215,9 @@ fn t11_which_one_for_cats_recommends_with_the_pet_reason_and_moves_on() {
         let r = c.say(ask);
         // The reason quoted is about pets ("pet" is not found in "carpet").
         assert!(
-            r.contains("X20") && (r.contains("宠物") || r.contains("pet waste")),
+            // (The Traditional-script turn is answered in Traditional: 寵物.)
+            r.contains("X20")
+                && (r.contains("宠物") || r.contains("寵物") || r.contains("pet waste")),
             "{r}"
         );
         assert!(
@@ -268,7 +270,11 @@ fn t13_asking_for_another_language_switches_and_calls_nobody() {
         let mut c = TextConvo::new(lang, dialect);
         c.say(first);
         let r = c.say(ask);
-        assert!(r.contains(ack), "{r}");
+        // (In the customer's script: "普通話" after a Traditional-script turn.)
+        assert!(
+            r.contains(ack) || r.contains(&ack.replace('话', "話")),
+            "{r}"
+        );
         // No hand-off, and no product's language list.
         assert!(
             !c.0.all_actions

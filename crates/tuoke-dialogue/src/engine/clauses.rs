@@ -51,7 +51,16 @@ impl Engine {
         let mut last: Option<&str> = None;
         let turn_named: Vec<String> = if u.clauses.len() > 1 {
             let all: Vec<&str> = u.clauses.iter().map(|c| c.text.as_str()).collect();
-            answer::named_products(&self.company, &all.join(" "))
+            let named = answer::named_products(&self.company, &all.join(" "));
+            // ("几钱呀？同 X10 一齐买会唔会平啲？" about the S3: the X10 is bought along with it;
+            // the price asked is the S3's.)
+            let along = st.product().is_some_and(|p| !named.iter().any(|n| n == p))
+                && u.clauses.iter().any(|c| {
+                    crate::concepts::tokens(&c.query)
+                        .iter()
+                        .any(|t| t == "#bundle")
+                });
+            if along { Vec::new() } else { named }
         } else {
             Vec::new()
         };
@@ -62,6 +71,9 @@ impl Engine {
             .collect();
         for c in &clauses {
             let intent = c.intent.as_deref();
+            // (A statement asks nothing but may be what the next clause goes on from: "Taiwan
+            // uses 110V. Would it work here?")
+            let before = last.replace(&c.query);
             // What the clause is about in KB terms ("续航", "配送"…): a clause that names one of
             // our topics asks about it, whatever intent the model read ("它续航多久" is no
             // discount request, "energy rating of the D13" is a question without a mark).
@@ -103,6 +115,7 @@ impl Engine {
                 && (crate::lang::requested(&c.text.to_lowercase()).is_some()
                     || topics.iter().any(|t| t == "#language"))
             {
+                last = None;
                 continue;
             }
             // ("部機開唔著": a fault told, not asked about, is answered with the terms too.)
@@ -134,7 +147,6 @@ impl Engine {
                 (None, Some(last)) if what_about => format!("{} {last}", c.query),
                 _ => c.query.clone(),
             };
-            let before = last.replace(&c.query);
             // ("What about the other one, the A7?": a clause of fillers leaves the last question
             // to the next one.)
             if answer::is_specific(&self.company, &c.query) {

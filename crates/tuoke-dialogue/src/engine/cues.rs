@@ -144,6 +144,30 @@ pub(super) const CALL_ME: &[&str] = &[
     "再傾",
 ];
 
+/// The customer will take the talk up again ("这周末再联系你们", "I'll get back to you Friday").
+pub(super) const CONTACT_LATER: &[&str] = &[
+    "再联系",
+    "再聯系",
+    "再聯絡",
+    "再联络",
+    "联系你们",
+    "聯系你們",
+    "聯絡你哋",
+    "联络你哋",
+    "再找你",
+    "再搵你",
+    "搵返你",
+    "搵番你",
+    "覆你",
+    "get back to you",
+    "be in touch",
+    "get in touch",
+    "contact you",
+    "reach out",
+    "talk then",
+    "speak then",
+];
+
 /// Words of a real deferral ("在开会，晚点打给我", "call me tomorrow", "遲啲打俾我").
 pub(super) const DEFERRAL: &[&str] = &[
     "忙",

@@ -74,6 +74,14 @@ impl Engine {
         actions: Vec<Action>,
     ) -> TurnOutput {
         let lead = st.lead.clone();
+        // The reply in the customer's script; the history keeps the engine's own wording, which
+        // the next turns compare new answers with.
+        let reply = reply.map(|mut r| {
+            if let Some(script) = crate::script::for_reply(st.variety, st.lang.script) {
+                r.text = crate::script::convert(&r.text, script);
+            }
+            r
+        });
         TurnOutput {
             state: st,
             reply,
@@ -169,6 +177,7 @@ impl Engine {
         st.updated_at = now;
         let current = st.variety;
         st.variety = crate::lang::decide(current, &mut st.lang, analysis);
+        st.lang.script = crate::script::decide(st.lang.script, &analysis.text);
         TurnCtx {
             from_stage: st.stage.clone(),
             from_grade: st.lead.grade,

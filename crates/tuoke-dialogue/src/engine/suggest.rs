@@ -80,8 +80,7 @@ impl Engine {
         // ("咁邊部靜啲？" weighs them by one spec: the side-by-side; "A3 同 A7 揀邊部好？" asks
         // for a choice, which the ranking makes.)
         if (answer::refers_to_several(&lower)
-            || (crate::question::has(&lower, crate::question::COMPARE)
-                && !crate::needs::asks_choice(&lower)))
+            || (crate::question::compares(&lower) && !crate::needs::asks_choice(&lower)))
             && t.st.products_mentioned().len() >= 2
         {
             return None;

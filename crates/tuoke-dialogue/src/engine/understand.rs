@@ -145,6 +145,11 @@ impl Engine {
         if !question && has(&lower, ACCEPT) {
             return Some("affirm".into());
         }
+        // "OK thanks, I'll check with my cousin. Bye!", "好，我谂多两日先，拜拜": a farewell ends
+        // the turn's point, a hesitation before it too.
+        if !question && has(&lower, FAREWELL) {
+            return Some("goodbye".into());
+        }
         // "就是想再比较比较", "I just want to compare a bit more": hesitation, whatever the model read.
         if !question && (has(&lower, SHOPPING_AROUND) || has(&lower, THINK_IT_OVER)) {
             return Some("hesitate".into());
@@ -166,10 +171,6 @@ impl Engine {
         // "how much off for 10 units?": the discount is asked, not the price.
         if has(&lower, HOW_MUCH_OFF) {
             return Some("ask_discount".into());
-        }
-        // "OK thanks, I'll check with my cousin. Bye!": a farewell ends the turn's point.
-        if !question && has(&lower, FAREWELL) {
-            return Some("goodbye".into());
         }
         let label = Some(label)
             .filter(|_| confidence.is_finite() && confidence >= pb.min_confidence)
@@ -353,12 +354,43 @@ impl Engine {
         }
 
         // "明天下午两点你们打给我吧，电话 137…": a time to be called, with the number to call.
-        let call_time = a
+        // "…an air purifier for the nursery. Formaldehyde is a worry.": a worry about a product
+        // not bought yet, with no word of a complaint, is a need.
+        if intent.as_deref() == Some("complaint")
+            && !complains(&text_lower)
+            && !complains(&norm_lower)
+            && !has(&text_lower, BOUGHT)
+            && !has(&norm_lower, BOUGHT)
+            && !has(
+                &norm_lower,
+                &["ordered", "下单了", "下了单", "订了", "收到"],
+            )
+            && company.find_category(&norm_lower).is_some()
+        {
+            intent = None;
+        }
+        // "我上个礼拜买咗部X10，点知…唔识返去充电座，激死我呀！": a machine bought that went
+        // wrong is a complaint, though it sounds like a purchase or a feature question.
+        let bought_faulty = |l: &str| has(l, FAULTS) && has(l, BOUGHT) && !has(l, OLD_MACHINE);
+        if intent.as_deref() != Some("complaint")
+            && (bought_faulty(&text_lower) || bought_faulty(&norm_lower))
+        {
+            intent = Some("complaint".into());
+        }
+        // "我跟老公商量一下，这周末再联系你们", "I'll get back to you Friday evening": a time
+        // the talk goes on at, given with a purchase, a contact or a hesitation, is a follow-up.
+        let has_time = a
             .entities
             .iter()
-            .any(|e| e.kind == tuoke_core::EntityType::Datetime)
-            && has(&text_lower, CALL_ME);
-        if call_time && matches!(intent.as_deref(), None | Some("provide_contact")) {
+            .any(|e| e.kind == tuoke_core::EntityType::Datetime);
+        let call_time = has_time && has(&text_lower, CALL_ME);
+        let later = has_time && !turn_q && has(&text_lower, CONTACT_LATER);
+        if (call_time || later)
+            && matches!(
+                intent.as_deref(),
+                None | Some("provide_contact" | "purchase_intent" | "hesitate" | "busy_later")
+            )
+        {
             intent = Some("busy_later".into());
         }
         // "Thanks, talk tomorrow. Bye!" once the call is arranged: a farewell, not a new time.

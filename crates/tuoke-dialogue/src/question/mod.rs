@@ -9,88 +9,9 @@ use crate::concepts;
 use crate::kb::{cjk_bigrams, tokenize};
 use crate::text::contains_word;
 
-pub(crate) const COMPARE: &[&str] = &[
-    "区别",
-    "區別",
-    "分别",
-    "分別",
-    "不同",
-    "差别",
-    "差別",
-    "差异",
-    "差異",
-    "对比",
-    "對比",
-    "比较",
-    "比較",
-    "哪个好",
-    "哪個好",
-    "哪款好",
-    "哪个更",
-    "哪款更",
-    "邊部好",
-    "边部好",
-    "邊款好",
-    "边款好",
-    "邊個好",
-    "边个好",
-    "有咩唔同",
-    "difference",
-    "differ",
-    "compare",
-    "comparison",
-    "which is better",
-    "比差",
-    "差些什么",
-    "差在哪",
-    "差在哪里",
-    "差别在哪",
-    "为什么不选",
-    "为什么不拣",
-    "为什么不买",
-    "why not the",
-    "how does it compare",
-    "which one is better",
-    "vs",
-    "versus",
-    // Which of those in play is more so ("咁邊部靜啲？", "which one is quieter?"): side by side.
-    "邊部靜",
-    "边部静",
-    "哪部静",
-    "哪个静",
-    "哪個靜",
-    "哪款静",
-    "邊款靜",
-    "边款静",
-    "邊部細聲",
-    "边部细声",
-    "哪个声音小",
-    "哪款声音小",
-    "which is quieter",
-    "which one is quieter",
-    "which is louder",
-    "which one is louder",
-    "which is cheaper",
-    "which one is cheaper",
-    // "A7 比 A3 多了什么", "what would I get with the A7 that the A3 doesn't have?"
-    "多了什么",
-    "多了啥",
-    "多咗咩",
-    "多咗啲咩",
-    "贵在哪",
-    "贵喺边",
-    "有什么不一样",
-    "有啥不一样",
-    "doesn't have",
-    "does not have",
-    "hasn't got",
-    "better than",
-    "worth the extra",
-];
-
-/// "A3同A7差几多": how far apart two products are; a comparison unless it asks the price
-/// ("A3和A7差多少钱" wants both prices, which the price path gives).
-pub(crate) const DIFFERENCE: &[&str] = &["差几多", "差多少", "相差", "差距"];
+mod compare;
+pub use compare::refers_to_several;
+pub(crate) use compare::{DIFFERENCE, PLURAL, compares};
 
 const PRICE: &[&str] = &[
     "多少钱",
@@ -160,23 +81,6 @@ const PRICE_WORDS: &[&str] = &[
     "報個價",
 ];
 
-/// Words that make a clause about several products at once ("这两款", "它们", "both").
-pub(crate) const PLURAL: &[&str] = &[
-    "两款",
-    "兩款",
-    "两个",
-    "兩個",
-    "两部",
-    "兩部",
-    "它们",
-    "它們",
-    "佢哋",
-    "both",
-    "these two",
-    "the two",
-    "them",
-];
-
 /// Does a (lower-cased) text ask for a price in words ("多少钱", "幾錢", "how much")?
 pub(crate) fn asks_price(lower: &str) -> bool {
     // "how much water", "how much noise": "how much" before a noun asks an amount of it.
@@ -233,11 +137,6 @@ pub(crate) fn asks_price(lower: &str) -> bool {
 
 pub(crate) fn has(hay: &str, words: &'static [&'static str]) -> bool {
     crate::words::any_word(hay, words)
-}
-
-/// "这两款", "它们", "both": the text refers to several products at once.
-pub fn refers_to_several(lower: &str) -> bool {
-    has(lower, PLURAL)
 }
 
 /// Words that ask for a product in general, not for one fact of it.
@@ -342,6 +241,12 @@ pub fn is_elliptical(company: &Company, text: &str) -> bool {
                     "much",
                     "many",
                     "often",
+                    "money",
+                    "cost",
+                    "costs",
+                    "price",
+                    "价格",
+                    "价钱",
                     "贵不贵",
                     "不贵",
                     "他们",
