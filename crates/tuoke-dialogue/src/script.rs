@@ -69,22 +69,51 @@ pub fn evidence(text: &str) -> (usize, usize) {
 }
 
 /// The script after a customer turn: `current` unless the turn is clearly in one script.
-pub fn decide(current: Option<Script>, text: &str) -> Option<Script> {
-    match evidence(text) {
-        (t, 0) if t >= CLEAR => Some(Script::Traditional),
-        (0, s) if s >= CLEAR => Some(Script::Simplified),
-        _ => current,
+/// `default` is the script replies have without a decision (the variety's own).
+///
+/// (Cheap first: Traditional characters are found with `fast2s`, one table lookup per char; the
+/// OpenCC pass that finds Simplified ones runs only when its answer could change something.)
+pub fn decide(current: Option<Script>, default: Option<Script>, text: &str) -> Option<Script> {
+    if !text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        return current;
+    }
+    let traditional = differing(text, &fast2s::convert(text));
+    let simplified = || to_traditional().map_or(0, |cc| differing(text, &cc.convert(text)));
+    if traditional >= CLEAR {
+        // A Traditional turn with Simplified characters too (a pasted address) decides nothing.
+        return if simplified() == 0 {
+            Some(Script::Traditional)
+        } else {
+            current
+        };
+    }
+    if current.or(default) == Some(Script::Simplified) {
+        // Already Simplified: a Simplified turn changes nothing.
+        return current;
+    }
+    if simplified() >= CLEAR {
+        Some(Script::Simplified)
+    } else {
+        current
     }
 }
 
 /// The script a reply in `variety` is written in: the customer's, else the variety's own.
 /// `None` for English.
+///
+/// (Mandarin templates and the KB's facts are Simplified already: a Simplified Mandarin reply
+/// needs no conversion, which [`needs_conversion`] says.)
 pub fn for_reply(variety: Variety, customer: Option<Script>) -> Option<Script> {
     match variety {
         Variety::En => None,
         Variety::Cmn => Some(customer.unwrap_or(Script::Simplified)),
         Variety::Yue => Some(customer.unwrap_or(Script::Traditional)),
     }
+}
+
+/// Whether a reply in `variety` must be converted to be in `script`.
+pub fn needs_conversion(variety: Variety, script: Script) -> bool {
+    !(variety == Variety::Cmn && script == Script::Simplified)
 }
 
 /// `text` written in `script`.
@@ -113,12 +142,16 @@ mod tests {
 
     #[test]
     fn a_clear_turn_decides_and_an_unclear_one_keeps() {
-        let t = decide(None, "送貨去九龍要幾耐？");
-        assert_eq!(t, Some(Script::Traditional));
-        assert_eq!(decide(t, "A7？"), Some(Script::Traditional));
-        assert_eq!(decide(t, "几钱呀？"), Some(Script::Simplified));
+        let trad = Some(Script::Traditional);
+        let t = decide(None, trad, "送貨去九龍要幾耐？");
+        assert_eq!(t, trad);
+        assert_eq!(decide(t, trad, "A7？"), trad);
+        assert_eq!(decide(t, trad, "几钱呀？"), Some(Script::Simplified));
         // Both scripts in one turn (a pasted address): nothing changes.
-        assert_eq!(decide(t, "几钱？送去旺角彌敦道"), t);
+        assert_eq!(decide(t, trad, "几钱？送去旺角彌敦道"), t);
+        // A Simplified turn in a Simplified talk: no decision needed.
+        assert_eq!(decide(None, Some(Script::Simplified), "多少钱"), None);
+        assert_eq!(decide(None, trad, "几钱呀"), Some(Script::Simplified));
     }
 
     #[test]

@@ -77,7 +77,9 @@ impl Engine {
         // The reply in the customer's script; the history keeps the engine's own wording, which
         // the next turns compare new answers with.
         let reply = reply.map(|mut r| {
-            if let Some(script) = crate::script::for_reply(st.variety, st.lang.script) {
+            if let Some(script) = crate::script::for_reply(st.variety, st.lang.script)
+                && crate::script::needs_conversion(st.variety, script)
+            {
                 r.text = crate::script::convert(&r.text, script);
             }
             r
@@ -177,7 +179,8 @@ impl Engine {
         st.updated_at = now;
         let current = st.variety;
         st.variety = crate::lang::decide(current, &mut st.lang, analysis);
-        st.lang.script = crate::script::decide(st.lang.script, &analysis.text);
+        let default = crate::script::for_reply(st.variety, None);
+        st.lang.script = crate::script::decide(st.lang.script, default, &analysis.text);
         TurnCtx {
             from_stage: st.stage.clone(),
             from_grade: st.lead.grade,
